@@ -1,0 +1,3 @@
+using SharpSeek.Cli;
+
+return CliApp.Run(args);

@@ -1,0 +1,101 @@
+using SharpSeek.Tensors;
+using SharpSeek.Threading;
+
+namespace SharpSeek.Kernels;
+
+/// <summary>
+/// y[t, r] = W[r, :] · x[t, :] for a weight matrix in any supported type, rows split across the worker pool.
+/// With several tokens each weight row is decoded once and reused for all of them (prefill reads weights once).
+/// </summary>
+public static unsafe class MatMul
+{
+    private const int RowsPerItem = 16;
+
+    [ThreadStatic] private static MatMulWork? _work;
+
+    /// <summary>x: [tokens, w.Cols]; y: [tokens, w.Rows] (row stride <paramref name="yStride"/>, default w.Rows).</summary>
+    public static void Compute(WeightTensor w, ReadOnlySpan<float> x, int tokens, Span<float> y, int yStride = -1, WorkerPool? pool = null)
+    {
+        int rows = checked((int)w.Rows), cols = checked((int)w.Cols);
+        if (yStride < 0) yStride = rows;
+        if (x.Length < tokens * cols) throw new ArgumentException($"input too short for {w.Name}: {x.Length} < {tokens}×{cols}", nameof(x));
+        if (tokens > 0 && y.Length < (tokens - 1) * yStride + rows) throw new ArgumentException($"output too short for {w.Name}", nameof(y));
+        pool ??= WorkerPool.Shared;
+        var work = _work ??= new MatMulWork();
+        fixed (float* xp = x)
+        fixed (float* yp = y)
+        {
+            work.Set(w, xp, yp, tokens, yStride, pool);
+            pool.For((rows + RowsPerItem - 1) / RowsPerItem, work);
+            work.Clear();
+        }
+    }
+
+    /// <summary>Reference: decodes each row and accumulates in double. Tests compare the fast path against it.</summary>
+    public static void Reference(WeightTensor w, ReadOnlySpan<float> x, int tokens, Span<float> y)
+    {
+        int rows = (int)w.Rows, cols = (int)w.Cols;
+        var row = new float[cols];
+        for (int r = 0; r < rows; r++)
+        {
+            w.DequantizeRow(r, row);
+            for (int t = 0; t < tokens; t++)
+            {
+                double s = 0;
+                for (int c = 0; c < cols; c++) s += (double)row[c] * x[t * cols + c];
+                y[t * rows + r] = (float)s;
+            }
+        }
+    }
+
+    private sealed class MatMulWork : IParallelWork
+    {
+        private WeightTensor? _w;
+        private float* _x, _y;
+        private int _tokens, _yStride, _rows, _cols;
+        private WorkerPool? _pool;
+
+        public void Set(WeightTensor w, float* x, float* y, int tokens, int yStride, WorkerPool pool)
+        {
+            _w = w; _x = x; _y = y; _tokens = tokens; _yStride = yStride; _pool = pool;
+            _rows = (int)w.Rows; _cols = (int)w.Cols;
+        }
+
+        public void Clear()
+        {
+            _w = null; _pool = null; _x = null; _y = null;
+        }
+
+        public void Execute(int index, int worker)
+        {
+            var w = _w!;
+            int r0 = index * RowsPerItem, r1 = Math.Min(r0 + RowsPerItem, _rows);
+            int cols = _cols, tokens = _tokens, ys = _yStride;
+            float* x = _x, y = _y;
+            switch (w.Type)
+            {
+                case DType.F32:
+                    for (int r = r0; r < r1; r++)
+                    {
+                        float* wr = (float*)w.RowPointer(r);
+                        for (int t = 0; t < tokens; t++) y[(long)t * ys + r] = Dot.F32(wr, x + (long)t * cols, cols);
+                    }
+                    return;
+                case DType.BF16 when tokens == 1:
+                    for (int r = r0; r < r1; r++) y[r] = Dot.Bf16((ushort*)w.RowPointer(r), x, cols);
+                    return;
+                default:
+                    var scratch = _pool!.Scratch(worker, cols);
+                    fixed (float* s = scratch)
+                    {
+                        for (int r = r0; r < r1; r++)
+                        {
+                            w.DequantizeRow(r, new Span<float>(s, cols));
+                            for (int t = 0; t < tokens; t++) y[(long)t * ys + r] = Dot.F32(s, x + (long)t * cols, cols);
+                        }
+                    }
+                    return;
+            }
+        }
+    }
+}

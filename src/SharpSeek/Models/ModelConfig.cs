@@ -1,0 +1,302 @@
+using System.Text.Json;
+
+namespace SharpSeek.Models;
+
+/// <summary>Which family of model code runs a checkpoint.</summary>
+public enum ModelFamily
+{
+    /// <summary>DeepSeek-V2/V3/R1: MLA attention, DeepSeekMoE.</summary>
+    DeepSeek,
+    /// <summary>Qwen2 / Llama (the R1-Distill models): GQA attention, dense SwiGLU.</summary>
+    Dense,
+}
+
+/// <summary>How rotary pairs are laid out in the q/k channels.</summary>
+public enum RopeLayout
+{
+    /// <summary>Adjacent pairs (x[2j], x[2j+1]): DeepSeek checkpoints, GGUF llama after convert's permutation.</summary>
+    Interleaved,
+    /// <summary>Split halves (x[j], x[j+d/2]): Hugging Face Llama/Qwen2 "rotate_half".</summary>
+    HalfSplit,
+}
+
+/// <summary>rope_scaling from config.json.</summary>
+public sealed record RopeScaling
+{
+    /// <summary>"yarn", "llama3" or "linear".</summary>
+    public required string Type { get; init; }
+    public double Factor { get; init; } = 1;
+    public int OriginalMaxPositionEmbeddings { get; init; }
+    public double BetaFast { get; init; } = 32;
+    public double BetaSlow { get; init; } = 1;
+    public double Mscale { get; init; } = 1;
+    public double MscaleAllDim { get; init; } = 0;
+    public double LowFreqFactor { get; init; } = 1;
+    public double HighFreqFactor { get; init; } = 4;
+}
+
+/// <summary>
+/// The model hyper-parameters, mirroring Hugging Face <c>config.json</c> keys (DeepSeek's <c>ModelArgs</c> in model.py).
+/// Unused fields keep their defaults for the other family.
+/// </summary>
+public sealed record ModelConfig
+{
+    public required string Architecture { get; init; }
+    public required string ModelType { get; init; }
+    public ModelFamily Family { get; init; }
+    public int VocabSize { get; init; }
+    public int HiddenSize { get; init; }
+    public int IntermediateSize { get; init; }
+    public int NumHiddenLayers { get; init; }
+    public int NumAttentionHeads { get; init; }
+    public int NumKeyValueHeads { get; init; }
+    /// <summary>Per-head dimension of the dense family (hidden/heads unless <c>head_dim</c> is given).</summary>
+    public int HeadDim { get; init; }
+    public double RmsNormEps { get; init; } = 1e-6;
+    public double RopeTheta { get; init; } = 10000;
+    public RopeScaling? RopeScaling { get; init; }
+    public RopeLayout RopeLayout { get; init; }
+    public int MaxPositionEmbeddings { get; init; } = 4096;
+    public bool TieWordEmbeddings { get; init; }
+    /// <summary>q/k/v projections carry biases (Qwen2 always; Llama with <c>attention_bias</c>).</summary>
+    public bool AttentionBias { get; init; }
+
+    // DeepSeek (MLA + MoE)
+    public int MoeIntermediateSize { get; init; }
+    public int FirstKDenseReplace { get; init; }
+    public int MoeLayerFreq { get; init; } = 1;
+    public int NRoutedExperts { get; init; }
+    public int NSharedExperts { get; init; }
+    public int NumExpertsPerTok { get; init; }
+    public int NGroup { get; init; } = 1;
+    public int TopkGroup { get; init; } = 1;
+    /// <summary>"greedy", "group_limited_greedy" or "noaux_tc".</summary>
+    public string TopkMethod { get; init; } = "greedy";
+    /// <summary>"softmax" or "sigmoid".</summary>
+    public string ScoringFunc { get; init; } = "softmax";
+    public bool NormTopkProb { get; init; }
+    public double RoutedScalingFactor { get; init; } = 1;
+    /// <summary>0 when q_lora_rank is null (V2-Lite: plain q_proj).</summary>
+    public int QLoraRank { get; init; }
+    public int KvLoraRank { get; init; }
+    public int QkNopeHeadDim { get; init; }
+    public int QkRopeHeadDim { get; init; }
+    public int VHeadDim { get; init; }
+    public int NumNextnPredictLayers { get; init; }
+    /// <summary>FP8 block size from quantization_config.weight_block_size (128 in DeepSeek's release).</summary>
+    public int Fp8BlockSize { get; init; } = 128;
+
+    public int? BosTokenId { get; init; }
+    public IReadOnlyList<int> EosTokenIds { get; init; } = [];
+
+    public int QkHeadDim => QkNopeHeadDim + QkRopeHeadDim;
+
+    /// <summary>Whether decoder layer <paramref name="layer"/> uses MoE (DeepSeek: layers ≥ first_k_dense_replace, every moe_layer_freq).</summary>
+    public bool IsMoeLayer(int layer) =>
+        Family == ModelFamily.DeepSeek && NRoutedExperts > 0 && layer >= FirstKDenseReplace && layer % Math.Max(1, MoeLayerFreq) == 0;
+
+    public static readonly IReadOnlyList<string> SupportedArchitectures =
+        ["DeepseekV3ForCausalLM", "DeepseekV2ForCausalLM", "Qwen2ForCausalLM", "LlamaForCausalLM"];
+
+    /// <summary>Reads and validates <c>config.json</c>; errors name the file and key.</summary>
+    public static ModelConfig Load(string path)
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ModelFormatException($"{Path.GetFileName(path)}: cannot read: {e.Message}", e); }
+        return Parse(bytes, Path.GetFileName(path));
+    }
+
+    public static ModelConfig Parse(ReadOnlySpan<byte> json, string file = "config.json")
+    {
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(json.ToArray()); }
+        catch (JsonException e) { throw new ModelFormatException($"{file}: malformed JSON: {e.Message}", e); }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ModelFormatException($"{file}: top level is not a JSON object");
+            return new ConfigReader(doc.RootElement, file).Read();
+        }
+    }
+
+    private readonly struct ConfigReader(JsonElement root, string file)
+    {
+        public ModelConfig Read()
+        {
+            string? arch = null;
+            if (root.TryGetProperty("architectures", out var archs) && archs.ValueKind == JsonValueKind.Array)
+                foreach (var a in archs.EnumerateArray())
+                    if (a.ValueKind == JsonValueKind.String) { arch = a.GetString(); break; }
+            string modelType = Str("model_type", "");
+            arch ??= modelType switch
+            {
+                "deepseek_v3" => "DeepseekV3ForCausalLM",
+                "deepseek_v2" => "DeepseekV2ForCausalLM",
+                "qwen2" => "Qwen2ForCausalLM",
+                "llama" => "LlamaForCausalLM",
+                _ => null,
+            };
+            if (arch is null || !SupportedArchitectures.Contains(arch))
+                throw new ModelFormatException($"{file}: unsupported architecture '{arch ?? modelType}' (key 'architectures'/'model_type'); supported: {string.Join(", ", SupportedArchitectures)}");
+
+            bool deepseek = arch.StartsWith("Deepseek", StringComparison.Ordinal);
+            int hidden = Int("hidden_size");
+            int heads = Int("num_attention_heads");
+            var eos = new List<int>();
+            if (root.TryGetProperty("eos_token_id", out var e))
+            {
+                if (e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int one)) eos.Add(one);
+                else if (e.ValueKind == JsonValueKind.Array)
+                    foreach (var x in e.EnumerateArray())
+                        if (x.ValueKind == JsonValueKind.Number && x.TryGetInt32(out int v)) eos.Add(v);
+            }
+            int? bos = root.TryGetProperty("bos_token_id", out var b) && b.ValueKind == JsonValueKind.Number && b.TryGetInt32(out int bv) ? bv : null;
+
+            var cfg = new ModelConfig
+            {
+                Architecture = arch,
+                ModelType = modelType,
+                Family = deepseek ? ModelFamily.DeepSeek : ModelFamily.Dense,
+                VocabSize = Int("vocab_size"),
+                HiddenSize = hidden,
+                IntermediateSize = Int("intermediate_size"),
+                NumHiddenLayers = Int("num_hidden_layers"),
+                NumAttentionHeads = heads,
+                NumKeyValueHeads = Int("num_key_value_heads", heads),
+                HeadDim = deepseek ? 0 : Int("head_dim", heads > 0 && hidden % heads == 0 ? hidden / heads : 0),
+                RmsNormEps = Dbl("rms_norm_eps", 1e-6),
+                RopeTheta = Dbl("rope_theta", 10000),
+                RopeScaling = ReadRopeScaling(),
+                RopeLayout = deepseek ? RopeLayout.Interleaved : RopeLayout.HalfSplit,
+                MaxPositionEmbeddings = Int("max_position_embeddings", 4096),
+                TieWordEmbeddings = Bool("tie_word_embeddings", false),
+                AttentionBias = arch == "Qwen2ForCausalLM" || (!deepseek && Bool("attention_bias", false)),
+                BosTokenId = bos,
+                EosTokenIds = eos,
+            };
+            if (!deepseek)
+            {
+                if (cfg.HeadDim <= 0) throw new ModelFormatException($"{file}: key 'head_dim' missing and hidden_size {hidden} is not divisible by num_attention_heads {heads}");
+                if (cfg.NumKeyValueHeads <= 0 || heads % cfg.NumKeyValueHeads != 0) throw new ModelFormatException($"{file}: key 'num_key_value_heads' ({cfg.NumKeyValueHeads}) must divide num_attention_heads ({heads})");
+                if (arch == "LlamaForCausalLM" && Bool("mlp_bias", false)) throw new ModelFormatException($"{file}: key 'mlp_bias' = true is not supported");
+                return cfg;
+            }
+
+            int qLora = NullableInt("q_lora_rank");
+            int experts = Int("n_routed_experts", 0);
+            cfg = cfg with
+            {
+                MoeIntermediateSize = Int("moe_intermediate_size", 0),
+                FirstKDenseReplace = Int("first_k_dense_replace", 0),
+                MoeLayerFreq = Int("moe_layer_freq", 1),
+                NRoutedExperts = experts,
+                NSharedExperts = NullableInt("n_shared_experts"),
+                NumExpertsPerTok = experts > 0 ? Int("num_experts_per_tok") : 0,
+                NGroup = Int("n_group", 1),
+                TopkGroup = Int("topk_group", 1),
+                TopkMethod = Str("topk_method", "greedy"),
+                ScoringFunc = Str("scoring_func", "softmax"),
+                NormTopkProb = Bool("norm_topk_prob", false),
+                RoutedScalingFactor = Dbl("routed_scaling_factor", 1),
+                QLoraRank = qLora,
+                KvLoraRank = Int("kv_lora_rank"),
+                QkNopeHeadDim = Int("qk_nope_head_dim"),
+                QkRopeHeadDim = Int("qk_rope_head_dim"),
+                VHeadDim = Int("v_head_dim"),
+                NumNextnPredictLayers = Int("num_nextn_predict_layers", 0),
+                Fp8BlockSize = ReadFp8BlockSize(),
+            };
+            if (cfg.QkRopeHeadDim % 2 != 0) throw new ModelFormatException($"{file}: key 'qk_rope_head_dim' must be even, is {cfg.QkRopeHeadDim}");
+            if (cfg.ScoringFunc is not ("softmax" or "sigmoid")) throw new ModelFormatException($"{file}: key 'scoring_func' = '{cfg.ScoringFunc}' is not supported (softmax, sigmoid)");
+            if (cfg.TopkMethod is not ("greedy" or "group_limited_greedy" or "noaux_tc")) throw new ModelFormatException($"{file}: key 'topk_method' = '{cfg.TopkMethod}' is not supported (greedy, group_limited_greedy, noaux_tc)");
+            if (experts > 0)
+            {
+                if (cfg.NumExpertsPerTok <= 0 || cfg.NumExpertsPerTok > experts) throw new ModelFormatException($"{file}: key 'num_experts_per_tok' ({cfg.NumExpertsPerTok}) must be in 1..n_routed_experts ({experts})");
+                if (cfg.NGroup <= 0 || experts % cfg.NGroup != 0) throw new ModelFormatException($"{file}: key 'n_group' ({cfg.NGroup}) must divide n_routed_experts ({experts})");
+                if (cfg.TopkGroup <= 0 || cfg.TopkGroup > cfg.NGroup) throw new ModelFormatException($"{file}: key 'topk_group' ({cfg.TopkGroup}) must be in 1..n_group ({cfg.NGroup})");
+                if (cfg.NGroup > 1 && cfg.TopkMethod == "noaux_tc" && experts / cfg.NGroup < 2) throw new ModelFormatException($"{file}: noaux_tc group scores need at least 2 experts per group (n_routed_experts {experts}, n_group {cfg.NGroup})");
+                if (cfg.NGroup > 1 && cfg.TopkGroup * (experts / cfg.NGroup) < cfg.NumExpertsPerTok) throw new ModelFormatException($"{file}: keys 'topk_group' × experts per group < 'num_experts_per_tok'");
+                if (cfg.MoeIntermediateSize <= 0) throw new ModelFormatException($"{file}: key 'moe_intermediate_size' must be positive");
+            }
+            return cfg;
+        }
+
+        private RopeScaling? ReadRopeScaling()
+        {
+            if (!root.TryGetProperty("rope_scaling", out var rs) || rs.ValueKind == JsonValueKind.Null) return null;
+            if (rs.ValueKind != JsonValueKind.Object) throw new ModelFormatException($"{file}: key 'rope_scaling' must be an object or null");
+            var sub = new ConfigReader(rs, file);
+            string type = sub.Str("rope_type", "") is { Length: > 0 } t ? t : sub.Str("type", "");
+            if (type == "default") return null;
+            if (type is not ("yarn" or "llama3" or "linear"))
+                throw new ModelFormatException($"{file}: key 'rope_scaling.type' = '{type}' is not supported (yarn, llama3, linear)");
+            double factor = sub.Dbl("factor", 1);
+            if (!(factor > 0)) throw new ModelFormatException($"{file}: key 'rope_scaling.factor' must be positive");
+            int orig = sub.Int("original_max_position_embeddings", type == "linear" ? 0 : -1);
+            if (type != "linear" && orig <= 0) throw new ModelFormatException($"{file}: key 'rope_scaling.original_max_position_embeddings' must be positive");
+            return new RopeScaling
+            {
+                Type = type,
+                Factor = factor,
+                OriginalMaxPositionEmbeddings = orig,
+                BetaFast = sub.Dbl("beta_fast", 32),
+                BetaSlow = sub.Dbl("beta_slow", 1),
+                Mscale = sub.Dbl("mscale", 1),
+                MscaleAllDim = sub.Dbl("mscale_all_dim", 0),
+                LowFreqFactor = sub.Dbl("low_freq_factor", 1),
+                HighFreqFactor = sub.Dbl("high_freq_factor", 4),
+            };
+        }
+
+        private int ReadFp8BlockSize()
+        {
+            if (!root.TryGetProperty("quantization_config", out var q) || q.ValueKind != JsonValueKind.Object) return 128;
+            if (q.TryGetProperty("quant_method", out var m) && m.ValueKind == JsonValueKind.String && m.GetString() != "fp8")
+                throw new ModelFormatException($"{file}: key 'quantization_config.quant_method' = '{m.GetString()}' is not supported (fp8)");
+            if (!q.TryGetProperty("weight_block_size", out var bs)) return 128;
+            if (bs.ValueKind != JsonValueKind.Array || bs.GetArrayLength() != 2) throw new ModelFormatException($"{file}: key 'quantization_config.weight_block_size' must be [n, n]");
+            int a = bs[0].TryGetInt32(out int x) ? x : -1, c = bs[1].TryGetInt32(out int y) ? y : -1;
+            if (a <= 0 || a != c) throw new ModelFormatException($"{file}: key 'quantization_config.weight_block_size' must be two equal positive integers");
+            return a;
+        }
+
+        private bool Has(string key, out JsonElement v) => root.TryGetProperty(key, out v) && v.ValueKind != JsonValueKind.Null;
+
+        public int Int(string key, int? fallback = null)
+        {
+            if (!Has(key, out var v))
+                return fallback ?? throw new ModelFormatException($"{file}: missing key '{key}'");
+            if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out int i) || i < 0)
+                throw new ModelFormatException($"{file}: key '{key}' must be a non-negative integer, is {v.GetRawText()}");
+            return i;
+        }
+
+        private int NullableInt(string key) => Has(key, out _) ? Int(key) : 0;
+
+        public double Dbl(string key, double fallback)
+        {
+            if (!Has(key, out var v)) return fallback;
+            if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out double d) || !double.IsFinite(d))
+                throw new ModelFormatException($"{file}: key '{key}' must be a number, is {v.GetRawText()}");
+            return d;
+        }
+
+        public string Str(string key, string fallback)
+        {
+            if (!Has(key, out var v)) return fallback;
+            if (v.ValueKind != JsonValueKind.String) throw new ModelFormatException($"{file}: key '{key}' must be a string, is {v.GetRawText()}");
+            return v.GetString()!;
+        }
+
+        private bool Bool(string key, bool fallback)
+        {
+            if (!Has(key, out var v)) return fallback;
+            return v.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw new ModelFormatException($"{file}: key '{key}' must be true or false, is {v.GetRawText()}"),
+            };
+        }
+    }
+}
