@@ -56,6 +56,8 @@ public sealed record ModelConfig
     public double RopeTheta { get; init; } = 10000;
     public RopeScaling? RopeScaling { get; init; }
     public RopeLayout RopeLayout { get; init; }
+    /// <summary>Optional per-frequency divisors of the rotary inverse frequencies (GGUF <c>rope_freqs</c>, llama.cpp's form of Llama-3 scaling).</summary>
+    public IReadOnlyList<float>? RopeFreqFactors { get; init; }
     public int MaxPositionEmbeddings { get; init; } = 4096;
     public bool TieWordEmbeddings { get; init; }
     /// <summary>q/k/v projections carry biases (Qwen2 always; Llama with <c>attention_bias</c>).</summary>
