@@ -29,7 +29,8 @@ public sealed record RopeScaling
     public int OriginalMaxPositionEmbeddings { get; init; }
     public double BetaFast { get; init; } = 32;
     public double BetaSlow { get; init; } = 1;
-    public double Mscale { get; init; } = 1;
+    /// <summary>0 when absent from the config.</summary>
+    public double Mscale { get; init; }
     public double MscaleAllDim { get; init; } = 0;
     public double LowFreqFactor { get; init; } = 1;
     public double HighFreqFactor { get; init; } = 4;
@@ -243,7 +244,7 @@ public sealed record ModelConfig
                 OriginalMaxPositionEmbeddings = orig,
                 BetaFast = sub.Dbl("beta_fast", 32),
                 BetaSlow = sub.Dbl("beta_slow", 1),
-                Mscale = sub.Dbl("mscale", 1),
+                Mscale = sub.Dbl("mscale", 0),
                 MscaleAllDim = sub.Dbl("mscale_all_dim", 0),
                 LowFreqFactor = sub.Dbl("low_freq_factor", 1),
                 HighFreqFactor = sub.Dbl("high_freq_factor", 4),

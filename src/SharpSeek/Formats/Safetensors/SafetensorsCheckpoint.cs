@@ -23,7 +23,12 @@ public sealed class SafetensorsCheckpoint : ITensorSource
             if (File.Exists(index)) LoadIndexed(directory, index);
             else
             {
-                var shards = Directory.GetFiles(directory, "*.safetensors").Order(StringComparer.Ordinal).ToArray();
+                // Without an index, Hugging Face loads model.safetensors alone; other *.safetensors files
+                // (adapters, gradients, ...) beside it are not part of the model.
+                string single = System.IO.Path.Combine(directory, "model.safetensors");
+                var shards = File.Exists(single)
+                    ? [single]
+                    : Directory.GetFiles(directory, "*.safetensors").Order(StringComparer.Ordinal).ToArray();
                 if (shards.Length == 0) throw new ModelFormatException($"{directory}: no *.safetensors files found");
                 foreach (var s in shards) AddFile(new SafetensorsFile(s), null);
             }

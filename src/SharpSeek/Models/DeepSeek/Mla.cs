@@ -1,0 +1,248 @@
+using System.Numerics.Tensors;
+using SharpSeek.Kernels;
+using SharpSeek.Tensors;
+using SharpSeek.Threading;
+
+namespace SharpSeek.Models.DeepSeek;
+
+/// <summary>The MLA cache of one layer: the normalised latent c_kv [S, rkv] and the rotated rope key k_pe [S, dr]. Nothing per head.</summary>
+internal sealed class MlaCache(int rkv, int dr, int maxSequence) : ILayerCache
+{
+    public GrowableRows Latent { get; } = new(rkv, maxSequence);
+    public GrowableRows RopeKey { get; } = new(dr, maxSequence);
+
+    public void EnsureCapacity(int length)
+    {
+        Latent.EnsureCapacity(length);
+        RopeKey.EnsureCapacity(length);
+    }
+
+    public long Bytes => 4L * (Latent.Data.Length + RopeKey.Data.Length);
+}
+
+/// <summary>
+/// Multi-head Latent Attention in the weight-absorbed form (model.py <c>attn_impl="absorb"</c>):
+/// q_lat[h] = W_UK[h]ᵀ q_nope[h]; s[h,t] = scale·(q_lat[h]·c_kv[t] + q_pe[h]·k_pe[t]);
+/// o[h] = W_UV[h] Σ_t p[h,t] c_kv[t]. Only c_kv and k_pe are cached.
+/// </summary>
+internal sealed unsafe class Mla : IAttention
+{
+    private readonly WeightTensor? _wq, _wqA, _wqB;     // q_proj [H·dq, D] | q_a_proj [rq, D], q_b_proj [H·dq, rq]
+    private readonly float[]? _qNorm;                   // q_a_layernorm [rq]
+    private readonly WeightTensor _wkvA;                // kv_a_proj_with_mqa [rkv + dr, D]
+    private readonly float[] _kvNorm;                   // kv_a_layernorm [rkv]
+    private readonly WeightTensor _wUK;                 // kv_b_proj [H·(dn+dv), rkv], or k_b_proj [H·rkv, dn] (GGUF split layout)
+    private readonly WeightTensor _wUV;                 // kv_b_proj, or v_b_proj [H·dv, rkv]
+    private readonly bool _splitLayout;
+    private readonly WeightTensor _wo;                  // o_proj [D, H·dv]
+    private readonly Rope _rope;
+    private readonly int _dim, _heads, _dn, _dr, _dv, _dq, _rq, _rkv;
+    private readonly float _eps, _scale;
+    private readonly QueryLatentWork _phase1;
+    private readonly AttendWork _phase2;
+    private readonly ValueWork _phase3;
+
+    public Mla(WeightLoader w, string prefix, ModelConfig c, Rope rope)
+    {
+        _dim = c.HiddenSize; _heads = c.NumAttentionHeads; _dn = c.QkNopeHeadDim; _dr = c.QkRopeHeadDim;
+        _dv = c.VHeadDim; _dq = _dn + _dr; _rq = c.QLoraRank; _rkv = c.KvLoraRank;
+        _eps = (float)c.RmsNormEps;
+        _rope = rope;
+        _scale = (float)(Math.Pow(_dq, -0.5) * Math.Pow(Rope.SoftmaxMscale(c.RopeScaling), 2));
+        if (_rq > 0)
+        {
+            _wqA = w.Matrix(prefix + ".q_a_proj.weight", _rq, _dim);
+            _qNorm = w.Vector(prefix + ".q_a_layernorm.weight", _rq);
+            _wqB = w.Matrix(prefix + ".q_b_proj.weight", _heads * _dq, _rq);
+        }
+        else _wq = w.Matrix(prefix + ".q_proj.weight", _heads * _dq, _dim);
+        _wkvA = w.Matrix(prefix + ".kv_a_proj_with_mqa.weight", _rkv + _dr, _dim);
+        _kvNorm = w.Vector(prefix + ".kv_a_layernorm.weight", _rkv);
+        if (!w.Has(prefix + ".kv_b_proj.weight") && w.Has(prefix + ".k_b_proj.weight"))
+        {
+            _splitLayout = true;
+            var kb = w.Tensor(prefix + ".k_b_proj.weight", _heads, _rkv, _dn);
+            var vb = w.Tensor(prefix + ".v_b_proj.weight", _heads, _dv, _rkv);
+            _wUK = kb.SliceRows(0, kb.Rows);
+            _wUV = vb.SliceRows(0, vb.Rows);
+        }
+        else
+        {
+            _wUK = _wUV = w.Matrix(prefix + ".kv_b_proj.weight", _heads * (_dn + _dv), _rkv);
+        }
+        _wo = w.Matrix(prefix + ".o_proj.weight", _dim, _heads * _dv);
+        _phase1 = new QueryLatentWork(this);
+        _phase2 = new AttendWork(this);
+        _phase3 = new ValueWork(this);
+    }
+
+    public int CachedValuesPerToken => _rkv + _dr;
+
+    /// <summary>What a plain multi-head cache (k and v per head) would hold per token.</summary>
+    public int NaiveCachedValuesPerToken => _heads * (_dq + _dv);
+
+    public long ParameterCount =>
+        (_wq?.ElementCount ?? 0) + (_wqA?.ElementCount ?? 0) + (_qNorm?.Length ?? 0) + (_wqB?.ElementCount ?? 0)
+        + _wkvA.ElementCount + _kvNorm.Length + (_splitLayout ? _wUK.ElementCount + _wUV.ElementCount : _wUK.ElementCount) + _wo.ElementCount;
+
+    public ILayerCache CreateCache(int maxSequence) => new MlaCache(_rkv, _dr, maxSequence);
+
+    public void Forward(Workspace ws, int tokens, int startPos, ILayerCache layerCache)
+    {
+        var cache = (MlaCache)layerCache;
+        cache.EnsureCapacity(startPos + tokens);
+        int half = _dr / 2;
+
+        // Queries: [T, H·dq]
+        if (_rq > 0)
+        {
+            MatMul.Compute(_wqA!, ws.Xn, tokens, ws.QA);
+            for (int t = 0; t < tokens; t++)
+            {
+                var qa = ws.QA.AsSpan(t * _rq, _rq);
+                Norms.RmsNorm(qa, _qNorm, _eps, qa);
+            }
+            MatMul.Compute(_wqB!, ws.QA, tokens, ws.Q);
+        }
+        else MatMul.Compute(_wq!, ws.Xn, tokens, ws.Q);
+
+        // Latent and rope key go straight into the cache.
+        MatMul.Compute(_wkvA, ws.Xn, tokens, ws.KvA);
+        for (int t = 0; t < tokens; t++)
+        {
+            int pos = startPos + t;
+            var cos = ws.Cos.AsSpan(t * half, half);
+            var sin = ws.Sin.AsSpan(t * half, half);
+            var kv = ws.KvA.AsSpan(t * (_rkv + _dr), _rkv + _dr);
+            Norms.RmsNorm(kv[.._rkv], _kvNorm, _eps, cache.Latent.Row(pos));
+            var pe = cache.RopeKey.Row(pos);
+            kv.Slice(_rkv, _dr).CopyTo(pe);
+            _rope.Apply(pe, cos, sin);
+            for (int h = 0; h < _heads; h++) _rope.Apply(ws.Q.AsSpan(t * _heads * _dq + h * _dq + _dn, _dr), cos, sin);
+        }
+
+        var pool = WorkerPool.Shared;
+        _phase1.Set(ws, tokens, pool);
+        pool.For(_heads, _phase1);
+        _phase2.Set(ws, tokens, startPos, cache, pool);
+        pool.For(tokens * _heads, _phase2);
+        _phase3.Set(ws, tokens, pool);
+        pool.For(_heads, _phase3);
+        _phase1.Clear(); _phase2.Clear(); _phase3.Clear();
+
+        MatMul.Compute(_wo, ws.AttnOut, tokens, ws.Out);
+    }
+
+    /// <summary>Row <paramref name="row"/> of <paramref name="w"/> as float32: the mapped row itself for F32, else decoded into scratch.</summary>
+    private static float* Row(WeightTensor w, long row, float* scratch)
+    {
+        if (w.Type == DType.F32) return (float*)w.RowPointer(row);
+        w.DequantizeRow(row, new Span<float>(scratch, (int)w.Cols));
+        return scratch;
+    }
+
+    /// <summary>Phase 1, one item per head: q_lat[t, h] = W_UK[h]ᵀ q_nope[t, h] for every token of the batch.</summary>
+    private sealed class QueryLatentWork(Mla m) : IParallelWork
+    {
+        private Workspace? _ws;
+        private int _tokens;
+        private WorkerPool? _pool;
+
+        public void Set(Workspace ws, int tokens, WorkerPool pool) { _ws = ws; _tokens = tokens; _pool = pool; }
+        public void Clear() { _ws = null; _pool = null; }
+
+        public void Execute(int h, int worker)
+        {
+            var ws = _ws!;
+            int rkv = m._rkv, dn = m._dn, dq = m._dq, heads = m._heads;
+            fixed (float* scratch = _pool!.Scratch(worker, Math.Max(rkv, dn)))
+            fixed (float* q = ws.Q)
+            fixed (float* qlat = ws.QLatent)
+            {
+                if (m._splitLayout)
+                {
+                    // k_b[h] is [rkv, dn]: a plain product per latent channel.
+                    for (int c = 0; c < rkv; c++)
+                    {
+                        float* row = Row(m._wUK, (long)h * rkv + c, scratch);
+                        for (int t = 0; t < _tokens; t++)
+                            qlat[((long)t * heads + h) * rkv + c] = Dot.F32(row, q + ((long)t * heads + h) * dq, dn);
+                    }
+                    return;
+                }
+                for (int t = 0; t < _tokens; t++) new Span<float>(qlat + ((long)t * heads + h) * rkv, rkv).Clear();
+                long baseRow = (long)h * (dn + m._dv);
+                for (int n = 0; n < dn; n++)
+                {
+                    float* row = Row(m._wUK, baseRow + n, scratch);
+                    var rowSpan = new ReadOnlySpan<float>(row, rkv);
+                    for (int t = 0; t < _tokens; t++)
+                    {
+                        var dst = new Span<float>(qlat + ((long)t * heads + h) * rkv, rkv);
+                        TensorPrimitives.MultiplyAdd(rowSpan, q[((long)t * heads + h) * dq + n], dst, dst);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Phase 2, one item per (token, head): causal softmax over the cache, output kept in latent space.</summary>
+    private sealed class AttendWork(Mla m) : IParallelWork
+    {
+        private Workspace? _ws;
+        private MlaCache? _cache;
+        private int _startPos;
+        private WorkerPool? _pool;
+
+        public void Set(Workspace ws, int tokens, int startPos, MlaCache cache, WorkerPool pool) { _ws = ws; _startPos = startPos; _cache = cache; _pool = pool; }
+        public void Clear() { _ws = null; _cache = null; _pool = null; }
+
+        public void Execute(int index, int worker)
+        {
+            var ws = _ws!;
+            var cache = _cache!;
+            int heads = m._heads, rkv = m._rkv, dr = m._dr;
+            int t = index / heads, h = index % heads;
+            int len = _startPos + t + 1;
+            var scores = _pool!.Scratch(worker, len).AsSpan(0, len);
+            var qlat = ws.QLatent.AsSpan((t * heads + h) * rkv, rkv);
+            var qpe = ws.Q.AsSpan(t * heads * m._dq + h * m._dq + m._dn, dr);
+            float[] lat = cache.Latent.Data, pe = cache.RopeKey.Data;
+            for (int s = 0; s < len; s++)
+                scores[s] = m._scale * (TensorPrimitives.Dot(qlat, lat.AsSpan(s * rkv, rkv)) + TensorPrimitives.Dot(qpe, pe.AsSpan(s * dr, dr)));
+            Norms.Softmax(scores);
+            var olat = ws.OLatent.AsSpan((t * heads + h) * rkv, rkv);
+            olat.Clear();
+            for (int s = 0; s < len; s++) TensorPrimitives.MultiplyAdd(lat.AsSpan(s * rkv, rkv), scores[s], olat, olat);
+        }
+    }
+
+    /// <summary>Phase 3, one item per head: o[t, h] = W_UV[h] · o_lat[t, h].</summary>
+    private sealed class ValueWork(Mla m) : IParallelWork
+    {
+        private Workspace? _ws;
+        private int _tokens;
+        private WorkerPool? _pool;
+
+        public void Set(Workspace ws, int tokens, WorkerPool pool) { _ws = ws; _tokens = tokens; _pool = pool; }
+        public void Clear() { _ws = null; _pool = null; }
+
+        public void Execute(int h, int worker)
+        {
+            var ws = _ws!;
+            int rkv = m._rkv, dv = m._dv, heads = m._heads;
+            long baseRow = m._splitLayout ? (long)h * dv : (long)h * (m._dn + dv) + m._dn;
+            fixed (float* scratch = _pool!.Scratch(worker, rkv))
+            fixed (float* olat = ws.OLatent)
+            fixed (float* o = ws.AttnOut)
+            {
+                for (int v = 0; v < dv; v++)
+                {
+                    float* row = Row(m._wUV, baseRow + v, scratch);
+                    for (int t = 0; t < _tokens; t++)
+                        o[(long)t * heads * dv + h * dv + v] = Dot.F32(row, olat + ((long)t * heads + h) * rkv, rkv);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+namespace SharpSeek.Models;
+
+/// <summary>Receives intermediate values of a forward pass (tests compare them per layer). Null in normal use.</summary>
+public interface IForwardObserver
+{
+    /// <summary>Hidden state <paramref name="index"/> of the token at <paramref name="position"/>: 0 = embedding, i = output of block i-1, last = final norm.</summary>
+    void OnHidden(int index, int position, ReadOnlySpan<float> hidden);
+
+    /// <summary>Routed experts and their final weights for the token at <paramref name="position"/> in MoE layer <paramref name="layer"/>.</summary>
+    void OnRouting(int layer, int position, ReadOnlySpan<int> experts, ReadOnlySpan<float> weights);
+}
+
+/// <summary>Per-layer attention cache of one sequence.</summary>
+public interface ILayerCache
+{
+    /// <summary>Makes room for positions below <paramref name="length"/>.</summary>
+    void EnsureCapacity(int length);
+
+    /// <summary>Bytes held now.</summary>
+    long Bytes { get; }
+}
+
+/// <summary>A growable float buffer of [positions, width]; grows by doubling so decoding rarely allocates.</summary>
+public sealed class GrowableRows(int width, int maxPositions)
+{
+    public int Width { get; } = width;
+    public float[] Data { get; private set; } = [];
+
+    public void EnsureCapacity(int positions)
+    {
+        if (positions > maxPositions) throw new SharpSeekException($"sequence length {positions} exceeds the context size {maxPositions}");
+        long need = (long)positions * Width;
+        if (need <= Data.Length) return;
+        long grown = Math.Max(need, Math.Min((long)maxPositions * Width, Math.Max(64L * Width, Data.Length * 2L)));
+        var next = new float[grown];
+        Data.CopyTo(next, 0);
+        Data = next;
+    }
+
+    public Span<float> Row(int position) => Data.AsSpan(position * Width, Width);
+}
+
+/// <summary>
+/// Everything one sequence needs to run: the per-layer caches, the number of tokens already in them,
+/// and a workspace sized for the largest batch, so decoding allocates nothing.
+/// </summary>
+public sealed class InferenceState
+{
+    internal InferenceState(ILayerCache[] caches, Workspace workspace, int maxSequence)
+    {
+        Caches = caches;
+        Workspace = workspace;
+        MaxSequence = maxSequence;
+    }
+
+    public ILayerCache[] Caches { get; }
+    internal Workspace Workspace { get; }
+    public int MaxSequence { get; }
+
+    /// <summary>Tokens already in the cache (the position of the next token).</summary>
+    public int Length { get; internal set; }
+
+    public IForwardObserver? Observer { get; set; }
+
+    /// <summary>Forgets everything after <paramref name="length"/> tokens (e.g. to start over or to rewind).</summary>
+    public void Truncate(int length)
+    {
+        if (length < 0 || length > Length) throw new ArgumentOutOfRangeException(nameof(length));
+        Length = length;
+    }
+
+    public long CacheBytes => Caches.Sum(c => c.Bytes);
+}

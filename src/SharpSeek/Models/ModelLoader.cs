@@ -1,0 +1,36 @@
+using SharpSeek.Formats.Safetensors;
+
+namespace SharpSeek.Models;
+
+/// <summary>Opens a model from a Hugging Face directory (config.json + safetensors) or a file inside one.</summary>
+public static class ModelLoader
+{
+    public static Transformer Load(string path)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new SharpSeekException("no model path given");
+        string dir;
+        if (Directory.Exists(path)) dir = path;
+        else if (File.Exists(path))
+        {
+            string name = System.IO.Path.GetFileName(path);
+            if (name.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) || name is "config.json" or "model.safetensors.index.json")
+                dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+            else throw new SharpSeekException($"{name}: not a model (expected a Hugging Face model directory, config.json or *.safetensors)");
+        }
+        else throw new SharpSeekException($"{path}: no such file or directory");
+
+        string configPath = System.IO.Path.Combine(dir, "config.json");
+        if (!File.Exists(configPath)) throw new ModelFormatException($"{dir}: config.json not found");
+        var config = ModelConfig.Load(configPath);
+        var source = new SafetensorsCheckpoint(dir, config.Fp8BlockSize);
+        try
+        {
+            return new Transformer(config, source);
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using SharpSeek.Formats;
+using SharpSeek.Kernels;
+using SharpSeek.Models.DeepSeek;
+using SharpSeek.Tensors;
+
+namespace SharpSeek.Models;
+
+/// <summary>
+/// The whole model: embedding → decoder blocks → final RMSNorm → lm_head, for both families.
+/// Weights stay memory-mapped; per-sequence state lives in <see cref="InferenceState"/>.
+/// One forward pass runs at a time (the kernels already use every core).
+/// </summary>
+public sealed class Transformer : IDisposable
+{
+    private readonly ITensorSource _source;
+    private readonly WeightTensor _embed;    // [V, D]
+    private readonly float[] _norm;          // [D]
+    private readonly WeightTensor _head;     // [V, D]
+    private readonly Block[] _layers;
+    private readonly Rope _rope;
+    private readonly object _forwardLock = new();
+
+    internal Transformer(ModelConfig config, ITensorSource source)
+    {
+        Config = config;
+        _source = source;
+        var w = new WeightLoader(source);
+        int d = config.HiddenSize, v = config.VocabSize;
+        int ropeDim = config.Family == ModelFamily.DeepSeek ? config.QkRopeHeadDim : config.HeadDim;
+        _rope = new Rope(ropeDim, config.RopeTheta, config.RopeScaling, config.RopeFreqFactors, config.RopeLayout);
+        _embed = w.Matrix("model.embed_tokens.weight", v, d);
+        _layers = new Block[config.NumHiddenLayers];
+        for (int i = 0; i < _layers.Length; i++) _layers[i] = Block.Load(w, config, i, _rope);
+        _norm = w.Vector("model.norm.weight", d);
+        _head = config.TieWordEmbeddings && !w.Has("lm_head.weight") ? _embed : w.Matrix("lm_head.weight", v, d);
+        if (config.Family == ModelFamily.DeepSeek)
+        {
+            var mtp = new List<Mtp>();
+            for (int j = 0; j < config.NumNextnPredictLayers; j++)
+                if (w.Has($"model.layers.{config.NumHiddenLayers + j}.eh_proj.weight"))
+                    mtp.Add(new Mtp(w, config, config.NumHiddenLayers + j, _rope));
+            MtpModules = mtp;
+        }
+        w.RejectUnused();
+        Rope = _rope;
+    }
+
+    public ModelConfig Config { get; }
+    public string Path => _source.Path;
+    public Rope Rope { get; }
+    internal IReadOnlyList<Mtp> MtpModules { get; } = [];
+    internal IReadOnlyList<Block> Layers => _layers;
+    internal ITensorSource Source => _source;
+
+    /// <summary>Number of MTP modules found in the checkpoint (loaded, not used for decoding yet).</summary>
+    public int MtpModuleCount => MtpModules.Count;
+
+    /// <summary>Values cached per token and layer by this model's attention.</summary>
+    public int CachedValuesPerTokenPerLayer => _layers[0].Attention.CachedValuesPerToken;
+
+    /// <summary>What a plain multi-head K/V cache would hold per token and layer (for MLA: H·(dq + dv)).</summary>
+    public int NaiveCachedValuesPerTokenPerLayer => _layers[0].Attention is Mla mla ? mla.NaiveCachedValuesPerToken : CachedValuesPerTokenPerLayer;
+
+    /// <summary>Parameters of the main model (embedding, layers, norm, head; MTP excluded).</summary>
+    public long ParameterCount => _embed.ElementCount + _layers.Sum(l => l.ParameterCount) + _norm.Length + (ReferenceEquals(_head, _embed) ? 0 : _head.ElementCount);
+
+    /// <summary>Parameters touched per token: only the chosen routed experts of each MoE layer count.</summary>
+    public long ActiveParameterCount => _embed.ElementCount + _layers.Sum(l => l.ActiveParameterCount) + _norm.Length + (ReferenceEquals(_head, _embed) ? 0 : _head.ElementCount);
+
+    public long MtpParameterCount => MtpModules.Sum(m => m.ParameterCount);
+
+    /// <summary>A fresh sequence. <paramref name="maxSequence"/> ≤ 0 means the model's context length.</summary>
+    public InferenceState CreateState(int maxSequence = 0, int maxBatch = 32)
+    {
+        if (maxSequence <= 0) maxSequence = Config.MaxPositionEmbeddings;
+        if (maxBatch <= 0) throw new ArgumentOutOfRangeException(nameof(maxBatch));
+        var caches = new ILayerCache[_layers.Length];
+        for (int i = 0; i < caches.Length; i++) caches[i] = _layers[i].Attention.CreateCache(maxSequence);
+        return new InferenceState(caches, new Workspace(Config, maxBatch), maxSequence);
+    }
+
+    /// <summary>
+    /// Feeds <paramref name="tokens"/> after what <paramref name="state"/> already holds. With <paramref name="allLogits"/>
+    /// writes [T, V] logits (row t after tokens[0..t]); otherwise only the last token's [V].
+    /// </summary>
+    public void Forward(InferenceState state, ReadOnlySpan<int> tokens, Span<float> logits, bool allLogits = false)
+    {
+        int v = Config.VocabSize;
+        if (tokens.Length == 0) throw new ArgumentException("no tokens to run", nameof(tokens));
+        if (logits.Length < (allLogits ? (long)tokens.Length * v : v)) throw new ArgumentException("logits buffer too small", nameof(logits));
+        foreach (int t in tokens)
+            if ((uint)t >= (uint)v) throw new SharpSeekException($"token id {t} is outside the vocabulary [0, {v})");
+        if (state.Length + tokens.Length > state.MaxSequence)
+            throw new SharpSeekException($"sequence length {state.Length + tokens.Length} exceeds the context size {state.MaxSequence}");
+
+        lock (_forwardLock)
+        {
+            var ws = state.Workspace;
+            for (int start = 0; start < tokens.Length; start += ws.MaxBatch)
+            {
+                int n = Math.Min(ws.MaxBatch, tokens.Length - start);
+                bool last = start + n == tokens.Length;
+                Span<float> rows = allLogits ? logits.Slice(start * v, n * v) : last ? logits[..v] : default;
+                Chunk(state, tokens.Slice(start, n), rows, allLogits);
+            }
+        }
+    }
+
+    private void Chunk(InferenceState state, ReadOnlySpan<int> tokens, Span<float> logits, bool allLogits)
+    {
+        var ws = state.Workspace;
+        var observer = state.Observer;
+        int d = Config.HiddenSize, n = tokens.Length, startPos = state.Length, half = ws.RopeDim / 2;
+        for (int t = 0; t < n; t++)
+        {
+            _embed.DequantizeRow(tokens[t], ws.X.AsSpan(t * d, d));
+            _rope.CosSin(startPos + t, ws.Cos.AsSpan(t * half, half), ws.Sin.AsSpan(t * half, half));
+            observer?.OnHidden(0, startPos + t, ws.X.AsSpan(t * d, d));
+        }
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            _layers[i].Forward(ws, n, startPos, state.Caches[i], observer);
+            if (observer is not null)
+                for (int t = 0; t < n; t++) observer.OnHidden(i + 1, startPos + t, ws.X.AsSpan(t * d, d));
+        }
+        state.Length = startPos + n;
+
+        float eps = (float)Config.RmsNormEps;
+        int first = allLogits || observer is not null ? 0 : n - 1;
+        for (int t = first; t < n; t++)
+        {
+            Norms.RmsNorm(ws.X.AsSpan(t * d, d), _norm, eps, ws.Xn.AsSpan(t * d, d));
+            observer?.OnHidden(_layers.Length + 1, startPos + t, ws.Xn.AsSpan(t * d, d));
+        }
+        if (allLogits) MatMul.Compute(_head, ws.Xn.AsSpan(0, n * d), n, logits);
+        else if (!logits.IsEmpty) MatMul.Compute(_head, ws.Xn.AsSpan((n - 1) * d, d), 1, logits);
+    }
+
+    public void Dispose() => _source.Dispose();
+}

@@ -1,0 +1,46 @@
+using SharpSeek.Formats;
+using SharpSeek.Tensors;
+
+namespace SharpSeek.Models;
+
+/// <summary>Hands tensors to the model classes with shape checks, and afterwards reports tensors nobody asked for.</summary>
+internal sealed class WeightLoader(ITensorSource source)
+{
+    private readonly HashSet<string> _used = new(StringComparer.Ordinal);
+
+    public ITensorSource Source => source;
+
+    public bool Has(string name) => source.Contains(name);
+
+    /// <summary>A 2-D weight of shape [rows, cols].</summary>
+    public WeightTensor Matrix(string name, long rows, long cols) => Tensor(name, rows, cols);
+
+    /// <summary>A tensor of exactly <paramref name="shape"/>.</summary>
+    public WeightTensor Tensor(string name, params long[] shape)
+    {
+        var t = source.Get(name);
+        _used.Add(name);
+        if (t.Type == DType.F8E4M3) _used.Add(name + "_scale_inv");
+        if (!t.Shape.AsSpan().SequenceEqual(shape))
+            throw new ModelFormatException($"{t.File}: tensor '{name}' has shape {t.ShapeText}, expected [{string.Join(", ", shape)}]");
+        return t;
+    }
+
+    /// <summary>A 1-D tensor decoded to float32 (norm weights, biases).</summary>
+    public float[] Vector(string name, long length) => Tensor(name, length).ToFloat32();
+
+    /// <summary>Fails on any tensor the model did not consume, naming it.</summary>
+    public void RejectUnused()
+    {
+        foreach (var name in source.Names.Order(StringComparer.Ordinal))
+        {
+            if (_used.Contains(name) || IsIgnorable(name)) continue;
+            string file;
+            try { file = source.Get(name).File; } catch (SharpSeekException) { file = Path.GetFileName(source.Path); }
+            throw new ModelFormatException($"{file}: unexpected tensor '{name}' (not part of this architecture)");
+        }
+    }
+
+    private static bool IsIgnorable(string name) =>
+        name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal);
+}
