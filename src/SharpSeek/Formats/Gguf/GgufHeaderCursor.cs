@@ -36,7 +36,7 @@ internal unsafe struct GgufHeaderCursor(byte* data, long length, string file)
     {
         ulong n = ReadU64(what + " length");
         if (n > (ulong)Remaining)
-            throw Error($"{what}: string length {n} exceeds the {Remaining} bytes left in the file");
+            throw Error($"{what}: string length {n} exceeds the {Remaining} bytes left in the file: truncated or corrupt");
         if (n > (ulong)maxBytes)
             throw Error($"{what}: string length {n} exceeds the {maxBytes}-byte limit");
         byte* p = Take((long)n, what);
@@ -49,7 +49,7 @@ internal unsafe struct GgufHeaderCursor(byte* data, long length, string file)
         if (count > (ulong)limit)
             throw Error($"{what} is {count}, above the limit of {limit}");
         if (minBytesEach > 0 && count > (ulong)(Remaining / minBytesEach))
-            throw Error($"{what} is {count}, but only {Remaining} bytes are left in the file (≥ {minBytesEach} bytes each)");
+            throw Error($"{what} is {count}, but only {Remaining} bytes are left in the file (≥ {minBytesEach} bytes each): truncated or corrupt");
         return (int)count;
     }
 
