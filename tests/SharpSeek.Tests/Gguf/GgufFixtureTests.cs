@@ -47,7 +47,7 @@ public class GgufFixtureTests
             var t = f.GetTensor(info.Name);
             Assert.Equal(info.Shape, t.Shape);
             Assert.Equal(info.ByteLength, t.ByteLength);
-            foreach (float v in t.ToFloat32()) Assert.True(float.IsFinite(v), $"{info.Name}: non-finite value");
+            if (!t.ToFloat32().All(float.IsFinite)) Assert.Fail($"{info.Name}: non-finite value");
         }
     }
 
@@ -85,7 +85,7 @@ public class GgufFixtureTests
                         GgmlType.Q8_0 => amax * (0.5 / 127 + Math.Pow(2, -11)) + 1e-9,
                         _ => amax * (1.0 / 8 + Math.Pow(2, -10)) + 1e-9,
                     };
-                    Assert.True(Math.Abs(got[j] - want[j]) <= bound, $"{info.Name}[{j}]: {got[j]} vs {want[j]} (bound {bound})");
+                    if (!(Math.Abs(got[j] - want[j]) <= bound)) Assert.Fail($"{info.Name}[{j}]: {got[j]} vs {want[j]} (bound {bound})");
                 }
             }
         }

@@ -50,7 +50,8 @@ public class GgufWriterTests
             // Decoding what was written gives the values back within the type's precision.
             float[] back = ta.ToFloat32();
             double tol = type switch { DType.F32 => 0, DType.F16 => 3e-4, DType.BF16 => 2e-3, DType.Q8_0 => 3e-3, DType.Q6_K => 1e-2, _ => 0.08 };
-            for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(back[i] - a[i]) <= tol, $"{type} [{i}] {back[i]} vs {a[i]}");
+            for (int i = 0; i < a.Length; i++)
+                if (!(Math.Abs(back[i] - a[i]) <= tol)) Assert.Fail($"{type} [{i}] {back[i]} vs {a[i]}");
         }
         finally { TempFiles.Delete(path); }
     }
