@@ -8,6 +8,7 @@ public static class CliApp
     public static int Run(string[] args)
     {
         var root = new RootCommand("SharpSeek: DeepSeek-style reasoning models in pure C#.");
+        root.Subcommands.Add(TrainCommand.Create());
         try
         {
             return root.Parse(args).Invoke();

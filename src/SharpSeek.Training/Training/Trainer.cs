@@ -221,7 +221,7 @@ public sealed class Trainer
     {
         string path = Path.Combine(_out, name);
         bool write = fresh || !File.Exists(path);
-        var w = new StreamWriter(path, append: !write, Encoding.UTF8) { AutoFlush = true };
+        var w = new StreamWriter(path, append: !write, new UTF8Encoding(false)) { AutoFlush = true };
         if (write && header is not null) w.WriteLine(header);
         return w;
     }

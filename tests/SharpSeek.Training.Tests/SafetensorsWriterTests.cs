@@ -1,7 +1,7 @@
 using SharpSeek.Formats.Safetensors;
 using SharpSeek.Tensors;
 
-namespace SharpSeek.Tests;
+namespace SharpSeek.Training.Tests;
 
 public sealed class SafetensorsWriterTests
 {
@@ -20,7 +20,7 @@ public sealed class SafetensorsWriterTests
         {
             w.Save(path);
             using var f = new SafetensorsFile(path);
-            Assert.Equal((f.DataStart - 8) % 8, 0);
+            Assert.Equal(0, (f.DataStart - 8) % 8);
             Assert.Equal("test", f.Metadata["note"]);
             var ta = f.GetTensor("model.a");
             Assert.Equal(DType.F32, ta.Type);
