@@ -100,15 +100,19 @@ public sealed class DeepSeekModel : nn.Module
         return new LossParts(total, main, mtp, balance);
     }
 
-    /// <summary>Random initialisation: matrices and embeddings N(0, std²), norms 1, gate biases 0.</summary>
-    public void InitialiseWeights(double std = 0.02)
+    /// <summary>
+    /// Random initialisation: matrices and embeddings N(0, std²), norms 1, gate biases 0. Draws from its own generator
+    /// seeded with <paramref name="seed"/>, so other users of torch's global RNG (other threads) cannot change the result.
+    /// </summary>
+    public void InitialiseWeights(double std = 0.02, long seed = 0)
     {
         using var _ = no_grad();
+        using var generator = new Generator((ulong)seed, CPU);
         foreach (var (name, p) in named_parameters())
         {
             if (name.EndsWith("e_score_correction_bias", StringComparison.Ordinal)) p.zero_();
             else if (p.dim() == 1) p.fill_(1);
-            else p.normal_(0, std);
+            else p.normal_(0, std, generator);
         }
     }
 

@@ -55,9 +55,8 @@ public sealed class Trainer
     public static DeepSeekModel CreateModel(SharpSeek.Models.ModelConfig cfg, TrainingOptions options)
     {
         TorchRuntime.Initialise(options.Threads);
-        manual_seed(options.Seed);
         var model = new DeepSeekModel(cfg);
-        model.InitialiseWeights(options.InitStd);
+        model.InitialiseWeights(options.InitStd, options.Seed);
         return model;
     }
 
