@@ -98,6 +98,10 @@ public sealed class Tokenizer
     /// </summary>
     public static Tokenizer FromGgufVocabulary(GgufVocabulary vocabulary) => GgufTokenizerFactory.Create(vocabulary);
 
+    /// <summary>A tokenizer sharing this one's model, normalizer and pre-tokenizer with other added tokens, template and config (e.g. R1-Distill-Qwen from Qwen).</summary>
+    public Tokenizer WithAddedTokens(IReadOnlyList<AddedToken> addedTokens, IReadOnlyList<int>? prefixIds, TokenizerConfig config) =>
+        new(Model, Normalizer, PreTokenizer, addedTokens, prefixIds, [], config);
+
     /// <summary>Encodes <paramref name="text"/>; with <paramref name="addSpecialTokens"/> the template's BOS (and EOS) are added.</summary>
     /// <param name="text">Any string; lone surrogates are encoded as U+FFFD.</param>
     /// <param name="addSpecialTokens">Add <see cref="PrefixIds"/>/<see cref="SuffixIds"/>.</param>
@@ -163,6 +167,13 @@ public sealed class Tokenizer
         if ((uint)id >= (uint)_tokenBytes.Length)
             throw new SharpSeekException($"token id {id} is outside the vocabulary (0..{_tokenBytes.Length - 1})");
         return _tokenBytes[id];
+    }
+
+    /// <summary>Whether <paramref name="id"/> is an added token (matched atomically in text).</summary>
+    public bool IsAddedToken(int id)
+    {
+        foreach (AddedToken t in AddedTokens) if (t.Id == id) return true;
+        return false;
     }
 
     /// <summary>Whether <paramref name="id"/> is a special (control) added token.</summary>
