@@ -19,7 +19,11 @@ public static class TokenizerFixtures
         _ => throw new ArgumentException(name),
     };
 
-    public static JsonElement Golden(string name)
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, JsonElement> GoldenCache = new();
+
+    public static JsonElement Golden(string name) => GoldenCache.GetOrAdd(name, LoadGolden);
+
+    private static JsonElement LoadGolden(string name)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(Fixtures.Path("tokenizers", name + "-golden.json")));
         return doc.RootElement.Clone();
