@@ -1,21 +1,43 @@
 using System.CommandLine;
+using SharpSeek.Cli.Commands;
 
 namespace SharpSeek.Cli;
 
 /// <summary>Builds the <c>sharpseek</c> command tree and turns every failure into one line on stderr.</summary>
 public static class CliApp
 {
-    public static int Run(string[] args)
+    public static RootCommand BuildRoot()
     {
         var root = new RootCommand("SharpSeek: DeepSeek-style reasoning models in pure C#.");
+        root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(LogitsCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
+        return root;
+    }
+
+    public static int Run(string[] args, TextWriter? error = null)
+    {
+        error ??= Console.Error;
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         try
         {
-            return root.Parse(args).Invoke();
+            return BuildRoot().Parse(args).Invoke(config);
         }
         catch (SharpSeekException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {e.Message}");
             return 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (Exception e)
+        {
+            // Anything else is our bug; still one line, with the type so it can be reported.
+            error.WriteLine($"error: internal error ({e.GetType().Name}): {e.Message}");
+            return 70;
         }
     }
 }

@@ -26,7 +26,9 @@ public static unsafe class MatMul
         fixed (float* yp = y)
         {
             work.Set(w, xp, yp, tokens, yStride, pool);
-            pool.For((rows + RowsPerItem - 1) / RowsPerItem, work);
+            // Below ~64K multiply-adds a hand-off to another core costs more than it saves.
+            bool parallel = (long)rows * cols * tokens >= 65536;
+            pool.For((rows + RowsPerItem - 1) / RowsPerItem, work, parallel);
             work.Clear();
         }
     }

@@ -16,7 +16,8 @@ public sealed class Rope
         Layout = layout;
         int half = dim / 2;
         _invFreq = new float[half];
-        for (int j = 0; j < half; j++) _invFreq[j] = (float)(1.0 / Math.Pow(theta, 2.0 * j / dim));
+        // As model.py and HF do it in float32: pow rounded to float, then a float division.
+        for (int j = 0; j < half; j++) _invFreq[j] = 1f / (float)Math.Pow((float)theta, (float)(2 * j) / dim);
         if (factors is not null)
         {
             if (factors.Count != half) throw new ModelFormatException($"rope_freqs: {factors.Count} factors for rotary dimension {dim} (expected {half})");

@@ -8,8 +8,10 @@ public interface IParallelWork
 
 /// <summary>
 /// Persistent worker threads for the engine's data-parallel kernels. Callers pass a reusable work object,
-/// so dispatching allocates nothing; items are claimed with an atomic counter, which balances uneven rows.
-/// Workers spin briefly between operations because a decode step issues hundreds of small ones back to back.
+/// so dispatching allocates nothing. Items are claimed with one compare-and-swap on a (generation, next item)
+/// word, and the caller works too and waits only for items actually claimed: a worker the OS has not
+/// scheduled yet never holds up a kernel (this machine is often shared). Workers spin briefly between
+/// kernels, since a decode step issues hundreds of small ones back to back, then sleep.
 /// </summary>
 public sealed class WorkerPool : IDisposable
 {
@@ -23,9 +25,9 @@ public sealed class WorkerPool : IDisposable
     private readonly float[][] _scratch;
     private IParallelWork? _work;
     private int _count;
-    private int _next;
-    private int _active;
-    private long _generation;
+    private long _state;        // generation << 32 | next item
+    private int _done;
+    private int _sleepers;
     private volatile bool _disposed;
     private Exception? _failure;
 
@@ -65,63 +67,60 @@ public sealed class WorkerPool : IDisposable
         return s;
     }
 
-    /// <summary>Runs items 0..count-1 of <paramref name="work"/> across the pool and returns when all are done.</summary>
-    public void For(int count, IParallelWork work)
+    /// <summary>Runs items 0..count-1 of <paramref name="work"/> and returns when all are done.</summary>
+    /// <param name="parallel">False runs everything on the calling thread (work too small to be worth a hand-off).</param>
+    public void For(int count, IParallelWork work, bool parallel = true)
     {
         if (count <= 0) return;
-        if (count == 1 || _threads.Length == 0 || _insideWork)
+        if (_insideWork)
         {
-            // Nested or trivial: run inline on worker 0's scratch only when we own the pool; otherwise use a private slot.
-            bool outer = !_insideWork;
-            if (outer) Monitor.Enter(_callGate);
-            try
-            {
-                for (int i = 0; i < count; i++) work.Execute(i, 0);
-            }
-            finally
-            {
-                if (outer) Monitor.Exit(_callGate);
-            }
+            // Nested call from inside an item: run inline on the same worker's scratch is not safe, so use slot 0 only from the owner.
+            for (int i = 0; i < count; i++) work.Execute(i, 0);
             return;
         }
-
         lock (_callGate)
         {
+            if (!parallel || count == 1 || _threads.Length == 0)
+            {
+                _insideWork = true;
+                try { for (int i = 0; i < count; i++) work.Execute(i, 0); }
+                finally { _insideWork = false; }
+                return;
+            }
             _work = work;
             _count = count;
-            _next = 0;
             _failure = null;
-            Volatile.Write(ref _active, _threads.Length);
-            lock (_wake)
-            {
-                Interlocked.Increment(ref _generation);
-                Monitor.PulseAll(_wake);
-            }
-            RunItems(0);
+            Volatile.Write(ref _done, 0);
+            long gen = (Volatile.Read(ref _state) >> 32) + 1;
+            Volatile.Write(ref _state, gen << 32);
+            if (Volatile.Read(ref _sleepers) > 0)
+                lock (_wake) Monitor.PulseAll(_wake);
+            RunItems(0, gen);
             var spin = new SpinWait();
-            while (Volatile.Read(ref _active) != 0) spin.SpinOnce(sleep1Threshold: -1);
+            while (Volatile.Read(ref _done) < count) spin.SpinOnce(sleep1Threshold: -1);
             _work = null;
             if (_failure is { } f) throw new AggregateException("a parallel kernel failed", f);
         }
     }
 
-    private void RunItems(int worker)
+    private void RunItems(int worker, long gen)
     {
-        var work = _work!;
         _insideWork = true;
         try
         {
             while (true)
             {
-                int i = Interlocked.Increment(ref _next) - 1;
-                if (i >= _count) break;
-                work.Execute(i, worker);
+                long s = Volatile.Read(ref _state);
+                if (s >> 32 != gen) return;
+                int i = (int)(s & 0xFFFFFFFF);
+                var work = _work;
+                int count = _count;
+                if (i >= count || work is null) return;
+                if (Interlocked.CompareExchange(ref _state, s + 1, s) != s) continue;
+                try { work.Execute(i, worker); }
+                catch (Exception e) { _failure ??= e; }
+                finally { Interlocked.Increment(ref _done); }
             }
-        }
-        catch (Exception e)
-        {
-            _failure = e;
-            Volatile.Write(ref _next, int.MaxValue / 2);
         }
         finally
         {
@@ -132,28 +131,30 @@ public sealed class WorkerPool : IDisposable
     private void WorkerLoop(int worker)
     {
         long seen = 0;
-        while (true)
+        while (!_disposed)
         {
-            long gen = Volatile.Read(ref _generation);
+            long gen = Volatile.Read(ref _state) >> 32;
             if (gen == seen)
             {
-                for (int spins = 0; spins < 20000 && gen == seen; spins++)
+                // Spin ~tens of microseconds: the next kernel of a decode step usually follows at once.
+                for (int spins = 0; spins < 2000 && gen == seen; spins++)
                 {
-                    Thread.SpinWait(20);
-                    gen = Volatile.Read(ref _generation);
+                    Thread.SpinWait(10);
+                    gen = Volatile.Read(ref _state) >> 32;
                 }
                 if (gen == seen)
                 {
                     lock (_wake)
                     {
-                        while ((gen = Volatile.Read(ref _generation)) == seen && !_disposed) Monitor.Wait(_wake);
+                        Interlocked.Increment(ref _sleepers);
+                        while ((gen = Volatile.Read(ref _state) >> 32) == seen && !_disposed) Monitor.Wait(_wake, 50);
+                        Interlocked.Decrement(ref _sleepers);
                     }
                 }
             }
             if (_disposed) return;
             seen = gen;
-            RunItems(worker);
-            Interlocked.Decrement(ref _active);
+            RunItems(worker, gen);
         }
     }
 

@@ -122,12 +122,14 @@ internal sealed unsafe class Mla : IAttention
         }
 
         var pool = WorkerPool.Shared;
+        bool bigProjections = (long)_heads * _rkv * (_dn + _dv) * tokens >= 65536;
+        bool bigAttention = (long)tokens * _heads * (startPos + tokens) * (_rkv + _dr) >= 65536;
         _phase1.Set(ws, tokens, pool);
-        pool.For(_heads, _phase1);
+        pool.For(_heads, _phase1, bigProjections);
         _phase2.Set(ws, tokens, startPos, cache, pool);
-        pool.For(tokens * _heads, _phase2);
+        pool.For(tokens * _heads, _phase2, bigAttention);
         _phase3.Set(ws, tokens, pool);
-        pool.For(_heads, _phase3);
+        pool.For(_heads, _phase3, bigProjections);
         _phase1.Clear(); _phase2.Clear(); _phase3.Clear();
 
         MatMul.Compute(_wo, ws.AttnOut, tokens, ws.Out);

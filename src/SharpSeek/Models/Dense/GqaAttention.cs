@@ -84,7 +84,7 @@ internal sealed class GqaAttention : IAttention
         }
         var pool = WorkerPool.Shared;
         _attend.Set(ws, startPos, cache, pool);
-        pool.For(tokens * _heads, _attend);
+        pool.For(tokens * _heads, _attend, (long)tokens * _heads * (startPos + tokens) * _hd >= 32768);
         _attend.Clear();
         MatMul.Compute(_wo, ws.AttnOut, tokens, ws.Out);
     }

@@ -1,0 +1,106 @@
+namespace SharpSeek.Generation;
+
+/// <summary>
+/// Picks the next token from logits: repetition penalty → temperature → top-k → softmax → top-p → min-p → draw.
+/// Buffers are sized once for the vocabulary, so sampling allocates nothing per token.
+/// </summary>
+public sealed class Sampler
+{
+    private readonly SamplingOptions _options;
+    private readonly Rng _rng;
+    private readonly int[] _index;
+    private readonly float[] _prob;
+    private readonly bool[] _seen;
+
+    public Sampler(int vocabSize, SamplingOptions options)
+    {
+        options.Validate();
+        _options = options;
+        _rng = new Rng(options.Seed ?? (ulong)Environment.TickCount64 ^ (ulong)Environment.ProcessId << 32);
+        _index = new int[vocabSize];
+        _prob = new float[vocabSize];
+        _seen = new bool[vocabSize];
+    }
+
+    public SamplingOptions Options => _options;
+
+    /// <summary>Tells the sampler a token is now part of the sequence (for the repetition penalty).</summary>
+    public void Observe(int token)
+    {
+        if ((uint)token < (uint)_seen.Length) _seen[token] = true;
+    }
+
+    public void Reset() => Array.Clear(_seen);
+
+    /// <summary>Chooses a token; <paramref name="logits"/> is modified.</summary>
+    public int Sample(Span<float> logits)
+    {
+        int v = logits.Length;
+        if (_options.RepetitionPenalty != 1)
+        {
+            float rp = _options.RepetitionPenalty;
+            for (int i = 0; i < v; i++)
+                if (_seen[i]) logits[i] = logits[i] > 0 ? logits[i] / rp : logits[i] * rp;
+        }
+        if (_options.Temperature <= 0) return ArgMax(logits);
+
+        float invT = 1f / _options.Temperature;
+        float max = float.NegativeInfinity;
+        for (int i = 0; i < v; i++) max = Math.Max(max, logits[i]);
+
+        // Candidates sorted by logit, largest first (top-k keeps a prefix).
+        int n = v;
+        for (int i = 0; i < v; i++) _index[i] = i;
+        int k = _options.TopK > 0 ? Math.Min(_options.TopK, v) : v;
+        bool needSort = k < v || _options.TopP < 1;
+        if (needSort)
+        {
+            for (int i = 0; i < v; i++) _prob[i] = -logits[i];
+            Array.Sort(_prob, _index, 0, v);   // ascending of negated = descending logits
+            n = k;
+        }
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            float p = MathF.Exp((logits[_index[i]] - max) * invT);
+            _prob[i] = p;
+            sum += p;
+        }
+        if (_options.TopP < 1)
+        {
+            double cum = 0, target = _options.TopP * sum;
+            for (int i = 0; i < n; i++)
+            {
+                cum += _prob[i];
+                if (cum >= target) { n = i + 1; break; }
+            }
+        }
+        if (_options.MinP > 0)
+        {
+            float best = 0;
+            for (int i = 0; i < n; i++) best = Math.Max(best, _prob[i]);
+            float floor = _options.MinP * best;
+            int m = 0;
+            for (int i = 0; i < n; i++)
+                if (_prob[i] >= floor) { _index[m] = _index[i]; _prob[m] = _prob[i]; m++; }
+            n = m;
+        }
+        sum = 0;
+        for (int i = 0; i < n; i++) sum += _prob[i];
+        double r = _rng.NextDouble() * sum;
+        for (int i = 0; i < n; i++)
+        {
+            r -= _prob[i];
+            if (r < 0) return _index[i];
+        }
+        return _index[n - 1];
+    }
+
+    public static int ArgMax(ReadOnlySpan<float> logits)
+    {
+        int best = 0;
+        for (int i = 1; i < logits.Length; i++)
+            if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+}
