@@ -144,21 +144,21 @@ public sealed class BpeModel
     }
 
     // O(n log n) for long pieces (a 10 MB run of letters is one piece): a linked list of symbols and a
-    // queue of candidate pairs ordered by (rank, position); stale entries are skipped when popped.
+    // queue of candidate pairs keyed by (rank, position of the left symbol), so ties go leftmost. An entry
+    // is stale when its left symbol died or its pair now has another rank (ranks are unique per pair).
     private int MergeWithQueue(int[] s, int count)
     {
         var next = new int[count];
         var prev = new int[count];
         for (int i = 0; i < count; i++) { next[i] = i + 1 < count ? i + 1 : -1; prev[i] = i - 1; }
-        var queue = new PriorityQueue<(int Left, int LeftId, int RightId, int Merged), (int Rank, int Pos)>();
+        var queue = new PriorityQueue<int, long>(count);
         for (int i = 0; i + 1 < count; i++) Push(queue, s, i, i + 1);
-        while (queue.TryDequeue(out var e, out _))
+        while (queue.TryDequeue(out int left, out long key))
         {
-            int left = e.Left;
-            if (s[left] != e.LeftId) continue;
+            if (s[left] < 0) continue;
             int right = next[left];
-            if (right < 0 || s[right] != e.RightId) continue;
-            s[left] = e.Merged;
+            if (right < 0 || !_merges.TryGetValue(Key(s[left], s[right]), out var m) || m.Rank != (int)(key >> 32)) continue;
+            s[left] = m.Id;
             s[right] = -1;
             int after = next[right];
             next[left] = after;
@@ -171,9 +171,9 @@ public sealed class BpeModel
         return w;
     }
 
-    private void Push(PriorityQueue<(int, int, int, int), (int, int)> queue, int[] s, int left, int right)
+    private void Push(PriorityQueue<int, long> queue, int[] s, int left, int right)
     {
         if (_merges.TryGetValue(Key(s[left], s[right]), out var m))
-            queue.Enqueue((left, s[left], s[right], m.Id), (m.Rank, left));
+            queue.Enqueue(left, (long)m.Rank << 32 | (uint)left);
     }
 }

@@ -119,6 +119,7 @@ public sealed class Tokenizer
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(output);
         if (addSpecialTokens) output.AddRange(PrefixIds);
+        text = ReplaceLoneSurrogates(text);
         List<TextSegment> segments = t_segments ??= [];
         segments.Clear();
         _added.Split(text, parseSpecial, segments);
@@ -141,6 +142,23 @@ public sealed class Tokenizer
             }
         }
         if (addSpecialTokens) output.AddRange(SuffixIds);
+    }
+
+    // Rust strings cannot hold lone surrogates; Hugging Face's bindings turn them into U+FFFD, and so do we.
+    private static string ReplaceLoneSurrogates(string text)
+    {
+        int i = text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF');
+        if (i < 0) return text;
+        char[]? copy = null;
+        for (; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (!char.IsSurrogate(c)) continue;
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) { i++; continue; }
+            copy ??= text.ToCharArray();
+            copy[i] = '\uFFFD';
+        }
+        return copy is null ? text : new string(copy);
     }
 
     /// <summary>Decodes ids to text; invalid UTF-8 (a sequence cut mid-character) becomes U+FFFD.</summary>
