@@ -15,13 +15,22 @@ public static class UnicodeNfc
     private static readonly Dictionary<int, int[]> Decomp = BuildDecomp();
     private static readonly Dictionary<long, int> Comp = BuildComp();
     private static readonly (int Lo, int Hi, byte Ccc)[] CccRanges = BuildCcc();
+    private static readonly ulong[] Unsafe = BuildUnsafe();
 
     /// <summary>Returns <paramref name="text"/> in NFC (the same instance when it already is, for the common quick case).</summary>
     public static string Normalize(string text)
     {
-        // Everything below U+0300 is NFC-stable and never composes with a neighbour below U+0300.
+        // Quick check: text made only of starters that are NFC_QC=Yes (not a combining mark, not a
+        // character NFC replaces, not one that can compose with what precedes it) is already NFC.
         int i = 0;
-        while (i < text.Length && text[i] < 0x300) i++;
+        while (i < text.Length)
+        {
+            char ch = text[i];
+            if (ch < 0x300) { i++; continue; }
+            int cp = CodePoint.At(text, i, out int len);
+            if ((Unsafe[cp >> 6] >> (cp & 63) & 1) != 0) break;
+            i += len;
+        }
         if (i == text.Length) return text;
 
         var cps = new List<int>(text.Length + 8);
@@ -148,6 +157,28 @@ public static class UnicodeNfc
         ReadOnlySpan<int> data = UnicodeNfcData.Compositions;
         for (int i = 0; i < data.Length; i += 3) d[(long)data[i] << 32 | (uint)data[i + 1]] = data[i + 2];
         return d;
+    }
+
+    // Code points that force the full algorithm: non-zero combining class, NFC_QC=No (decomposable but not a
+    // primary composite) and NFC_QC=Maybe (second element of a composition, Hangul vowel and trailing jamo).
+    private static ulong[] BuildUnsafe()
+    {
+        var bits = new ulong[0x110000 / 64];
+        static void Set(ulong[] b, int cp) => b[cp >> 6] |= 1UL << (cp & 63);
+        foreach (var (lo, hi, _) in BuildCcc()) for (int cp = lo; cp <= hi; cp++) Set(bits, cp);
+        var composites = new HashSet<int>();
+        ReadOnlySpan<int> comp = UnicodeNfcData.Compositions;
+        for (int i = 0; i < comp.Length; i += 3) { Set(bits, comp[i + 1]); composites.Add(comp[i + 2]); }
+        ReadOnlySpan<int> dec = UnicodeNfcData.Decompositions;
+        for (int i = 0; i < dec.Length;)
+        {
+            if (!composites.Contains(dec[i])) Set(bits, dec[i]);
+            i += 2 + dec[i + 1];
+        }
+        for (int cp = VBase; cp < VBase + VCount; cp++) Set(bits, cp);
+        for (int cp = TBase + 1; cp < TBase + TCount; cp++) Set(bits, cp);
+        for (int cp = 0xD800; cp <= 0xDFFF; cp++) Set(bits, cp);
+        return bits;
     }
 
     private static (int, int, byte)[] BuildCcc()
