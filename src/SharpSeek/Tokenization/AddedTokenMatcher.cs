@@ -7,6 +7,7 @@ internal readonly record struct TextSegment(int Start, int Length, int TokenId);
 internal sealed class AddedTokenMatcher
 {
     private readonly Dictionary<char, AddedToken[]> _byFirstChar = [];
+    private readonly System.Buffers.SearchValues<char> _firstChars;
 
     public AddedTokenMatcher(IEnumerable<AddedToken> tokens)
     {
@@ -22,6 +23,7 @@ internal sealed class AddedTokenMatcher
             kv.Value.Sort(static (a, b) => b.Content.Length.CompareTo(a.Content.Length));
             _byFirstChar[kv.Key] = kv.Value.ToArray();
         }
+        _firstChars = System.Buffers.SearchValues.Create([.. _byFirstChar.Keys]);
     }
 
     public bool IsEmpty => _byFirstChar.Count == 0;
@@ -34,6 +36,10 @@ internal sealed class AddedTokenMatcher
         int i = 0;
         while (i < text.Length)
         {
+            // Jump to the next character that can start an added token (vectorized).
+            int skip = text.AsSpan(i).IndexOfAny(_firstChars);
+            if (skip < 0) break;
+            i += skip;
             AddedToken? hit = null;
             if (_byFirstChar.TryGetValue(text[i], out AddedToken[]? candidates))
             {

@@ -36,6 +36,40 @@ public sealed class CodePointRegex
         _prog = prog;
         _sets = sets;
         _subs = subs;
+        _firstSets = FirstSets(prog);
+    }
+
+    // The sets one of which must match the first code point of any match, or null when a match can
+    // start without consuming (then every position must be tried).
+    private readonly int[]? _firstSets;
+
+    private static int[]? FirstSets(Inst[] prog)
+    {
+        var result = new List<int>();
+        var seen = new HashSet<int>();
+        var work = new Stack<int>();
+        work.Push(0);
+        while (work.Count > 0)
+        {
+            int pc = work.Pop();
+            if (!seen.Add(pc)) continue;
+            Inst inst = prog[pc];
+            switch (inst.Op)
+            {
+                case Op.Set: result.Add(inst.X); break;
+                case Op.Split: work.Push(inst.X); work.Push(inst.Y); break;
+                case Op.Jmp: work.Push(inst.X); break;
+                default: return null; // Match, Look or an anchor before any consumption
+            }
+        }
+        return result.ToArray();
+    }
+
+    private bool CanStartWith(int cp)
+    {
+        int[] first = _firstSets!;
+        for (int i = 0; i < first.Length; i++) if (_sets[first[i]].Contains(cp)) return true;
+        return false;
     }
 
     /// <summary>Parses <paramref name="pattern"/>; throws <see cref="ModelFormatException"/> naming the problem if it is not supported.</summary>
@@ -60,6 +94,11 @@ public sealed class CodePointRegex
         int pos = from;
         while (pos < text.Length)
         {
+            if (_firstSets is not null)
+            {
+                int cp = CodePoint.At(text, pos, out int len);
+                if (!CanStartWith(cp)) { pos += len; continue; }
+            }
             if (MatchAt(text, pos, out end)) { start = pos; return true; }
             pos += CodePoint.LengthAt(text, pos);
         }

@@ -14,10 +14,14 @@ internal static class TokenizerJson
         string? configText = null;
         string configPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".", "tokenizer_config.json");
         if (File.Exists(configPath)) configText = File.ReadAllText(configPath);
-        return Load(File.ReadAllText(file), configText, file);
+        // Parse the UTF-8 bytes directly: no UTF-16 copy of a file that can be 10 MB.
+        return Load(File.ReadAllBytes(file), configText, file);
     }
 
-    public static Tokenizer Load(string json, string? configJson, string source)
+    public static Tokenizer Load(string json, string? configJson, string source) =>
+        Load(System.Text.Encoding.UTF8.GetBytes(json), configJson, source);
+
+    public static Tokenizer Load(ReadOnlyMemory<byte> json, string? configJson, string source)
     {
         JsonDocument doc;
         try
