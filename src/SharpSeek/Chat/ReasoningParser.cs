@@ -101,6 +101,13 @@ public sealed class ReasoningParser
                     while (i < s.Length && s[i] is '\n' or '\r') i++;
                     Consume(i);
                     if (_held.Length == 0 && !final) return;
+                    if (_state == State.ReasoningStart)
+                    {
+                        // A model may repeat the open tag the prompt already wrote: drop it.
+                        string rest = _held.ToString();
+                        if (rest.StartsWith(_open, StringComparison.Ordinal)) { Consume(_open.Length); continue; }
+                        if (!final && _open.StartsWith(rest, StringComparison.Ordinal)) return;
+                    }
                     _state = _state == State.ReasoningStart ? State.Reasoning : State.Content;
                     continue;
                 }

@@ -18,6 +18,8 @@ public sealed class ReasoningParserTests
         { "", true, "", "" },
         { "<thin", false, "", "<thin" },
         { "r</think", true, "r</think", "" },
+        { "<think>\nrepeated open</think>answer", true, "repeated open", "answer" },
+        { "<thin", true, "<thin", "" },
     };
 
     [Theory]
