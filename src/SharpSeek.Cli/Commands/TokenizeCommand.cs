@@ -85,6 +85,8 @@ internal static class TokenizeCommand
                     string text = JsonSerializer.Deserialize<string>(line) ?? throw new SharpSeekException($"stdin line {lineNo}: expected a JSON string, got null");
                     output.WriteLine(JsonSerializer.Serialize(tokenizer.Encode(text, addSpecial)));
                 }
+                // A caller may wait for each answer before sending the next line.
+                output.Flush();
             }
             catch (JsonException e)
             {
