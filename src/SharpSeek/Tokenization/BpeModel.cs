@@ -47,7 +47,7 @@ public sealed class BpeModel
         _idToToken = new string[maxId + 1];
         foreach (var kv in _vocab) _idToToken[kv.Value] = kv.Key;
 
-        _merges = new Dictionary<long, (int, int)>(merges.Count);
+        _merges = new Dictionary<long, (int, int)>(merges.Count, PairKeyComparer.Instance);
         for (int rank = 0; rank < merges.Count; rank++)
         {
             var (left, right) = merges[rank];
@@ -61,7 +61,24 @@ public sealed class BpeModel
         for (int b = 0; b < 256; b++)
             _byteIds[b] = _vocab.TryGetValue(ByteLevel.ByteToChar((byte)b).ToString(), out int id) ? id : -1;
         IgnoreMerges = ignoreMerges;
+        _monotonic = IsMonotonic();
         _cacheLookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    // True when every merge ranks after all merges that produce its two parts, so merging in global rank
+    // order never creates a pair of a rank already passed (true of trained vocabularies: DeepSeek, Qwen).
+    private readonly bool _monotonic;
+
+    private bool IsMonotonic()
+    {
+        var lastProducer = new Dictionary<int, int>();
+        foreach (var (_, (rank, id)) in _merges) lastProducer[id] = Math.Max(lastProducer.GetValueOrDefault(id, -1), rank);
+        foreach (var (key, (rank, _)) in _merges)
+        {
+            int a = (int)(key >> 32), b = (int)(key & 0xFFFFFFFF);
+            if (lastProducer.GetValueOrDefault(a, -1) >= rank || lastProducer.GetValueOrDefault(b, -1) >= rank) return false;
+        }
+        return true;
     }
 
     private static long Key(int a, int b) => (long)a << 32 | (uint)b;
@@ -116,6 +133,7 @@ public sealed class BpeModel
             if (id >= 0) symbols[count++] = id; // no byte token and no unk: the byte is dropped, as in Hugging Face
         }
         if (count <= NaiveMergeLimit) count = MergeNaive(symbols, count);
+        else if (_monotonic) count = MergeByRank(symbols, count);
         else count = MergeWithQueue(symbols, count);
         return count == symbols.Length ? symbols : symbols.AsSpan(0, count).ToArray();
     }
@@ -141,6 +159,65 @@ public sealed class BpeModel
             count--;
         }
         return count;
+    }
+
+    /// <summary>Whether long pieces use the rank-bucket merge (see <see cref="IsMonotonic"/>).</summary>
+    internal bool Monotonic => _monotonic;
+
+    /// <summary>Runs one of the merge strategies (tests compare them): 0 naive, 1 queue, 2 rank buckets.</summary>
+    internal int[] EncodeBytesWith(ReadOnlySpan<byte> bytes, int strategy)
+    {
+        var s = new int[bytes.Length];
+        int count = 0;
+        for (int i = 0; i < bytes.Length; i++) if (_byteIds[bytes[i]] >= 0) s[count++] = _byteIds[bytes[i]];
+        count = strategy switch { 0 => MergeNaive(s, count), 1 => MergeWithQueue(s, count), _ => MergeByRank(s, count) };
+        return s.AsSpan(0, count).ToArray();
+    }
+
+    // For long pieces of a monotonic vocabulary: the candidate pairs are bucketed by rank and each bucket is
+    // processed in position order once all lower ranks are done. That is the heap's (rank, position) order
+    // without the heap: new pairs always land in later buckets.
+    private int MergeByRank(int[] s, int count)
+    {
+        var next = new int[count];
+        var prev = new int[count];
+        for (int i = 0; i < count; i++) { next[i] = i + 1 < count ? i + 1 : -1; prev[i] = i - 1; }
+        var buckets = new Dictionary<int, List<int>>();
+        var ranks = new PriorityQueue<int, int>();
+        for (int i = 0; i + 1 < count; i++) AddCandidate(s, i, i + 1, buckets, ranks);
+        while (ranks.TryDequeue(out int rank, out _))
+        {
+            List<int> lefts = buckets[rank];
+            buckets.Remove(rank);
+            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(lefts).Sort();
+            foreach (int left in lefts)
+            {
+                if (s[left] < 0) continue;
+                int right = next[left];
+                if (right < 0 || !_merges.TryGetValue(Key(s[left], s[right]), out var m) || m.Rank != rank) continue;
+                s[left] = m.Id;
+                s[right] = -1;
+                int after = next[right];
+                next[left] = after;
+                if (after >= 0) prev[after] = left;
+                if (prev[left] >= 0) AddCandidate(s, prev[left], left, buckets, ranks);
+                if (after >= 0) AddCandidate(s, left, after, buckets, ranks);
+            }
+        }
+        int w = 0;
+        for (int i = 0; i >= 0 && i < count; i = next[i]) s[w++] = s[i];
+        return w;
+    }
+
+    private void AddCandidate(int[] s, int left, int right, Dictionary<int, List<int>> buckets, PriorityQueue<int, int> ranks)
+    {
+        if (!_merges.TryGetValue(Key(s[left], s[right]), out var m)) return;
+        if (!buckets.TryGetValue(m.Rank, out List<int>? list))
+        {
+            buckets[m.Rank] = list = [];
+            ranks.Enqueue(m.Rank, m.Rank);
+        }
+        list.Add(left);
     }
 
     // O(n log n) for long pieces (a 10 MB run of letters is one piece): a linked list of symbols and a

@@ -95,8 +95,8 @@ public static class BpeTrainer
         }
 
         // 3. Pair counts and where each pair occurs.
-        var pairCounts = new Dictionary<long, long>();
-        var pairWords = new Dictionary<long, HashSet<int>>();
+        var pairCounts = new Dictionary<long, long>(PairKeyComparer.Instance);
+        var pairWords = new Dictionary<long, HashSet<int>>(PairKeyComparer.Instance);
         for (int wi = 0; wi < words.Count; wi++) AddPairs(words[wi], lengths[wi], freqs[wi], wi, pairCounts, pairWords);
         var queue = new PriorityQueue<long, (long NegCount, long Pair)>();
         foreach (var (pair, count) in pairCounts) queue.Enqueue(pair, (-count, pair));
@@ -118,7 +118,7 @@ public static class BpeTrainer
             }
             merges.Add((tokens[a], tokens[b]));
 
-            var touched = new HashSet<long>();
+            var touched = new HashSet<long>(PairKeyComparer.Instance);
             foreach (int wi in pairWords[best])
             {
                 int[] w = words[wi];
