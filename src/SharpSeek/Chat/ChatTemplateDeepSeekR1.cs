@@ -1,0 +1,32 @@
+namespace SharpSeek.Chat;
+
+/// <summary>
+/// DeepSeek-R1 / R1-Distill's template: only the last system message, history turns cut to what follows
+/// <c>&lt;/think&gt;</c>, and the generation prompt <c>&lt;｜Assistant｜&gt;&lt;think&gt;\n</c> (2025-02 update).
+/// </summary>
+public sealed class ChatTemplateDeepSeekR1(string bosToken = DeepSeekTokens.Bos) : ChatTemplateDeepSeek(bosToken)
+{
+    /// <inheritdoc/>
+    public override ChatFormat Format => ChatFormat.DeepSeekR1;
+
+    /// <inheritdoc/>
+    public override bool PromptOpensReasoning => true;
+
+    /// <inheritdoc/>
+    protected override string GenerationPrompt => DeepSeekTokens.Assistant + "<think>\n";
+
+    /// <inheritdoc/>
+    protected override string SystemPrompt(IReadOnlyList<ChatMessage> messages)
+    {
+        string last = "";
+        foreach (ChatMessage m in messages) if (m.Role == "system") last = m.Content ?? "";
+        return last;
+    }
+
+    /// <inheritdoc/>
+    protected override string AssistantContent(string content)
+    {
+        int i = content.LastIndexOf("</think>", StringComparison.Ordinal);
+        return i < 0 ? content : content[(i + "</think>".Length)..];
+    }
+}

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using SharpSeek.Chat;
+using SharpSeek.Tests.Tokenization;
+
+namespace SharpSeek.Tests.Chat;
+
+/// <summary>DeepSeek-V3's <c>chat_template_cases</c> (rendered by transformers.js Jinja from the fixture's tokenizer_config.json): text and ids.</summary>
+public sealed class ChatTemplateGoldenTests
+{
+    public static TheoryData<string> Names()
+    {
+        var data = new TheoryData<string>();
+        foreach (JsonElement c in TokenizerFixtures.Golden("deepseek-v3").GetProperty("chat_template_cases").EnumerateArray())
+            data.Add(c.GetProperty("name").GetString()!);
+        return data;
+    }
+
+    private static JsonElement Case(string name)
+    {
+        foreach (JsonElement c in TokenizerFixtures.Golden("deepseek-v3").GetProperty("chat_template_cases").EnumerateArray())
+            if (c.GetProperty("name").GetString() == name) return c;
+        throw new ArgumentException(name);
+    }
+
+    internal static List<ChatMessage> Messages(JsonElement array)
+    {
+        var list = new List<ChatMessage>();
+        foreach (JsonElement m in array.EnumerateArray())
+        {
+            string role = m.GetProperty("role").GetString()!;
+            string? content = m.TryGetProperty("content", out JsonElement c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
+            List<ChatToolCall>? calls = null;
+            if (m.TryGetProperty("tool_calls", out JsonElement tc))
+            {
+                calls = [];
+                foreach (JsonElement call in tc.EnumerateArray())
+                {
+                    JsonElement f = call.GetProperty("function");
+                    calls.Add(new ChatToolCall(f.GetProperty("name").GetString()!, f.GetProperty("arguments").GetString()!)
+                    {
+                        Type = call.GetProperty("type").GetString()!,
+                    });
+                }
+            }
+            list.Add(new ChatMessage(role, content) { ToolCalls = calls });
+        }
+        return list;
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Renders_and_encodes_like_the_jinja_template(string name)
+    {
+        JsonElement c = Case(name);
+        var tokenizer = TokenizerFixtures.DeepSeekV3;
+        ChatTemplate template = ChatTemplate.For(tokenizer);
+        Assert.Equal(ChatFormat.DeepSeekV3, template.Format);
+        List<ChatMessage> messages = Messages(c.GetProperty("messages"));
+        bool gen = c.GetProperty("add_generation_prompt").GetBoolean();
+        Assert.Equal(c.GetProperty("rendered").GetString(), template.Render(messages, gen));
+        var expected = new List<int>();
+        foreach (JsonElement id in c.GetProperty("ids").EnumerateArray()) expected.Add(id.GetInt32());
+        Assert.Equal(expected, template.Encode(tokenizer, messages, gen));
+    }
+}
