@@ -8,7 +8,7 @@ internal static class CommonOptions
 {
     public static Option<string> Model(bool required = true) => new("--model", "-m")
     {
-        Description = "Model: a Hugging Face directory (config.json + *.safetensors) or a file in one",
+        Description = "Model: a Hugging Face directory (config.json + *.safetensors), a file in one, or a .gguf file",
         Required = required,
     };
 

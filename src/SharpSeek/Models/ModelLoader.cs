@@ -1,8 +1,9 @@
+using SharpSeek.Formats.Gguf;
 using SharpSeek.Formats.Safetensors;
 
 namespace SharpSeek.Models;
 
-/// <summary>Opens a model from a Hugging Face directory (config.json + safetensors) or a file inside one.</summary>
+/// <summary>Opens a model from a Hugging Face directory (config.json + safetensors), a file inside one, or a GGUF file.</summary>
 public static class ModelLoader
 {
     public static Transformer Load(string path)
@@ -12,6 +13,7 @@ public static class ModelLoader
         if (Directory.Exists(path)) dir = path;
         else if (File.Exists(path))
         {
+            if (path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)) return LoadGguf(path);
             string name = System.IO.Path.GetFileName(path);
             if (name.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) || name is "config.json" or "model.safetensors.index.json")
                 dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
@@ -26,6 +28,20 @@ public static class ModelLoader
         try
         {
             return new Transformer(config, source);
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
+    }
+
+    private static Transformer LoadGguf(string path)
+    {
+        var source = new GgufTensorSource(path);
+        try
+        {
+            return new Transformer(GgufConfig.Build(source.File), source);
         }
         catch
         {

@@ -18,12 +18,17 @@ internal sealed class Gate
     private readonly float _scale;
 
     public Gate(WeightLoader w, string prefix, ModelConfig c)
+        : this(c, w.Matrix(prefix + ".weight", c.NRoutedExperts, c.HiddenSize),
+               c.TopkMethod == "noaux_tc" || w.Has(prefix + ".e_score_correction_bias") ? w.Vector(prefix + ".e_score_correction_bias", c.NRoutedExperts) : null)
+    {
+    }
+
+    internal Gate(ModelConfig c, WeightTensor weight, float[]? bias)
     {
         _experts = c.NRoutedExperts;
         _topK = c.NumExpertsPerTok;
-        _weight = w.Matrix(prefix + ".weight", _experts, c.HiddenSize);
-        string biasName = prefix + ".e_score_correction_bias";
-        if (c.TopkMethod == "noaux_tc" || w.Has(biasName)) _bias = w.Vector(biasName, _experts);
+        _weight = weight;
+        _bias = bias;
         _sigmoid = c.ScoringFunc == "sigmoid";
         _normalize = c.NormTopkProb;
         _scale = (float)c.RoutedScalingFactor;

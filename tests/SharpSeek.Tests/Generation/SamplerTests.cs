@@ -1,0 +1,95 @@
+using SharpSeek.Generation;
+
+namespace SharpSeek.Tests.Generation;
+
+public sealed class SamplerTests
+{
+    private static float[] Logits() => [0.1f, 2.0f, -1.0f, 1.5f, 0.3f, 1.9f, -0.5f, 0.0f];
+
+    [Fact]
+    public void GreedyPicksTheArgmax()
+    {
+        var s = new Sampler(8, SamplingOptions.Greedy);
+        Assert.Equal(1, s.Sample(Logits()));
+    }
+
+    [Fact]
+    public void SameSeedSameSamples()
+    {
+        var o = new SamplingOptions { Temperature = 1, Seed = 42 };
+        var a = new Sampler(8, o);
+        var b = new Sampler(8, o);
+        var x = Enumerable.Range(0, 50).Select(_ => a.Sample(Logits())).ToArray();
+        var y = Enumerable.Range(0, 50).Select(_ => b.Sample(Logits())).ToArray();
+        Assert.Equal(x, y);
+        Assert.True(x.Distinct().Count() > 2, "temperature 1 should explore");
+    }
+
+    [Fact]
+    public void TemperatureSamplesFollowTheSoftmax()
+    {
+        var s = new Sampler(8, new SamplingOptions { Temperature = 0.7f, Seed = 7 });
+        var counts = new int[8];
+        const int n = 40000;
+        for (int i = 0; i < n; i++) counts[s.Sample(Logits())]++;
+        var l = Logits();
+        double z = l.Sum(v => Math.Exp(v / 0.7));
+        for (int i = 0; i < 8; i++)
+        {
+            double p = Math.Exp(l[i] / 0.7) / z, sd = Math.Sqrt(p * (1 - p) / n);
+            Assert.True(Math.Abs(counts[i] / (double)n - p) < 5 * sd + 1e-4, $"token {i}: {counts[i] / (double)n} vs {p}");
+        }
+    }
+
+    [Fact]
+    public void TopKKeepsOnlyTheBest()
+    {
+        var s = new Sampler(8, new SamplingOptions { Temperature = 5, TopK = 2, Seed = 1 });
+        var seen = Enumerable.Range(0, 500).Select(_ => s.Sample(Logits())).ToHashSet();
+        Assert.Equal(new HashSet<int> { 1, 5 }, seen);
+    }
+
+    [Fact]
+    public void TopPKeepsTheSmallestNucleus()
+    {
+        // Probabilities at T=1: token1 ≈ .32, token5 ≈ .29, token3 ≈ .19; p=0.6 needs tokens 1, 5 (0.61).
+        var s = new Sampler(8, new SamplingOptions { Temperature = 1, TopP = 0.6f, Seed = 3 });
+        var seen = Enumerable.Range(0, 500).Select(_ => s.Sample(Logits())).ToHashSet();
+        Assert.Equal(new HashSet<int> { 1, 5 }, seen);
+    }
+
+    [Fact]
+    public void MinPDropsUnlikelyTokens()
+    {
+        // min_p 0.5: keep tokens with p ≥ 0.5·p(best): exp(l - 2) ≥ 0.5 → l ≥ 1.307: tokens 1, 3, 5.
+        var s = new Sampler(8, new SamplingOptions { Temperature = 1, MinP = 0.5f, Seed = 5 });
+        var seen = Enumerable.Range(0, 1000).Select(_ => s.Sample(Logits())).ToHashSet();
+        Assert.Equal(new HashSet<int> { 1, 3, 5 }, seen);
+    }
+
+    [Fact]
+    public void RepetitionPenaltyDemotesSeenTokens()
+    {
+        var s = new Sampler(8, new SamplingOptions { RepetitionPenalty = 1.5f });
+        s.Observe(1);
+        // 2.0/1.5 = 1.33 < 1.9: greedy now picks token 5.
+        Assert.Equal(5, s.Sample(Logits()));
+        s.Observe(2);
+        var l = Logits();
+        s.Sample(l);
+        Assert.Equal(-1.5f, l[2], 5);   // negative logits are multiplied
+    }
+
+    [Theory]
+    [InlineData(-0.1f, 1f, 0, 0f, 1f, "temperature")]
+    [InlineData(1f, 0f, 0, 0f, 1f, "top_p")]
+    [InlineData(1f, 1.5f, 0, 0f, 1f, "top_p")]
+    [InlineData(1f, 1f, -1, 0f, 1f, "top_k")]
+    [InlineData(1f, 1f, 0, 2f, 1f, "min_p")]
+    [InlineData(1f, 1f, 0, 0f, 0f, "repetition_penalty")]
+    public void BadParametersAreNamed(float t, float p, int k, float minP, float rp, string name)
+    {
+        var e = Assert.Throws<SharpSeekException>(() => new Sampler(8, new SamplingOptions { Temperature = t, TopP = p, TopK = k, MinP = minP, RepetitionPenalty = rp }));
+        Assert.StartsWith(name, e.Message);
+    }
+}
