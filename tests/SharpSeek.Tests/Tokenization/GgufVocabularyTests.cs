@@ -71,5 +71,8 @@ public sealed class GgufVocabularyTests
     {
         Tokenizer tok = Tokenizer.FromGgufVocabulary(GgufVocabReader.Read(Fixtures.Path("llamacpp", "models", "tiny-ds2-v3-f32.gguf")));
         Assert.Equal(ChatFormat.DeepSeekV3, ChatTemplate.For(tok).Format);
+        Tokenizer distill = Tokenizer.FromGgufVocabulary(GgufVocabReader.Read(Fixtures.Path("llamacpp", "models", "tiny-qwen2-f32.gguf")));
+        Assert.Equal(ChatFormat.DeepSeekR1, ChatTemplate.For(distill).Format);
+        Assert.Equal([296, 298, 71, 72, 299], ChatTemplate.For(distill, ChatFormat.DeepSeekV3).Encode(distill, [ChatMessage.User("hi")]));
     }
 }
