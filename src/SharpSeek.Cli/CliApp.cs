@@ -12,6 +12,7 @@ public static class CliApp
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(LogitsCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 

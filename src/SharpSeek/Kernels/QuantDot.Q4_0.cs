@@ -20,7 +20,7 @@ public static unsafe partial class QuantDot
             sbyte* xq = x.Qs + b * 32;
             int s = 0;
             for (int j = 0; j < 16; j++) s += ((blk[2 + j] & 0xF) - 8) * xq[j] + ((blk[2 + j] >> 4) - 8) * xq[j + 16];
-            sum += s * (Half(blk) * x.D[b]);
+            sum += s * (HalfExact(blk) * x.D[b]);
         }
         return sum;
     }

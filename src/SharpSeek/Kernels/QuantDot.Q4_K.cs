@@ -33,7 +33,7 @@ public static unsafe partial class QuantDot
         for (int i = 0; i < superBlocks; i++)
         {
             byte* blk = w + i * Q4_KBytes;
-            float d = Half(blk), dmin = Half(blk + 2);
+            float d = HalfExact(blk), dmin = HalfExact(blk + 2);
             for (int k = 0; k < 8; k++)
             {
                 ScaleMinK4(k, blk + 4, out int sc, out int m);

@@ -19,7 +19,7 @@ public static unsafe partial class QuantDot
         for (int i = 0; i < superBlocks; i++)
         {
             byte* blk = w + i * Q6_KBytes;
-            float d = Half(blk + 208);
+            float d = HalfExact(blk + 208);
             sbyte* sc = (sbyte*)(blk + 192);
             for (int n = 0; n < 2; n++)
             {

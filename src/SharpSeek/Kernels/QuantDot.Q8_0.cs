@@ -18,7 +18,7 @@ public static unsafe partial class QuantDot
             sbyte* q = (sbyte*)(blk + 2), xq = x.Qs + b * 32;
             int s = 0;
             for (int j = 0; j < 32; j++) s += q[j] * xq[j];
-            sum += s * (Half(blk) * x.D[b]);
+            sum += s * (HalfExact(blk) * x.D[b]);
         }
         return sum;
     }

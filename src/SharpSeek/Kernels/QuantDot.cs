@@ -54,8 +54,22 @@ public static unsafe partial class QuantDot
         _ => throw new NotSupportedException($"no integer kernel for {type}"),
     };
 
+    /// <summary>
+    /// fp16 scale → float without branches or calls: shift the exponent and mantissa into place and rescale by 2^112, which is exact
+    /// for normal and subnormal values (the runtime's conversion has a slow path that makes the JIT spill the accumulators).
+    /// Infinity and NaN are not valid block scales and come out as large finite values.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Half(byte* p) => (float)*(Half*)p;
+    private static float Half(byte* p)
+    {
+        uint h = *(ushort*)p;
+        float magnitude = BitConverter.UInt32BitsToSingle((h & 0x7FFF) << 13) * 5.192296858534828e33f;
+        return BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(magnitude) | ((h & 0x8000) << 16));
+    }
+
+    /// <summary>The runtime's exact conversion, for the scalar references.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float HalfExact(byte* p) => (float)*(Half*)p;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> DotAvx512(Vector512<byte> u, Vector512<sbyte> s) =>
