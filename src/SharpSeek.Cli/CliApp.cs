@@ -13,6 +13,8 @@ public static class CliApp
         root.Subcommands.Add(LogitsCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(QuantizeCommand.Create());
+        root.Subcommands.Add(ConvertCommand.Create());
         return root;
     }
 
