@@ -2,22 +2,15 @@ using System.Text.Json;
 using SharpSeek.Cli;
 using SharpSeek.Tests.Gguf;
 
+using SharpSeek.Tests.Support;
+
 namespace SharpSeek.Tests.Cli;
 
 /// <summary><c>bench</c> (its JSON keys are read by checks outside the repository), <c>quantize</c> and <c>convert</c> from the command line.</summary>
 [Collection("Console")]
 public sealed class ToolCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        var o = new StringWriter();
-        var e = new StringWriter();
-        Console.SetOut(o);
-        Console.SetError(e);
-        try { return (CliApp.Run(args, e), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(stdout); Console.SetError(stderr); }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void Bench_json_has_the_documented_keys()
