@@ -14,6 +14,8 @@ public static class CliApp
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(ChatCommand.Create());
         return root;
     }
 
