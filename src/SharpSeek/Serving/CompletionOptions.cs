@@ -15,6 +15,9 @@ public sealed record CompletionOptions
 
     /// <summary>-1: no log-probabilities; 0: the chosen token's; n: also the n most likely.</summary>
     public int TopLogprobs { get; init; } = -1;
+
+    /// <summary>Whether <c>&lt;think&gt;</c> blocks become reasoning; off for raw text completions.</summary>
+    public bool SplitReasoning { get; init; } = true;
 }
 
 /// <summary>A prompt ready to run: its tokens and whether it leaves the model inside a reasoning block.</summary>

@@ -45,8 +45,8 @@ public sealed class CompletionStream : IDisposable
                 {
                     produced++;
                     string text = stops.Push(detok.Push(g.Token));
-                    var delta = parser.Push(text);
-                    if (parser.InReasoning || delta.Reasoning.Length > 0 && delta.Content.Length == 0) reasoningTokens++;
+                    var delta = _options.SplitReasoning ? parser.Push(text) : new ReasoningDelta("", text);
+                    if (_options.SplitReasoning && (parser.InReasoning || delta.Reasoning.Length > 0 && delta.Content.Length == 0)) reasoningTokens++;
                     IReadOnlyList<TokenInfo>? lp = wantLogprobs ? [Info(tok, g)] : null;
                     if (!delta.IsEmpty || lp is not null) yield return new CompletionChunk(delta.Reasoning, delta.Content) { Logprobs = lp };
                     if (stops.Stopped)
@@ -63,8 +63,9 @@ public sealed class CompletionStream : IDisposable
             _handle.Cancel();
         }
         cancellationToken.ThrowIfCancellationRequested();
-        var tail = stops.Stopped ? default : parser.Push(stops.Push(detok.Flush()) + stops.Flush());
-        var end = parser.Flush();
+        string rest = stops.Stopped ? "" : stops.Push(detok.Flush()) + stops.Flush();
+        var tail = _options.SplitReasoning ? parser.Push(rest) : new ReasoningDelta("", rest);
+        var end = _options.SplitReasoning ? parser.Flush() : new ReasoningDelta("", "");
         string finish = stops.Stopped || _handle.FinishReason == FinishReason.Stop ? "stop" : "length";
         var usage = new CompletionUsage(_prompt.Tokens.Length, _handle.CachedTokens, produced, reasoningTokens);
         yield return new CompletionChunk(tail.Reasoning + end.Reasoning, tail.Content + end.Content) { FinishReason = finish, Usage = usage };

@@ -184,8 +184,9 @@ public sealed class Scheduler : IDisposable
         return false;
     }
 
-    private static bool Finish(Sequence seq, FinishReason reason)
+    private bool Finish(Sequence seq, FinishReason reason)
     {
+        Interlocked.Increment(ref Metrics._completed);
         seq.Handle.FinishReason = reason;
         seq.Handle.Writer.TryComplete();
         return true;
@@ -201,7 +202,6 @@ public sealed class Scheduler : IDisposable
 
     private void Release(Sequence seq)
     {
-        if (!seq.Handle.IsCancelled && seq.Handle.Tokens.Completion.IsCompletedSuccessfully) Interlocked.Increment(ref Metrics._completed);
         // The cache holds exactly the tokens fed so far, so what it computed can serve a later prompt.
         if (seq.State is { } state && state.Length == seq.Fed.Count) PrefixCache.Put([.. seq.Fed], state);
         seq.State = null;
