@@ -11,9 +11,15 @@ public sealed class ModelHost : IDisposable
     private readonly IReadOnlyList<string> _aliases;
 
     public ModelHost(ServerOptions options)
+        : this(options, () => new ChatPipeline(ModelBundle.Load(options.ModelPath, options.ChatFormat), options.Scheduler, ownsBundle: true))
+    {
+    }
+
+    /// <summary>With a custom loader (tests hold it back to see the 503s).</summary>
+    internal ModelHost(ServerOptions options, Func<ChatPipeline> load)
     {
         _aliases = options.Aliases;
-        _loading = Task.Run(() => new ChatPipeline(ModelBundle.Load(options.ModelPath, options.ChatFormat), options.Scheduler, ownsBundle: true));
+        _loading = Task.Run(load);
         Created = DateTimeOffset.UtcNow;
     }
 

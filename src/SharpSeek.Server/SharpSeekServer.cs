@@ -28,7 +28,9 @@ public sealed class SharpSeekServer : IAsyncDisposable
     /// <summary>The addresses Kestrel listens on (after <see cref="StartAsync"/>).</summary>
     public IReadOnlyList<string> Urls => [.. _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses];
 
-    public static SharpSeekServer Create(ServerOptions options)
+    public static SharpSeekServer Create(ServerOptions options) => Create(options, new ModelHost(options));
+
+    internal static SharpSeekServer Create(ServerOptions options, ModelHost host)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -37,7 +39,6 @@ public sealed class SharpSeekServer : IAsyncDisposable
             if (options.Host is "localhost") k.ListenLocalhost(options.Port);
             else k.Listen(IPAddress.Parse(options.Host), options.Port);
         });
-        var host = new ModelHost(options);
         builder.Services.AddSingleton(host);
         var app = builder.Build();
         app.Use(async (ctx, next) =>
@@ -74,6 +75,7 @@ public sealed class SharpSeekServer : IAsyncDisposable
         app.MapGet("/health", Health);
         app.MapGet("/metrics", MetricsEndpoint.Handle);
         OllamaEndpoints.Map(app);
+        app.MapGet("/", () => Results.Text("SharpSeek is running (OpenAI API under /v1, Ollama API under /api)"));
         app.MapFallback((HttpContext ctx) => throw new ApiException(404, $"no route {ctx.Request.Method} {ctx.Request.Path}", code: "not_found"));
         return new SharpSeekServer(app, host);
     }
