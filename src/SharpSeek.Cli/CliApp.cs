@@ -17,6 +17,9 @@ public static class CliApp
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ChatCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(HubCommands.Pull());
+        root.Subcommands.Add(HubCommands.List());
+        root.Subcommands.Add(HubCommands.Remove());
         return root;
     }
 

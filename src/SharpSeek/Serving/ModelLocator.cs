@@ -1,3 +1,5 @@
+using SharpSeek.Hub;
+
 namespace SharpSeek.Serving;
 
 /// <summary>

@@ -1,4 +1,4 @@
-namespace SharpSeek.Serving;
+namespace SharpSeek.Hub;
 
 /// <summary>
 /// The Hugging Face hub cache layout: <c>$HF_HUB_CACHE</c> or <c>$HF_HOME/hub</c> or <c>~/.cache/huggingface/hub</c>,
@@ -17,7 +17,7 @@ public static class HubCache
     }
 
     /// <summary>The cache folder of <c>owner/repo</c>.</summary>
-    public static string RepoFolder(string repo) => Path.Combine(Root, "models--" + repo.Replace("/", "--", StringComparison.Ordinal));
+    public static string RepoFolder(string repo, string? root = null) => Path.Combine(root ?? Root, "models--" + repo.Replace("/", "--", StringComparison.Ordinal));
 
     /// <summary>Splits <c>owner/repo[@rev]</c>; null when it is not of that shape.</summary>
     public static (string Repo, string Revision)? ParseReference(string reference)
@@ -32,10 +32,10 @@ public static class HubCache
     }
 
     /// <summary>The snapshot folder of a pulled <c>owner/repo[@rev]</c>, or null.</summary>
-    public static string? FindSnapshot(string reference)
+    public static string? FindSnapshot(string reference, string? root = null)
     {
         if (ParseReference(reference) is not var (repo, rev)) return null;
-        string folder = RepoFolder(repo);
+        string folder = RepoFolder(repo, root);
         string refFile = Path.Combine(folder, "refs", rev);
         string commit = File.Exists(refFile) ? File.ReadAllText(refFile).Trim() : rev;
         string snapshot = Path.Combine(folder, "snapshots", commit);
@@ -43,11 +43,12 @@ public static class HubCache
     }
 
     /// <summary>Every pulled repository: (owner/repo, snapshot commits, bytes on disk).</summary>
-    public static IReadOnlyList<(string Repo, IReadOnlyList<string> Snapshots, long Bytes)> List()
+    public static IReadOnlyList<(string Repo, IReadOnlyList<string> Snapshots, long Bytes)> List(string? root = null)
     {
+        root ??= Root;
         var result = new List<(string, IReadOnlyList<string>, long)>();
-        if (!Directory.Exists(Root)) return result;
-        foreach (string dir in Directory.GetDirectories(Root, "models--*").Order(StringComparer.Ordinal))
+        if (!Directory.Exists(root)) return result;
+        foreach (string dir in Directory.GetDirectories(root, "models--*").Order(StringComparer.Ordinal))
         {
             string name = Path.GetFileName(dir)["models--".Length..];
             int sep = name.IndexOf("--", StringComparison.Ordinal);
@@ -59,5 +60,15 @@ public static class HubCache
             result.Add((repo, commits, bytes));
         }
         return result;
+    }
+
+    /// <summary>Deletes a pulled repository; false if it was not there.</summary>
+    public static bool Remove(string repo, string? root = null)
+    {
+        if (ParseReference(repo) is not var (name, _)) throw new SharpSeekException($"'{repo}' is not of the form owner/repo");
+        string folder = RepoFolder(name, root);
+        if (!Directory.Exists(folder)) return false;
+        Directory.Delete(folder, recursive: true);
+        return true;
     }
 }
