@@ -40,6 +40,8 @@ public sealed class SharpSeekServer : IAsyncDisposable
             else k.Listen(IPAddress.Parse(options.Host), options.Port);
         });
         builder.Services.AddSingleton(host);
+        var store = new WebApp.ConversationStore(options.DataDirectory);
+        builder.Services.AddSingleton(store);
         var app = builder.Build();
         app.Use(async (ctx, next) =>
         {
@@ -75,12 +77,13 @@ public sealed class SharpSeekServer : IAsyncDisposable
         app.MapGet("/health", Health);
         app.MapGet("/metrics", MetricsEndpoint.Handle);
         OllamaEndpoints.Map(app);
-        app.MapGet("/", () => Results.Text("SharpSeek is running (OpenAI API under /v1, Ollama API under /api)"));
+        WebApp.WebAppEndpoints.Map(app, store);
         app.MapFallback((HttpContext ctx) => throw new ApiException(404, $"no route {ctx.Request.Method} {ctx.Request.Path}", code: "not_found"));
         return new SharpSeekServer(app, host);
     }
 
-    private static bool NeedsKey(PathString path) => !(path == "/health" || path == "/" || path == "/metrics");
+    // The web app's pages are public; its API and the model APIs need the key.
+    private static bool NeedsKey(PathString path) => !(path == "/health" || path == "/" || path == "/metrics" || path.StartsWithSegments("/assets"));
 
     private static Task ModelsList(HttpContext ctx, ModelHost host)
     {
@@ -130,7 +133,9 @@ public sealed class SharpSeekServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
+        var store = _app.Services.GetRequiredService<WebApp.ConversationStore>();
         await _app.DisposeAsync();
+        store.Dispose();
         Host.Dispose();
     }
 }

@@ -20,7 +20,7 @@ public sealed class LiveServer : IAsyncDisposable
     public ChatPipeline Pipeline => _server.Host.Pipeline;
 
     /// <summary>Starts a server; <paramref name="reasoning"/> uses the R1 template (answers open in a reasoning block).</summary>
-    public static async Task<LiveServer> StartAsync(bool reasoning = false, string? apiKey = null, SchedulerOptions? scheduler = null)
+    public static async Task<LiveServer> StartAsync(bool reasoning = false, string? apiKey = null, SchedulerOptions? scheduler = null, string? dataDirectory = null)
     {
         var options = new ServerOptions
         {
@@ -29,6 +29,7 @@ public sealed class LiveServer : IAsyncDisposable
             ApiKey = apiKey,
             ChatFormat = reasoning ? ChatFormat.DeepSeekR1 : ChatFormat.DeepSeekV3,
             Scheduler = scheduler ?? new SchedulerOptions { ContextSize = 256 },
+            DataDirectory = dataDirectory,
         };
         var server = SharpSeekServer.Create(options);
         await server.StartAsync();
