@@ -17,6 +17,12 @@ public static class CliApp
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(QuantizeCommand.Create());
         root.Subcommands.Add(ConvertCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(ChatCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(HubCommands.Pull());
+        root.Subcommands.Add(HubCommands.List());
+        root.Subcommands.Add(HubCommands.Remove());
         return root;
     }
 

@@ -136,5 +136,45 @@ public sealed class Transformer : IDisposable
         else if (!logits.IsEmpty) MatMul.Compute(_head, ws.Xn.AsSpan((n - 1) * d, d), 1, logits);
     }
 
+    private Workspace? _batchWorkspace;
+
+    /// <summary>
+    /// Decodes one token for each of several sequences in one pass: embedding, norms, feed-forward and lm_head run on
+    /// all rows together, so each of those weights is read once per step; attention runs per sequence on its own cache.
+    /// Writes [B, V] logits, row b for <paramref name="states"/>[b]. Results equal running each sequence alone.
+    /// </summary>
+    public void ForwardDecodeBatch(IReadOnlyList<InferenceState> states, ReadOnlySpan<int> tokens, Span<float> logits)
+    {
+        int v = Config.VocabSize, d = Config.HiddenSize, b = states.Count;
+        if (b == 0) throw new ArgumentException("no sequences to run", nameof(states));
+        if (tokens.Length != b) throw new ArgumentException($"{tokens.Length} tokens for {b} sequences", nameof(tokens));
+        if (logits.Length < (long)b * v) throw new ArgumentException("logits buffer too small", nameof(logits));
+        for (int i = 0; i < b; i++)
+        {
+            if ((uint)tokens[i] >= (uint)v) throw new SharpSeekException($"token id {tokens[i]} is outside the vocabulary [0, {v})");
+            if (states[i].Length + 1 > states[i].MaxSequence)
+                throw new SharpSeekException($"sequence length {states[i].Length + 1} exceeds the context size {states[i].MaxSequence}");
+            for (int j = 0; j < i; j++)
+                if (ReferenceEquals(states[i], states[j])) throw new ArgumentException("a sequence appears twice in one batch", nameof(states));
+        }
+        lock (_forwardLock)
+        {
+            if (_batchWorkspace is null || _batchWorkspace.MaxBatch < b) _batchWorkspace = new Workspace(Config, Math.Max(b, 8));
+            var ws = _batchWorkspace;
+            int half = ws.RopeDim / 2;
+            for (int t = 0; t < b; t++)
+            {
+                _embed.DequantizeRow(tokens[t], ws.X.AsSpan(t * d, d));
+                var own = states[t].Workspace;
+                _rope.CosSin(states[t].Length, own.Cos.AsSpan(0, half), own.Sin.AsSpan(0, half));
+            }
+            for (int i = 0; i < _layers.Length; i++) _layers[i].ForwardDecodeBatch(ws, states, i);
+            foreach (var state in states) state.Length++;
+            float eps = (float)Config.RmsNormEps;
+            for (int t = 0; t < b; t++) Norms.RmsNorm(ws.X.AsSpan(t * d, d), _norm, eps, ws.Xn.AsSpan(t * d, d));
+            MatMul.Compute(_head, ws.Xn.AsSpan(0, b * d), b, logits);
+        }
+    }
+
     public void Dispose() => _source.Dispose();
 }

@@ -1,0 +1,54 @@
+using System.CommandLine;
+using SharpSeek.Chat;
+using SharpSeek.Generation;
+using SharpSeek.Serving;
+using Spectre.Console;
+
+namespace SharpSeek.Cli.Commands;
+
+/// <summary>The options <c>chat</c> and <c>run</c> share, and loading the model behind a spinner.</summary>
+internal sealed class ChatOptions
+{
+    public readonly Option<string?> Model = new("--model", "-m")
+    {
+        Description = $"Model: a directory, a .gguf file, or a pulled owner/repo (default: the bundled {ModelLocator.DefaultRelativePath})",
+    };
+    public readonly Option<float> Temperature = new("--temperature", "-t") { Description = "Sampling temperature; 0 = greedy", DefaultValueFactory = _ => 0.6f };
+    public readonly Option<float> TopP = new("--top-p") { Description = "Nucleus sampling threshold (1 = off)", DefaultValueFactory = _ => 0.95f };
+    public readonly Option<int> MaxTokens = new("--max-tokens", "-n") { Description = "Tokens to generate at most (reasoning included)", DefaultValueFactory = _ => 2048 };
+    public readonly Option<ulong?> Seed = new("--seed") { Description = "Sampling seed (reproducible output)" };
+    public readonly Option<bool> NoThink = new("--no-think") { Description = "Answer without a reasoning block" };
+    public readonly Option<string?> Format = new("--chat-format") { Description = "Override the chat format: deepseek-v3, deepseek-r1, chatml" };
+
+    public void AddTo(Command cmd)
+    {
+        cmd.Options.Add(Model);
+        cmd.Options.Add(Temperature);
+        cmd.Options.Add(TopP);
+        cmd.Options.Add(MaxTokens);
+        cmd.Options.Add(Seed);
+        cmd.Options.Add(NoThink);
+        cmd.Options.Add(Format);
+    }
+
+    public CompletionOptions Completion(ParseResult pr)
+    {
+        var sampling = new SamplingOptions { Temperature = pr.GetValue(Temperature), TopP = pr.GetValue(TopP), Seed = pr.GetValue(Seed) };
+        sampling.Validate();
+        int max = pr.GetValue(MaxTokens);
+        if (max <= 0) throw new SharpSeekException($"--max-tokens must be > 0, is {max}");
+        return new CompletionOptions { MaxTokens = max, Sampling = sampling };
+    }
+
+    /// <summary>Resolves and loads the model, with a spinner on an interactive terminal.</summary>
+    public ChatPipeline Load(ParseResult pr, IAnsiConsole console)
+    {
+        string path = ModelLocator.Resolve(pr.GetValue(Model));
+        ChatFormat? format = pr.GetValue(Format) is { } f ? ChatTemplate.ParseFormat(f) : null;
+        ModelBundle? bundle = null;
+        if (console.Profile.Capabilities.Interactive)
+            console.Status().Start($"Loading {Markup.Escape(path)}…", _ => bundle = ModelBundle.Load(path, format));
+        else bundle = ModelBundle.Load(path, format);
+        return new ChatPipeline(bundle!, new SchedulerOptions { MaxActive = 1 }, ownsBundle: true);
+    }
+}

@@ -1,0 +1,50 @@
+using System.CommandLine;
+using SharpSeek.Chat;
+using Spectre.Console;
+
+namespace SharpSeek.Cli.Commands;
+
+/// <summary>
+/// <c>sharpseek run [--model …] "prompt"</c>: one answer, streamed. The answer goes to stdout; reasoning goes
+/// to stderr, dimmed, so piping the output gives just the answer.
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var options = new ChatOptions();
+        var prompt = new Argument<string>("prompt") { Description = "The question" };
+        var system = new Option<string?>("--system") { Description = "A system prompt" };
+        var cmd = new Command("run", "Answer one prompt and exit") { prompt, system };
+        options.AddTo(cmd);
+        cmd.SetAction(async (pr, ct) =>
+        {
+            var completion = options.Completion(pr);
+            var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            using var pipeline = options.Load(pr, err);
+            var messages = new List<ChatMessage>();
+            if (pr.GetValue(system) is { } s) messages.Add(ChatMessage.System(s));
+            messages.Add(ChatMessage.User(pr.GetValue(prompt)!));
+            var prepared = pipeline.PrepareChat(messages, think: !pr.GetValue(options.NoThink));
+            using var stream = pipeline.Start(prepared, completion);
+            bool reasoned = false;
+            await foreach (var chunk in stream.ReadAsync(ct))
+            {
+                if (chunk.Reasoning.Length > 0)
+                {
+                    reasoned = true;
+                    err.Markup($"[dim]{Markup.Escape(chunk.Reasoning)}[/]");
+                }
+                if (chunk.Content.Length > 0)
+                {
+                    if (reasoned) { Console.Error.WriteLine(); reasoned = false; }
+                    Console.Out.Write(chunk.Content);
+                    Console.Out.Flush();
+                }
+            }
+            Console.Out.WriteLine();
+            return 0;
+        });
+        return cmd;
+    }
+}

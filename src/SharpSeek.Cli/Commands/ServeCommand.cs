@@ -1,0 +1,55 @@
+using System.CommandLine;
+using SharpSeek.Chat;
+using SharpSeek.Server;
+using SharpSeek.Serving;
+
+namespace SharpSeek.Cli.Commands;
+
+/// <summary>
+/// <c>sharpseek serve [--model …] [--host 127.0.0.1] [--port 8080] [--api-key KEY]</c>: the OpenAI/DeepSeek/Ollama-compatible
+/// server. Listens at once and loads the model behind it (503 until ready); Ctrl+C stops it.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string?>("--model", "-m") { Description = $"Model: a directory, a .gguf file, or a pulled owner/repo (default: the bundled {ModelLocator.DefaultRelativePath})" };
+        var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port", "-p") { Description = "Port (0 picks a free one)", DefaultValueFactory = _ => 8080 };
+        var apiKey = new Option<string?>("--api-key") { Description = "Require Authorization: Bearer KEY (default: SHARPSEEK_API_KEY, else none)" };
+        var format = new Option<string?>("--chat-format") { Description = "Override the chat format: deepseek-v3, deepseek-r1, chatml" };
+        var ctx = new Option<int>("--ctx") { Description = "Context size per sequence (prompt + answer)", DefaultValueFactory = _ => 4096 };
+        var parallel = new Option<int>("--parallel") { Description = "Sequences decoded together", DefaultValueFactory = _ => 8 };
+        var queue = new Option<int>("--queue") { Description = "Requests that may wait; more get 429", DefaultValueFactory = _ => 32 };
+        var data = new Option<string?>("--data-dir") { Description = "Where the web app keeps conversations (default: the user's local app data, sharpseek/)" };
+        var cmd = new Command("serve", "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, ctx, parallel, queue, data };
+        cmd.SetAction(async (pr, ct) =>
+        {
+            string path = ModelLocator.Resolve(pr.GetValue(model));
+            var options = new ServerOptions
+            {
+                ModelPath = path,
+                Host = pr.GetValue(host)!,
+                Port = pr.GetValue(port),
+                ApiKey = pr.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("SHARPSEEK_API_KEY"),
+                ChatFormat = pr.GetValue(format) is { } f ? ChatTemplate.ParseFormat(f) : null,
+                DataDirectory = pr.GetValue(data) ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "sharpseek"),
+                Scheduler = new SchedulerOptions { ContextSize = pr.GetValue(ctx), MaxActive = pr.GetValue(parallel), MaxQueue = pr.GetValue(queue) },
+            };
+            if (options.Scheduler.MaxActive <= 0 || options.Scheduler.MaxQueue < 0 || options.Scheduler.ContextSize <= 0)
+                throw new SharpSeekException("--parallel and --ctx must be > 0, --queue ≥ 0");
+            await using var server = SharpSeekServer.Create(options);
+            await server.StartAsync(ct);
+            Console.Error.WriteLine($"sharpseek: serving {path} on {string.Join(", ", server.Urls)} (loading…)");
+            try
+            {
+                await server.Host.Loading.WaitAsync(ct);
+                Console.Error.WriteLine($"sharpseek: model ready as '{server.Host.Pipeline.Bundle.Name}'");
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException) { }
+            return 0;
+        });
+        return cmd;
+    }
+}

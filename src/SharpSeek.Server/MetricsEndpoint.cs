@@ -1,0 +1,41 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace SharpSeek.Server;
+
+/// <summary><c>GET /metrics</c>: Prometheus text format.</summary>
+internal static class MetricsEndpoint
+{
+    public static async Task Handle(HttpContext ctx, ModelHost host)
+    {
+        var sb = new StringBuilder();
+        void Metric(string name, string type, string help, double value)
+        {
+            sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+            sb.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+            sb.Append(name).Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+        }
+        Metric("sharpseek_model_loaded", "gauge", "1 once the model is loaded.", host.IsReady ? 1 : 0);
+        if (host.IsReady)
+        {
+            var s = host.Pipeline.Scheduler;
+            var m = s.Metrics;
+            Metric("sharpseek_requests_total", "counter", "Sequences submitted.", m.Requests);
+            Metric("sharpseek_requests_completed_total", "counter", "Sequences that ran to their end.", m.Completed);
+            Metric("sharpseek_requests_cancelled_total", "counter", "Sequences cancelled (client gone, stop string).", m.Cancelled);
+            Metric("sharpseek_requests_rejected_total", "counter", "Requests refused with 429 because the queue was full.", m.Rejected);
+            Metric("sharpseek_queue_depth", "gauge", "Sequences waiting to start.", m.QueueDepth);
+            Metric("sharpseek_active_sequences", "gauge", "Sequences being decoded.", m.ActiveSequences);
+            Metric("sharpseek_prompt_tokens_total", "counter", "Prompt tokens received.", m.PromptTokens);
+            Metric("sharpseek_prefix_cache_hit_tokens_total", "counter", "Prompt tokens served from the prefix cache.", m.PrefixCacheHitTokens);
+            Metric("sharpseek_prefix_cache_entries", "gauge", "Sequences kept for prefix reuse.", s.PrefixCache.Count);
+            Metric("sharpseek_generated_tokens_total", "counter", "Tokens generated.", m.GeneratedTokens);
+            Metric("sharpseek_steps_total", "counter", "Scheduler steps.", m.Steps);
+            Metric("sharpseek_busy_seconds_total", "counter", "Seconds spent stepping.", m.BusySeconds);
+            Metric("sharpseek_tokens_per_second", "gauge", "Generated tokens per busy second since start.", m.BusySeconds > 0 ? m.GeneratedTokens / m.BusySeconds : 0);
+        }
+        ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        await ctx.Response.WriteAsync(sb.ToString(), ctx.RequestAborted);
+    }
+}

@@ -1,0 +1,90 @@
+using SharpSeek.Chat;
+
+namespace SharpSeek.Serving;
+
+/// <summary>
+/// Where a request becomes a generation: messages → chat template → tokens → <see cref="Scheduler"/> →
+/// detokenizer → stop strings → reasoning/answer split. Thread-safe: every request gets its own sequence.
+/// </summary>
+public sealed class ChatPipeline : IDisposable
+{
+    private readonly bool _ownsBundle;
+
+    public ChatPipeline(ModelBundle bundle, SchedulerOptions? options = null, bool ownsBundle = false)
+    {
+        Bundle = bundle;
+        _ownsBundle = ownsBundle;
+        Scheduler = new Scheduler(bundle.Model, options);
+    }
+
+    public ModelBundle Bundle { get; }
+    public Scheduler Scheduler { get; }
+
+    /// <summary>Renders a conversation. Without <paramref name="think"/>, a template that opens a reasoning block closes it at once.</summary>
+    public PreparedPrompt PrepareChat(IReadOnlyList<ChatMessage> messages, bool think = true)
+    {
+        if (messages.Count == 0) throw new SharpSeekException("messages must not be empty");
+        var template = Bundle.Template;
+        string text = template.Render(messages, addGenerationPrompt: true);
+        bool reasoning = template.PromptOpensReasoning;
+        if (reasoning && !think)
+        {
+            // DeepSeek's non-thinking mode: an empty, closed reasoning block before the answer.
+            text += "</think>\n\n";
+            reasoning = false;
+        }
+        return new PreparedPrompt(Bundle.Tokenizer.Encode(text, addSpecialTokens: false, parseSpecial: true), reasoning);
+    }
+
+    /// <summary>A raw prompt (legacy completions); with <paramref name="suffix"/>, DeepSeek's fill-in-the-middle format.</summary>
+    public PreparedPrompt PrepareText(string prompt, string? suffix = null)
+    {
+        var tok = Bundle.Tokenizer;
+        if (suffix is not null)
+        {
+            if (!tok.TryGetId(FimTokens.Begin, out _) || !tok.TryGetId(FimTokens.Hole, out _) || !tok.TryGetId(FimTokens.End, out _))
+                throw new SharpSeekException("this model has no fill-in-the-middle tokens; suffix is not supported");
+            string bos = tok.BosId is int b ? tok.IdToToken(b) ?? "" : "";
+            prompt = bos + FimTokens.Begin + prompt + FimTokens.Hole + suffix + FimTokens.End;
+            return new PreparedPrompt(tok.Encode(prompt, addSpecialTokens: false, parseSpecial: true), false);
+        }
+        return new PreparedPrompt(tok.Encode(prompt, addSpecialTokens: true, parseSpecial: true), false);
+    }
+
+    /// <summary>
+    /// Queues the completion now (so a full queue or a bad request fails before anything is sent) and returns
+    /// its stream. Throws <see cref="QueueFullException"/> or <see cref="SharpSeekException"/>.
+    /// </summary>
+    public CompletionStream Start(PreparedPrompt prompt, CompletionOptions options)
+    {
+        int room = Scheduler.ContextSize - prompt.Tokens.Length;
+        if (room <= 0) throw new SharpSeekException($"the prompt ({prompt.Tokens.Length} tokens) does not fit the context ({Scheduler.ContextSize} tokens)");
+        var request = new SequenceRequest(prompt.Tokens, Math.Min(options.MaxTokens, room), options.Sampling)
+        {
+            StopTokens = Bundle.StopTokens,
+            TopLogprobs = options.TopLogprobs,
+        };
+        return new CompletionStream(this, Scheduler.Submit(request), prompt, options);
+    }
+
+    /// <summary>Runs a completion to its end.</summary>
+    public async Task<CompletionResult> CompleteAsync(PreparedPrompt prompt, CompletionOptions options, CancellationToken cancellationToken = default)
+    {
+        using var stream = Start(prompt, options);
+        return await stream.CollectAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        Scheduler.Dispose();
+        if (_ownsBundle) Bundle.Dispose();
+    }
+}
+
+/// <summary>DeepSeek's fill-in-the-middle tokens.</summary>
+public static class FimTokens
+{
+    public const string Begin = "<｜fim▁begin｜>";
+    public const string Hole = "<｜fim▁hole｜>";
+    public const string End = "<｜fim▁end｜>";
+}

@@ -1,0 +1,102 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using SharpSeek.Chat;
+using SharpSeek.Generation;
+using SharpSeek.Tokenization;
+
+namespace SharpSeek.Serving;
+
+/// <summary>
+/// The text side of one running sequence: tokens → text → stop strings → reasoning/answer split.
+/// Disposing it (or cancelling the read) cancels the sequence, which frees its place at the next step.
+/// </summary>
+public sealed class CompletionStream : IDisposable
+{
+    private readonly ChatPipeline _pipeline;
+    private readonly SequenceHandle _handle;
+    private readonly PreparedPrompt _prompt;
+    private readonly CompletionOptions _options;
+
+    internal CompletionStream(ChatPipeline pipeline, SequenceHandle handle, PreparedPrompt prompt, CompletionOptions options)
+    {
+        _pipeline = pipeline;
+        _handle = handle;
+        _prompt = prompt;
+        _options = options;
+    }
+
+    public int PromptTokens => _prompt.Tokens.Length;
+
+    /// <summary>The chunks; the last one carries the finish reason and usage.</summary>
+    public async IAsyncEnumerable<CompletionChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using var cancel = cancellationToken.Register(_handle.Cancel);
+        Tokenizer tok = _pipeline.Bundle.Tokenizer;
+        var detok = new StreamingDetokenizer(tok);
+        var stops = new StopStringMatcher(_options.Stop);
+        var parser = new ReasoningParser(_prompt.StartsInReasoning);
+        int produced = 0, reasoningTokens = 0;
+        bool wantLogprobs = _options.TopLogprobs >= 0;
+        try
+        {
+            while (await _handle.Tokens.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (_handle.Tokens.TryRead(out var g))
+                {
+                    produced++;
+                    string text = stops.Push(detok.Push(g.Token));
+                    var delta = _options.SplitReasoning ? parser.Push(text) : new ReasoningDelta("", text);
+                    if (_options.SplitReasoning && (parser.InReasoning || delta.Reasoning.Length > 0 && delta.Content.Length == 0)) reasoningTokens++;
+                    IReadOnlyList<TokenInfo>? lp = wantLogprobs ? [Info(tok, g)] : null;
+                    if (!delta.IsEmpty || lp is not null) yield return new CompletionChunk(delta.Reasoning, delta.Content) { Logprobs = lp };
+                    if (stops.Stopped)
+                    {
+                        _handle.Cancel();
+                        break;
+                    }
+                }
+                if (stops.Stopped) break;
+            }
+        }
+        finally
+        {
+            _handle.Cancel();
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        string rest = stops.Stopped ? "" : stops.Push(detok.Flush()) + stops.Flush();
+        var tail = _options.SplitReasoning ? parser.Push(rest) : new ReasoningDelta("", rest);
+        var end = _options.SplitReasoning ? parser.Flush() : new ReasoningDelta("", "");
+        string finish = stops.Stopped || _handle.FinishReason == FinishReason.Stop ? "stop" : "length";
+        var usage = new CompletionUsage(_prompt.Tokens.Length, _handle.CachedTokens, produced, reasoningTokens);
+        yield return new CompletionChunk(tail.Reasoning + end.Reasoning, tail.Content + end.Content) { FinishReason = finish, Usage = usage };
+    }
+
+    /// <summary>Reads the whole completion.</summary>
+    public async Task<CompletionResult> CollectAsync(CancellationToken cancellationToken = default)
+    {
+        var reasoning = new StringBuilder();
+        var content = new StringBuilder();
+        List<TokenInfo>? logprobs = _options.TopLogprobs >= 0 ? [] : null;
+        string finish = "stop";
+        CompletionUsage? usage = null;
+        await foreach (var c in ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            reasoning.Append(c.Reasoning);
+            content.Append(c.Content);
+            if (c.Logprobs is not null) logprobs?.AddRange(c.Logprobs);
+            if (c.FinishReason is not null) finish = c.FinishReason;
+            if (c.Usage is not null) usage = c.Usage;
+        }
+        return new CompletionResult(reasoning.ToString(), content.ToString(), finish, usage!) { Logprobs = logprobs };
+    }
+
+    private static TokenInfo Info(Tokenizer tok, GeneratedToken g)
+    {
+        var top = g.Top is null ? [] : g.Top.Select(t => (Text(tok, t.Token), tok.GetTokenBytes(t.Token).ToArray(), t.Logprob)).ToList();
+        return new TokenInfo(Text(tok, g.Token), tok.GetTokenBytes(g.Token).ToArray(), g.Logprob, top);
+    }
+
+    private static string Text(Tokenizer tok, int id) => tok.Decode([id]);
+
+    public void Dispose() => _handle.Cancel();
+}

@@ -1,0 +1,92 @@
+using SharpSeek.Chat;
+using SharpSeek.Formats.Gguf;
+using SharpSeek.Models;
+using SharpSeek.Tokenization;
+
+namespace SharpSeek.Serving;
+
+/// <summary>
+/// What it takes to chat with a model: the weights, the tokenizer and the chat template, from a Hugging Face
+/// directory (tokenizer.json beside config.json) or a GGUF file (vocabulary in its metadata).
+/// </summary>
+public sealed class ModelBundle : IDisposable
+{
+    private ModelBundle(Transformer model, Tokenizer tokenizer, ChatTemplate template, string name)
+    {
+        Model = model;
+        Tokenizer = tokenizer;
+        Template = template;
+        Name = name;
+        var stops = new HashSet<int>(model.Config.EosTokenIds);
+        if (tokenizer.EosId is int eos) stops.Add(eos);
+        if (tokenizer.TryGetId(template.EndOfTurnToken, out int eot)) stops.Add(eot);
+        StopTokens = stops;
+    }
+
+    public Transformer Model { get; }
+    public Tokenizer Tokenizer { get; }
+    public ChatTemplate Template { get; }
+
+    /// <summary>The name clients use for this model: the directory or file name without extension.</summary>
+    public string Name { get; }
+
+    /// <summary>Tokens that end an answer: the model's EOS ids, the tokenizer's EOS and the template's end-of-turn token.</summary>
+    public IReadOnlySet<int> StopTokens { get; }
+
+    /// <summary>Loads a model directory or GGUF file; <paramref name="format"/> overrides the detected chat format.</summary>
+    public static ModelBundle Load(string path, ChatFormat? format = null)
+    {
+        var model = ModelLoader.Load(path);
+        try
+        {
+            Tokenizer tokenizer = model.Source is GgufTensorSource gguf ? FromGguf(gguf.File) : LoadHfTokenizer(path);
+            var template = ChatTemplate.For(tokenizer, format);
+            string full = System.IO.Path.GetFullPath(path).TrimEnd(System.IO.Path.DirectorySeparatorChar);
+            string name = Directory.Exists(full) ? System.IO.Path.GetFileName(full) : System.IO.Path.GetFileNameWithoutExtension(full);
+            return new ModelBundle(model, tokenizer, template, name);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static Tokenizer LoadHfTokenizer(string path)
+    {
+        string dir = Directory.Exists(path) ? path : System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        if (!File.Exists(System.IO.Path.Combine(dir, "tokenizer.json")))
+            throw new ModelFormatException($"{dir}: no tokenizer.json; chatting needs the model's tokenizer");
+        return Tokenizer.FromFile(dir);
+    }
+
+    /// <summary>Builds the tokenizer from a GGUF file's <c>tokenizer.ggml.*</c> keys.</summary>
+    public static Tokenizer FromGguf(GgufFile file)
+    {
+        string[] tokens = file.GetArray<string>("tokenizer.ggml.tokens")
+            ?? throw new ModelFormatException($"{file.FileName}: no tokenizer.ggml.tokens; chatting needs the model's vocabulary");
+        var vocab = new GgufVocabulary(tokens, file.GetArray<string>("tokenizer.ggml.merges") ?? [])
+        {
+            TokenTypes = TokenTypes(file),
+            BosId = (int?)file.GetInteger("tokenizer.ggml.bos_token_id"),
+            EosId = (int?)file.GetInteger("tokenizer.ggml.eos_token_id"),
+            Pre = file.GetString("tokenizer.ggml.pre"),
+            AddBos = file.GetBool("tokenizer.ggml.add_bos_token"),
+            ChatTemplate = file.GetString("tokenizer.chat_template"),
+        };
+        return Tokenizer.FromGgufVocabulary(vocab);
+    }
+
+    private static int[]? TokenTypes(GgufFile file)
+    {
+        if (!file.TryGetValue("tokenizer.ggml.token_type", out var v)) return null;
+        return v.Value switch
+        {
+            int[] a => a,
+            uint[] a => Array.ConvertAll(a, x => (int)x),
+            _ => throw new ModelFormatException($"{file.FileName}: tokenizer.ggml.token_type must be an integer array"),
+        };
+    }
+
+    public void Dispose() => Model.Dispose();
+}

@@ -1,0 +1,58 @@
+using SharpSeek.Models;
+
+namespace SharpSeek.Serving;
+
+/// <summary>
+/// DeepSeek-style context caching: states of finished sequences are kept with the tokens they hold, and a new
+/// prompt takes the one sharing its longest prefix, rewound to a whole number of blocks. A state serves one
+/// sequence at a time, so a hit moves it out of the cache; the least recently used entry is dropped when full.
+/// </summary>
+public sealed class PrefixCache(int capacity, int blockSize)
+{
+    private readonly LinkedList<(int[] Tokens, InferenceState State)> _entries = new();
+    private readonly Lock _lock = new();
+
+    public int Count { get { lock (_lock) return _entries.Count; } }
+
+    /// <summary>Bytes held by cached states.</summary>
+    public long Bytes { get { lock (_lock) return _entries.Sum(e => e.State.CacheBytes); } }
+
+    /// <summary>
+    /// Takes the cached state with the longest reusable prefix of <paramref name="prompt"/>, rewound to it, or null.
+    /// At least one prompt token is always left to run, since the next token needs the last prompt position's logits.
+    /// </summary>
+    public InferenceState? Take(ReadOnlySpan<int> prompt, out int reused)
+    {
+        reused = 0;
+        lock (_lock)
+        {
+            LinkedListNode<(int[] Tokens, InferenceState State)>? best = null;
+            for (var node = _entries.First; node is not null; node = node.Next)
+            {
+                int common = prompt[..Math.Min(prompt.Length - 1, node.Value.Tokens.Length)].CommonPrefixLength(node.Value.Tokens);
+                int usable = common / blockSize * blockSize;
+                if (usable > reused) { reused = usable; best = node; }
+            }
+            if (best is null) return null;
+            _entries.Remove(best);
+            best.Value.State.Truncate(reused);
+            return best.Value.State;
+        }
+    }
+
+    /// <summary>Offers a state whose cache holds <paramref name="tokens"/>; drops the oldest entry when full.</summary>
+    public void Put(int[] tokens, InferenceState state)
+    {
+        if (capacity <= 0 || tokens.Length < blockSize) return;
+        lock (_lock)
+        {
+            _entries.AddFirst((tokens, state));
+            while (_entries.Count > capacity) _entries.RemoveLast();
+        }
+    }
+
+    public void Clear()
+    {
+        lock (_lock) _entries.Clear();
+    }
+}

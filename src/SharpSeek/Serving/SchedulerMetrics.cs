@@ -1,0 +1,22 @@
+namespace SharpSeek.Serving;
+
+/// <summary>Counters a <see cref="Scheduler"/> keeps for <c>/metrics</c>; read without locking (each is one word).</summary>
+public sealed class SchedulerMetrics
+{
+    internal long _requests, _completed, _cancelled, _rejected, _promptTokens, _cachedTokens, _generatedTokens, _steps;
+    internal double _busySeconds;
+
+    public long Requests => Interlocked.Read(ref _requests);
+    public long Completed => Interlocked.Read(ref _completed);
+    public long Cancelled => Interlocked.Read(ref _cancelled);
+    public long Rejected => Interlocked.Read(ref _rejected);
+    public long PromptTokens => Interlocked.Read(ref _promptTokens);
+    /// <summary>Prompt tokens served from the prefix cache.</summary>
+    public long PrefixCacheHitTokens => Interlocked.Read(ref _cachedTokens);
+    public long GeneratedTokens => Interlocked.Read(ref _generatedTokens);
+    public long Steps => Interlocked.Read(ref _steps);
+    /// <summary>Seconds spent in steps (the tokens/s denominator).</summary>
+    public double BusySeconds => Volatile.Read(ref _busySeconds);
+    public int QueueDepth { get; internal set; }
+    public int ActiveSequences { get; internal set; }
+}

@@ -1,0 +1,19 @@
+using SharpSeek.Generation;
+
+namespace SharpSeek.Serving;
+
+/// <summary>One sequence to generate: prompt ids, length limit, sampling, stop ids, and how many top log-probabilities to report.</summary>
+public sealed record SequenceRequest(int[] Prompt, int MaxTokens, SamplingOptions Sampling)
+{
+    /// <summary>Tokens that end the sequence (not yielded).</summary>
+    public IReadOnlySet<int> StopTokens { get; init; } = new HashSet<int>();
+
+    /// <summary>-1: no log-probabilities; 0: the chosen token's; n: also the n most likely.</summary>
+    public int TopLogprobs { get; init; } = -1;
+}
+
+/// <summary>A candidate token and its log-probability.</summary>
+public readonly record struct TokenLogprob(int Token, float Logprob);
+
+/// <summary>One generated token, with its log-probability when asked for (computed before any sampling filter).</summary>
+public readonly record struct GeneratedToken(int Token, float Logprob, TokenLogprob[]? Top);

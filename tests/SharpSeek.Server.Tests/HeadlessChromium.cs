@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+
+namespace SharpSeek.Server.Tests;
+
+/// <summary>
+/// Drives a real headless Chromium over the DevTools protocol (one page, navigate and evaluate), so the web app is
+/// tested in a browser without a Playwright download. The browser is Debian's <c>chromium</c> (<c>CHROMIUM_PATH</c> overrides).
+/// </summary>
+public sealed class HeadlessChromium : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _profile;
+    private readonly ClientWebSocket _socket = new();
+    private int _nextId;
+
+    private HeadlessChromium(Process process, string profile)
+    {
+        _process = process;
+        _profile = profile;
+    }
+
+    public static string? ExecutablePath =>
+        new[] { Environment.GetEnvironmentVariable("CHROMIUM_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(p => p is not null && File.Exists(p));
+
+    public static async Task<HeadlessChromium> StartAsync()
+    {
+        string exe = ExecutablePath ?? throw new InvalidOperationException("chromium not found");
+        string profile = Directory.CreateTempSubdirectory("chromium-").FullName;
+        var psi = new ProcessStartInfo(exe)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (string a in new[] { "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--remote-debugging-port=0", $"--user-data-dir={profile}", "about:blank" })
+            psi.ArgumentList.Add(a);
+        var process = Process.Start(psi)!;
+        process.ErrorDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        var browser = new HeadlessChromium(process, profile);
+        string portFile = Path.Combine(profile, "DevToolsActivePort");
+        var clock = Stopwatch.StartNew();
+        while (!File.Exists(portFile) || File.ReadAllLines(portFile).Length < 2)
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(30) || process.HasExited) throw new InvalidOperationException("chromium did not start");
+            await Task.Delay(100);
+        }
+        int port = int.Parse(File.ReadAllLines(portFile)[0]);
+        using var http = new HttpClient();
+        string? ws = null;
+        while (ws is null && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            var targets = JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/json/list")).RootElement;
+            ws = targets.EnumerateArray().Where(t => t.GetProperty("type").GetString() == "page").Select(t => t.GetProperty("webSocketDebuggerUrl").GetString()).FirstOrDefault();
+            if (ws is null) await Task.Delay(100);
+        }
+        await browser._socket.ConnectAsync(new Uri(ws ?? throw new InvalidOperationException("no page target")), default);
+        return browser;
+    }
+
+    private async Task<JsonElement> SendAsync(string method, object parameters)
+    {
+        int id = Interlocked.Increment(ref _nextId);
+        byte[] message = JsonSerializer.SerializeToUtf8Bytes(new { id, method, @params = parameters });
+        await _socket.SendAsync(message, WebSocketMessageType.Text, true, default);
+        var buffer = new byte[1 << 16];
+        while (true)
+        {
+            using var ms = new MemoryStream();
+            WebSocketReceiveResult r;
+            do
+            {
+                r = await _socket.ReceiveAsync(buffer, default);
+                ms.Write(buffer, 0, r.Count);
+            } while (!r.EndOfMessage);
+            var doc = JsonDocument.Parse(ms.ToArray()).RootElement;
+            if (doc.TryGetProperty("id", out var got) && got.GetInt32() == id)
+            {
+                if (doc.TryGetProperty("error", out var error)) throw new InvalidOperationException($"{method}: {error}");
+                return doc.GetProperty("result").Clone();
+            }
+        }
+    }
+
+    public Task NavigateAsync(string url) => SendAsync("Page.navigate", new { url });
+
+    public Task ReloadAsync() => SendAsync("Page.reload", new { ignoreCache = true });
+
+    /// <summary>Evaluates <paramref name="expression"/> in the page (awaiting promises) and returns its JSON value.</summary>
+    public async Task<JsonElement> EvalAsync(string expression)
+    {
+        var result = await SendAsync("Runtime.evaluate", new { expression, awaitPromise = true, returnByValue = true });
+        if (result.TryGetProperty("exceptionDetails", out var ex)) throw new InvalidOperationException("page threw: " + ex);
+        return result.GetProperty("result").TryGetProperty("value", out var v) ? v.Clone() : default;
+    }
+
+    /// <summary>Polls a boolean expression until true.</summary>
+    public async Task WaitForAsync(string condition, TimeSpan? timeout = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                if ((await EvalAsync($"!!({condition})")).ValueKind == JsonValueKind.True) return;
+            }
+            catch (InvalidOperationException) when (clock.Elapsed < (timeout ?? TimeSpan.FromSeconds(60)))
+            {
+                // The page may be navigating.
+            }
+            if (clock.Elapsed > (timeout ?? TimeSpan.FromSeconds(60))) throw new TimeoutException("timed out waiting for: " + condition);
+            await Task.Delay(100);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try { await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, default); } catch (WebSocketException) { }
+        _socket.Dispose();
+        try { _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+        try { Directory.Delete(_profile, recursive: true); } catch (IOException) { }
+    }
+}

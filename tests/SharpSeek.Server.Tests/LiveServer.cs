@@ -1,0 +1,53 @@
+using SharpSeek.Chat;
+using SharpSeek.Serving;
+
+namespace SharpSeek.Server.Tests;
+
+/// <summary>A real <c>sharpseek serve</c> on 127.0.0.1 and a free port, with the tiny DeepSeek model.</summary>
+public sealed class LiveServer : IAsyncDisposable
+{
+    private readonly SharpSeekServer _server;
+
+    private LiveServer(SharpSeekServer server, Uri baseUri)
+    {
+        _server = server;
+        BaseUri = baseUri;
+        Http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public Uri BaseUri { get; }
+    public HttpClient Http { get; }
+    public ChatPipeline Pipeline => _server.Host.Pipeline;
+
+    /// <summary>Starts a server; <paramref name="reasoning"/> uses the R1 template (answers open in a reasoning block).</summary>
+    public static async Task<LiveServer> StartAsync(bool reasoning = false, string? apiKey = null, SchedulerOptions? scheduler = null, string? dataDirectory = null)
+    {
+        var options = new ServerOptions
+        {
+            ModelPath = Fixtures.DeepSeekModel,
+            Port = 0,
+            ApiKey = apiKey,
+            ChatFormat = reasoning ? ChatFormat.DeepSeekR1 : ChatFormat.DeepSeekV3,
+            Scheduler = scheduler ?? new SchedulerOptions { ContextSize = 256 },
+            DataDirectory = dataDirectory,
+        };
+        var server = SharpSeekServer.Create(options);
+        await server.StartAsync();
+        await server.Host.Loading;
+        return new LiveServer(server, new Uri(server.Urls[0].TrimEnd('/') + "/"));
+    }
+
+    internal static async Task<(SharpSeekServer Server, Uri Uri)> StartWithLoaderAsync(Func<ChatPipeline> load)
+    {
+        var options = new ServerOptions { ModelPath = Fixtures.DeepSeekModel, Port = 0 };
+        var server = SharpSeekServer.Create(options, new ModelHost(options, load));
+        await server.StartAsync();
+        return (server, new Uri(server.Urls[0].TrimEnd('/') + "/"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _server.DisposeAsync();
+    }
+}

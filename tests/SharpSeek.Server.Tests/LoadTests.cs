@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using SharpSeek.Serving;
+using Xunit.Abstractions;
+
+namespace SharpSeek.Server.Tests;
+
+/// <summary>
+/// A short load test: 32 concurrent streaming requests, some hung up on mid-stream. Every completed greedy answer must
+/// equal the same request run alone; refusals must be clean 429s; nothing may stay active or queued afterwards.
+/// </summary>
+public sealed class LoadTests(ITestOutputHelper output)
+{
+    private const int Requests = 32, MaxTokens = 24;
+
+    private static string Body(int i) => JsonSerializer.Serialize(new
+    {
+        messages = new[] { new { role = "user", content = $"Question number {i}: {new string('x', i % 7)} tell me something." } },
+        max_tokens = MaxTokens,
+        temperature = 0,
+        stream = true,
+    });
+
+    private static async Task<(HttpStatusCode Status, string? Text)> Stream(HttpClient http, int i, int hangUpAfter, CancellationToken ct = default)
+    {
+        using var req = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = new StringContent(Body(i), Encoding.UTF8, "application/json") };
+        using var r = await http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, ct);
+        if (r.StatusCode != HttpStatusCode.OK) return (r.StatusCode, await r.Content.ReadAsStringAsync(ct));
+        using var reader = new StreamReader(await r.Content.ReadAsStreamAsync(ct));
+        var text = new StringBuilder();
+        int chunks = 0;
+        string? line;
+        while ((line = await reader.ReadLineAsync(ct)) is not null)
+        {
+            if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
+            if (line == "data: [DONE]") return (HttpStatusCode.OK, text.ToString());
+            if (++chunks == hangUpAfter) return (HttpStatusCode.OK, null);   // disposing the response hangs up
+            var delta = JsonDocument.Parse(line["data: ".Length..]).RootElement.GetProperty("choices")[0].GetProperty("delta");
+            if (delta.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String) text.Append(c.GetString());
+        }
+        throw new InvalidOperationException("stream ended without [DONE]");
+    }
+
+    [Fact]
+    public async Task Concurrent_streams_with_disconnects_match_solo_runs()
+    {
+        await using var server = await LiveServer.StartAsync(scheduler: new SchedulerOptions { MaxActive = 8, MaxQueue = 16, ContextSize = 256 });
+        var solo = new string[Requests];
+        for (int i = 0; i < Requests; i++) solo[i] = (await Stream(server.Http, i, 0)).Text!;
+
+        var scheduler = server.Pipeline.Scheduler;
+        scheduler.PrefixCache.Clear();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        long baseline = GC.GetTotalMemory(true);
+
+        var rng = new Random(5);
+        int[] hangUp = [.. Enumerable.Range(0, Requests).Select(_ => rng.Next(4) == 0 ? 1 + rng.Next(6) : 0)];
+        var clock = Stopwatch.StartNew();
+        long tokensBefore = scheduler.Metrics.GeneratedTokens;
+        var results = await Task.WhenAll(Enumerable.Range(0, Requests).Select(i => Stream(server.Http, i, hangUp[i])));
+        clock.Stop();
+
+        int completed = 0, refused = 0, disconnected = 0;
+        for (int i = 0; i < Requests; i++)
+        {
+            var (status, text) = results[i];
+            if (status == HttpStatusCode.TooManyRequests)
+            {
+                refused++;
+                Assert.Equal("rate_limit_exceeded", JsonDocument.Parse(text!).RootElement.GetProperty("error").GetProperty("code").GetString());
+                continue;
+            }
+            Assert.Equal(HttpStatusCode.OK, status);
+            if (text is null) { disconnected++; continue; }
+            completed++;
+            Assert.Equal(solo[i], text);
+        }
+        for (int i = 0; i < 500 && (scheduler.Metrics.ActiveSequences > 0 || scheduler.Metrics.QueueDepth > 0); i++) await Task.Delay(10);
+        Assert.Equal(0, scheduler.Metrics.ActiveSequences);
+        Assert.Equal(0, scheduler.Metrics.QueueDepth);
+        Assert.True(completed > 0);
+        scheduler.PrefixCache.Clear();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        long after = GC.GetTotalMemory(true);
+        double tokS = (scheduler.Metrics.GeneratedTokens - tokensBefore) / clock.Elapsed.TotalSeconds;
+        output.WriteLine($"load: {Requests} requests, {completed} completed, {disconnected} disconnected, {refused} refused (429); {tokS:0} tok/s aggregate; managed heap {baseline / 1024} KiB before, {after / 1024} KiB after");
+        Assert.True(after - baseline < 8_000_000, $"managed heap grew by {(after - baseline) / 1e6:0.0} MB");
+    }
+
+    [Fact]
+    public async Task Aggregate_throughput_with_1_and_8_streams()
+    {
+        await using var server = await LiveServer.StartAsync(scheduler: new SchedulerOptions { MaxActive = 8, MaxQueue = 16, ContextSize = 256, PrefixCacheEntries = 0 });
+        await Stream(server.Http, 0, 0);   // warm up
+        double Rate(int streams, TimeSpan t) => streams * MaxTokens / t.TotalSeconds;
+        var one = Stopwatch.StartNew();
+        await Stream(server.Http, 1, 0);
+        one.Stop();
+        var eight = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(1, 8).Select(i => Stream(server.Http, i, 0)));
+        eight.Stop();
+        output.WriteLine($"throughput: 1 stream {Rate(1, one.Elapsed):0} tok/s, 8 streams {Rate(8, eight.Elapsed):0} tok/s aggregate");
+    }
+}
