@@ -101,8 +101,7 @@ internal static class TokenizeCommand
 
     private static Tokenizer Load(string path)
     {
-        if (path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
-            throw new SharpSeekException($"{path}: reading the tokenizer from a GGUF file is not wired yet; pass a tokenizer.json or model directory");
+        if (path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)) return SharpSeek.Formats.Gguf.GgufTokenizer.Load(path);
         return Tokenizer.FromFile(path);
     }
 }

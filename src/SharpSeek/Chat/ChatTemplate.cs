@@ -67,6 +67,7 @@ public abstract class ChatTemplate
         }
         if (tokenizer is not null)
         {
+            if (tokenizer.Config.GgufPre == "deepseek-r1-qwen") return ChatFormat.DeepSeekR1;
             if (tokenizer.TryGetId(DeepSeekTokens.Assistant, out _))
                 return tokenizer.TryGetId("<think>", out int think) && tokenizer.IsAddedToken(think) ? ChatFormat.DeepSeekR1 : ChatFormat.DeepSeekV3;
             if (tokenizer.TryGetId("<|im_start|>", out _)) return ChatFormat.ChatMl;

@@ -6,12 +6,21 @@ namespace SharpSeek.Kernels;
 /// <summary>
 /// y[t, r] = W[r, :] · x[t, :] for a weight matrix in any supported type, rows split across the worker pool.
 /// With several tokens each weight row is decoded once and reused for all of them (prefill reads weights once).
+/// ggml-quantized weights (Q8_0, Q4_0, Q4_K, Q6_K) never become float: the activations are quantized to 8-bit blocks once
+/// per call (<see cref="Q8Activations"/>) and every row·token product is an integer dot (<see cref="QuantDot"/>), as in llama.cpp.
 /// </summary>
 public static unsafe class MatMul
 {
     private const int RowsPerItem = 16;
 
     [ThreadStatic] private static MatMulWork? _work;
+
+    /// <summary>False decodes quantized rows to float and keeps float activations (tests measure what the integer scheme changes).</summary>
+    internal static bool UseIntegerKernels { get; set; } = true;
+
+    /// <summary>Whether products with <paramref name="w"/> run as integer dots over 8-bit activations.</summary>
+    public static bool UsesIntegerKernels(WeightTensor w) =>
+        UseIntegerKernels && QuantDot.Supports(w.Type) && w.Cols > 0 && w.Cols % w.Type.BlockSize() == 0;
 
     /// <summary>x: [tokens, w.Cols]; y: [tokens, w.Rows] (row stride <paramref name="yStride"/>, default w.Rows).</summary>
     public static void Compute(WeightTensor w, ReadOnlySpan<float> x, int tokens, Span<float> y, int yStride = -1, WorkerPool? pool = null)
@@ -26,6 +35,7 @@ public static unsafe class MatMul
         fixed (float* yp = y)
         {
             work.Set(w, xp, yp, tokens, yStride, pool);
+            if (work.Quantized) work.Activations.Quantize(x, tokens, cols);
             // Below ~64K multiply-adds a hand-off to another core costs more than it saves.
             bool parallel = (long)rows * cols * tokens >= 65536;
             pool.For((rows + RowsPerItem - 1) / RowsPerItem, work, parallel);
@@ -56,11 +66,18 @@ public static unsafe class MatMul
         private float* _x, _y;
         private int _tokens, _yStride, _rows, _cols;
         private WorkerPool? _pool;
+        private KernelPath _path;
+
+        /// <summary>This call's activations in 8-bit blocks (quantized weights only); reused across calls.</summary>
+        public Q8Activations Activations { get; } = new();
+        public bool Quantized { get; private set; }
 
         public void Set(WeightTensor w, float* x, float* y, int tokens, int yStride, WorkerPool pool)
         {
             _w = w; _x = x; _y = y; _tokens = tokens; _yStride = yStride; _pool = pool;
             _rows = (int)w.Rows; _cols = (int)w.Cols;
+            _path = KernelPaths.Current;
+            Quantized = UsesIntegerKernels(w);
         }
 
         public void Clear()
@@ -83,6 +100,18 @@ public static unsafe class MatMul
                         for (int t = 0; t < tokens; t++) y[(long)t * ys + r] = Dot.F32(wr, x + (long)t * cols, cols);
                     }
                     return;
+                case DType.Q8_0 or DType.Q4_0 or DType.Q4_K or DType.Q6_K when Quantized:
+                    {
+                        var act = Activations;
+                        var type = w.Type;
+                        var path = _path;
+                        for (int r = r0; r < r1; r++)
+                        {
+                            byte* wr = w.RowPointer(r);
+                            for (int t = 0; t < tokens; t++) y[(long)t * ys + r] = QuantDot.Row(path, type, wr, act.Row(t), cols);
+                        }
+                        return;
+                    }
                 case DType.BF16 when tokens == 1:
                     for (int r = r0; r < r1; r++) y[r] = Dot.Bf16((ushort*)w.RowPointer(r), x, cols);
                     return;

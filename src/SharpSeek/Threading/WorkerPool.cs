@@ -72,12 +72,8 @@ public sealed class WorkerPool : IDisposable
     public void For(int count, IParallelWork work, bool parallel = true)
     {
         if (count <= 0) return;
-        if (_insideWork)
-        {
-            // Nested call from inside an item: run inline on the same worker's scratch is not safe, so use slot 0 only from the owner.
-            for (int i = 0; i < count; i++) work.Execute(i, 0);
-            return;
-        }
+        // An item that dispatched again would share scratch with the worker it runs on; kernels never nest.
+        if (_insideWork) throw new InvalidOperationException("parallel kernels cannot be nested");
         lock (_callGate)
         {
             if (!parallel || count == 1 || _threads.Length == 0)

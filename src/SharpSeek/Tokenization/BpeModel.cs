@@ -18,6 +18,7 @@ public sealed class BpeModel
     private readonly Dictionary<long, (int Rank, int Id)> _merges;
     private readonly int[] _byteIds = new int[256];
     private readonly ConcurrentDictionary<string, int[]> _cache = new();
+    private int _cacheCount;
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
 
     /// <summary>Whether a piece that is itself a vocabulary token skips merging (Hugging Face <c>ignore_merges</c>).</summary>
@@ -103,7 +104,12 @@ public sealed class BpeModel
             output.AddRange(ids);
             if (!prefixSpace && piece.Length <= 256)
             {
-                if (_cache.Count >= CacheCapacity) _cache.Clear();
+                // ConcurrentDictionary.Count takes every lock, so keep our own (approximate) count.
+                if (Interlocked.Increment(ref _cacheCount) > CacheCapacity)
+                {
+                    _cache.Clear();
+                    Interlocked.Exchange(ref _cacheCount, 0);
+                }
                 _cacheLookup.TryAdd(piece, ids);
             }
         }

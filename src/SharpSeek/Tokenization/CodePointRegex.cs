@@ -248,6 +248,15 @@ public sealed class CodePointRegex
 
         public int Add(Inst inst) { Prog.Add(inst); return Prog.Count - 1; }
 
+        private static bool Nullable(Node node) => node switch
+        {
+            SetNode => false,
+            ConcatNode c => c.Items.TrueForAll(Nullable),
+            AltNode a => a.Items.Exists(Nullable),
+            RepeatNode r => r.Min == 0 || Nullable(r.Body),
+            _ => true,
+        };
+
         public void Emit(Node node)
         {
             switch (node)
@@ -279,6 +288,9 @@ public sealed class CodePointRegex
                 }
                 case RepeatNode r:
                 {
+                    // The backtracking loop would spin forever on an unbounded repeat of something that matches empty.
+                    if (r.Max < 0 && Nullable(r.Body))
+                        throw new ModelFormatException("unsupported pre-tokenizer regex: an unbounded repeat of a sub-pattern that can match the empty string");
                     for (int i = 0; i < r.Min; i++) Emit(r.Body);
                     if (r.Max < 0)
                     {

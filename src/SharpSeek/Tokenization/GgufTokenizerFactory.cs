@@ -40,6 +40,7 @@ internal static class GgufTokenizerFactory
             BosToken = bos,
             EosToken = eos,
             AddBosToken = v.AddBos ?? true,
+            GgufPre = v.Pre,
         };
         return new Tokenizer(model, null, PreTokenizerPatterns.Build(patterns), added, config: config);
     }

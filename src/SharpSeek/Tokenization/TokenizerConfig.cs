@@ -20,6 +20,9 @@ public sealed record TokenizerConfig
     /// <summary>Whether EOS is appended on encode (<c>add_eos_token</c>).</summary>
     public bool AddEosToken { get; init; }
 
+    /// <summary>The llama.cpp pre-tokenizer name when the tokenizer came from GGUF (<c>deepseek-r1-qwen</c> implies R1-Distill's chat format).</summary>
+    public string? GgufPre { get; init; }
+
     /// <summary>The tokenizer class name (e.g. <c>LlamaTokenizerFast</c>, <c>Qwen2Tokenizer</c>).</summary>
     public string? TokenizerClass { get; init; }
 }

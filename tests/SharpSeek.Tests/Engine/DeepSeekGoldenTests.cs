@@ -63,6 +63,29 @@ public sealed class DeepSeekGoldenTests(ITestOutputHelper output)
         CheckRouting(name, recorder);
     }
 
+    [Theory, MemberData(nameof(Names))]
+    public void PrefillThenDecodeAndRewindMatchModelPy(string name)
+    {
+        using var model = ModelLoader.Load(GoldenData.Dir(name));
+        int[] tokens = GoldenData.Tokens(name);
+        var expected = GoldenData.Floats(System.IO.Path.Combine(GoldenData.Dir(name), "logits.bin"));
+        int v = model.Config.VocabSize, split = tokens.Length / 2;
+        var state = model.CreateState();
+        var logits = new float[v];
+        // Prompt in one call, then one token at a time: the usual chat pattern.
+        model.Forward(state, tokens.AsSpan(0, split), logits);
+        Assert.True(GoldenData.MaxAbsDiff(logits, expected.AsSpan((split - 1) * v, v)) <= Tolerance);
+        for (int t = split; t < tokens.Length; t++)
+        {
+            model.Forward(state, tokens.AsSpan(t, 1), logits);
+            Assert.True(GoldenData.MaxAbsDiff(logits, expected.AsSpan(t * v, v)) <= Tolerance, $"{name}: position {t} after a {split}-token prefill");
+        }
+        // Rewinding drops the tail of the cache; replaying it reproduces the same logits.
+        state.Truncate(split);
+        model.Forward(state, tokens.AsSpan(split, tokens.Length - split), logits);
+        Assert.True(GoldenData.MaxAbsDiff(logits, expected.AsSpan((tokens.Length - 1) * v, v)) <= Tolerance);
+    }
+
     private static void CheckHidden(string name, Recorder recorder, int tokens, int layers, int d)
     {
         var expected = GoldenData.Floats(System.IO.Path.Combine(GoldenData.Dir(name), "hidden.bin"));

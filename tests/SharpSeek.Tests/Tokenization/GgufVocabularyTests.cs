@@ -33,7 +33,7 @@ public sealed class GgufVocabularyTests
         using var doc = JsonDocument.Parse(File.ReadAllText(Fixtures.Path("llamacpp", "tokenizer", model + ".tokenizer.json")));
         JsonElement c = doc.RootElement.GetProperty("cases")[index];
         string text = c.GetProperty("text").GetString()!;
-        Tokenizer tok = Tokenizer.FromGgufVocabulary(GgufVocabReader.Read(Fixtures.Path("llamacpp", "models", doc.RootElement.GetProperty("model_file").GetString()!)));
+        Tokenizer tok = SharpSeek.Formats.Gguf.GgufTokenizer.Load(Fixtures.Path("llamacpp", "models", doc.RootElement.GetProperty("model_file").GetString()!));
         Assert.Equal(Ids(c.GetProperty("add_bos_parse_special")), tok.Encode(text, addSpecialTokens: true, parseSpecial: true));
         Assert.Equal(Ids(c.GetProperty("no_bos_no_special")), tok.Encode(text, addSpecialTokens: false, parseSpecial: false));
         Assert.Equal(text, tok.Decode(tok.Encode(text)));
@@ -69,7 +69,10 @@ public sealed class GgufVocabularyTests
     [Fact]
     public void Chat_format_is_detected_from_gguf_tokens()
     {
-        Tokenizer tok = Tokenizer.FromGgufVocabulary(GgufVocabReader.Read(Fixtures.Path("llamacpp", "models", "tiny-ds2-v3-f32.gguf")));
+        Tokenizer tok = SharpSeek.Formats.Gguf.GgufTokenizer.Load(Fixtures.Path("llamacpp", "models", "tiny-ds2-v3-f32.gguf"));
         Assert.Equal(ChatFormat.DeepSeekV3, ChatTemplate.For(tok).Format);
+        Tokenizer distill = SharpSeek.Formats.Gguf.GgufTokenizer.Load(Fixtures.Path("llamacpp", "models", "tiny-qwen2-f32.gguf"));
+        Assert.Equal(ChatFormat.DeepSeekR1, ChatTemplate.For(distill).Format);
+        Assert.Equal([296, 298, 71, 72, 299], ChatTemplate.For(distill, ChatFormat.DeepSeekV3).Encode(distill, [ChatMessage.User("hi")]));
     }
 }

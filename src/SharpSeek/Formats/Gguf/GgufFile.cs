@@ -1,4 +1,3 @@
-using System.IO.MemoryMappedFiles;
 using SharpSeek.Tensors;
 
 namespace SharpSeek.Formats.Gguf;
@@ -26,8 +25,7 @@ public sealed unsafe class GgufFile : IDisposable
     public const int MaxTensorNameBytes = 1024;
     public const int MaxDims = 4;
 
-    private readonly MemoryMappedFile? _map;
-    private readonly MemoryMappedViewAccessor? _view;
+    private readonly MappedFile _file;
     private readonly byte* _base;
     private readonly Dictionary<string, GgufValue> _metadata = new(StringComparer.Ordinal);
     private readonly List<string> _keys = [];
@@ -39,30 +37,9 @@ public sealed unsafe class GgufFile : IDisposable
     {
         Path = path;
         FileName = System.IO.Path.GetFileName(path);
-        long length;
-        try
-        {
-            var info = new FileInfo(path);
-            if (!info.Exists) throw new ModelFormatException($"{FileName}: file not found");
-            length = info.Length;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ModelFormatException($"{FileName}: cannot open: {e.Message}", e); }
-        if (length < 24) throw new ModelFormatException($"{FileName}: truncated: {length} bytes, too short for a GGUF header (24 bytes)");
-        FileLength = length;
-
-        try
-        {
-            _map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-            _view = _map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
-            byte* p = null;
-            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            _base = p + _view.PointerOffset;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Dispose();
-            throw new ModelFormatException($"{FileName}: cannot map: {e.Message}", e);
-        }
+        _file = new MappedFile(path, 24, "a GGUF header (24 bytes)");
+        FileLength = _file.Length;
+        _base = _file.Pointer;
 
         try { Parse(); }
         catch
@@ -313,11 +290,6 @@ public sealed unsafe class GgufFile : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        if (_view is not null)
-        {
-            if (_base != null) _view.SafeMemoryMappedViewHandle.ReleasePointer();
-            _view.Dispose();
-        }
-        _map?.Dispose();
+        _file.Dispose();
     }
 }

@@ -1,4 +1,3 @@
-using System.IO.MemoryMappedFiles;
 using System.Text.Json;
 using SharpSeek.Tensors;
 
@@ -14,8 +13,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
     /// <summary>Headers larger than this are refused (real ones are well under a few MB; the reference reader caps at 100 MB).</summary>
     public const long MaxHeaderBytes = 100L * 1024 * 1024;
 
-    private readonly MemoryMappedFile? _map;
-    private readonly MemoryMappedViewAccessor? _view;
+    private readonly MappedFile _file;
     private readonly byte* _base;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private bool _disposed;
@@ -26,26 +24,9 @@ public sealed unsafe class SafetensorsFile : IDisposable
     {
         Path = path;
         string name = System.IO.Path.GetFileName(path);
-        FileInfo info;
-        try { info = new FileInfo(path); _ = info.Length; }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ModelFormatException($"{name}: cannot open: {e.Message}", e); }
-        if (!info.Exists) throw new ModelFormatException($"{name}: file not found");
-        long length = info.Length;
-        if (length < 8) throw new ModelFormatException($"{name}: truncated: {length} bytes, too short for the 8-byte header length");
-
-        try
-        {
-            _map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-            _view = _map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
-            byte* p = null;
-            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            _base = p + _view.PointerOffset;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Dispose();
-            throw new ModelFormatException($"{name}: cannot map: {e.Message}", e);
-        }
+        _file = new MappedFile(path, 8, "the 8-byte header length");
+        long length = _file.Length;
+        _base = _file.Pointer;
 
         try
         {
@@ -164,11 +145,6 @@ public sealed unsafe class SafetensorsFile : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        if (_view is not null)
-        {
-            if (_base != null) _view.SafeMemoryMappedViewHandle.ReleasePointer();
-            _view.Dispose();
-        }
-        _map?.Dispose();
+        _file.Dispose();
     }
 }

@@ -135,6 +135,15 @@ internal sealed unsafe class Mla : IAttention
         MatMul.Compute(_wo, ws.AttnOut, tokens, ws.Out);
     }
 
+    /// <summary>One reusable activation buffer per worker of <paramref name="pool"/>.</summary>
+    private static Q8Activations[] PerWorker(Q8Activations[] current, WorkerPool pool)
+    {
+        if (current.Length >= pool.ThreadCount) return current;
+        var next = new Q8Activations[pool.ThreadCount];
+        for (int i = 0; i < next.Length; i++) next[i] = i < current.Length ? current[i] : new Q8Activations();
+        return next;
+    }
+
     /// <summary>Row <paramref name="row"/> of <paramref name="w"/> as float32: the mapped row itself for F32, else decoded into scratch.</summary>
     private static float* Row(WeightTensor w, long row, float* scratch)
     {
@@ -150,13 +159,31 @@ internal sealed unsafe class Mla : IAttention
         private int _tokens;
         private WorkerPool? _pool;
 
-        public void Set(Workspace ws, int tokens, WorkerPool pool) { _ws = ws; _tokens = tokens; _pool = pool; }
+        private Q8Activations[] _act = [];
+
+        public void Set(Workspace ws, int tokens, WorkerPool pool) { _ws = ws; _tokens = tokens; _pool = pool; _act = PerWorker(_act, pool); }
         public void Clear() { _ws = null; _pool = null; }
 
         public void Execute(int h, int worker)
         {
             var ws = _ws!;
             int rkv = m._rkv, dn = m._dn, dq = m._dq, heads = m._heads;
+            if (m._splitLayout && MatMul.UsesIntegerKernels(m._wUK))
+            {
+                // llama.cpp's mul_mat(k_b, q_nope): q_nope of this head quantized once, then integer dots per latent channel.
+                var act = _act[worker];
+                fixed (float* qp = ws.Q)
+                fixed (float* ql = ws.QLatent)
+                {
+                    act.Quantize(qp + (long)h * dq, _tokens, dn, (long)heads * dq);
+                    for (int c = 0; c < rkv; c++)
+                    {
+                        byte* row = m._wUK.RowPointer((long)h * rkv + c);
+                        for (int t = 0; t < _tokens; t++) ql[((long)t * heads + h) * rkv + c] = QuantDot.Row(m._wUK.Type, row, act.Row(t), dn);
+                    }
+                }
+                return;
+            }
             fixed (float* scratch = _pool!.Scratch(worker, Math.Max(rkv, dn)))
             fixed (float* q = ws.Q)
             fixed (float* qlat = ws.QLatent)
@@ -226,7 +253,9 @@ internal sealed unsafe class Mla : IAttention
         private int _tokens;
         private WorkerPool? _pool;
 
-        public void Set(Workspace ws, int tokens, WorkerPool pool) { _ws = ws; _tokens = tokens; _pool = pool; }
+        private Q8Activations[] _act = [];
+
+        public void Set(Workspace ws, int tokens, WorkerPool pool) { _ws = ws; _tokens = tokens; _pool = pool; _act = PerWorker(_act, pool); }
         public void Clear() { _ws = null; _pool = null; }
 
         public void Execute(int h, int worker)
@@ -234,6 +263,21 @@ internal sealed unsafe class Mla : IAttention
             var ws = _ws!;
             int rkv = m._rkv, dv = m._dv, heads = m._heads;
             long baseRow = m._splitLayout ? (long)h * dv : (long)h * (m._dn + dv) + m._dn;
+            if (m._splitLayout && MatMul.UsesIntegerKernels(m._wUV))
+            {
+                var act = _act[worker];
+                fixed (float* olp = ws.OLatent)
+                fixed (float* op = ws.AttnOut)
+                {
+                    act.Quantize(olp + (long)h * rkv, _tokens, rkv, (long)heads * rkv);
+                    for (int v = 0; v < dv; v++)
+                    {
+                        byte* row = m._wUV.RowPointer(baseRow + v);
+                        for (int t = 0; t < _tokens; t++) op[(long)t * heads * dv + h * dv + v] = QuantDot.Row(m._wUV.Type, row, act.Row(t), rkv);
+                    }
+                }
+                return;
+            }
             fixed (float* scratch = _pool!.Scratch(worker, rkv))
             fixed (float* olat = ws.OLatent)
             fixed (float* o = ws.AttnOut)

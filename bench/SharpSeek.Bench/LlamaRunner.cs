@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using LLama;
+using LLama.Common;
+using LLama.Native;
+
+namespace SharpSeek.Bench;
+
+/// <summary>
+/// llama.cpp through LLamaSharp, driven like llama-bench: memory-mapped load, prompt processing = one llama_decode of N tokens
+/// into an empty cache (n_batch = n_ubatch = N), generation = single-token decodes with logits and a greedy pick.
+/// KV cache F16 and flash attention auto, llama.cpp's defaults.
+/// </summary>
+internal sealed class LlamaRunner : IDisposable
+{
+    private readonly LLamaWeights _weights;
+    private readonly LLamaContext _context;
+    private readonly LLamaBatch _batch = new();
+
+    public LlamaRunner(string path, int threads, int contextSize, int batch)
+    {
+        var p = new ModelParams(path)
+        {
+            ContextSize = (uint)contextSize,
+            BatchSize = (uint)batch,
+            UBatchSize = (uint)batch,
+            Threads = threads,
+            BatchThreads = threads,
+            GpuLayerCount = 0,
+            LoadMode = LLamaLoadMode.MemoryMap,
+        };
+        _weights = LLamaWeights.LoadFromFile(p);
+        _context = _weights.CreateContext(p, null);
+    }
+
+    public double Prefill(int[] tokens)
+    {
+        _context.NativeHandle.MemoryClear(true);
+        _batch.Clear();
+        for (int i = 0; i < tokens.Length; i++) _batch.Add((LLamaToken)tokens[i], (LLamaPos)i, LLamaSeqId.Zero, i == tokens.Length - 1);
+        var clock = Stopwatch.StartNew();
+        var r = _context.Decode(_batch);
+        double s = clock.Elapsed.TotalSeconds;
+        if (r != DecodeResult.Ok) throw new InvalidOperationException($"llama_decode: {r}");
+        return tokens.Length / s;
+    }
+
+    public double Decode(int first, int steps)
+    {
+        _context.NativeHandle.MemoryClear(true);
+        int token = first;
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < steps; i++)
+        {
+            _batch.Clear();
+            _batch.Add((LLamaToken)token, (LLamaPos)i, LLamaSeqId.Zero, true);
+            var r = _context.Decode(_batch);
+            if (r != DecodeResult.Ok) throw new InvalidOperationException($"llama_decode: {r}");
+            token = ArgMax(_context.NativeHandle.GetLogitsIth(0));
+        }
+        return steps / clock.Elapsed.TotalSeconds;
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> x)
+    {
+        int best = 0;
+        for (int i = 1; i < x.Length; i++) if (x[i] > x[best]) best = i;
+        return best;
+    }
+
+    public void Dispose()
+    {
+        _context.Dispose();
+        _weights.Dispose();
+    }
+}

@@ -1,0 +1,42 @@
+using System.Diagnostics;
+using SharpSeek.Models;
+
+namespace SharpSeek.Bench;
+
+/// <summary>SharpSeek measured exactly like <see cref="LlamaRunner"/>: fresh state per run, states made before the clock starts.</summary>
+internal sealed class SharpRunner(Transformer model) : IDisposable
+{
+    private readonly float[] _logits = new float[model.Config.VocabSize];
+
+    public int VocabSize => model.Config.VocabSize;
+
+    public double Prefill(int[] tokens)
+    {
+        var state = model.CreateState(tokens.Length + 1, tokens.Length);
+        var clock = Stopwatch.StartNew();
+        model.Forward(state, tokens, _logits);
+        return tokens.Length / clock.Elapsed.TotalSeconds;
+    }
+
+    public double Decode(int first, int steps)
+    {
+        var state = model.CreateState(steps + 1, 1);
+        int[] token = [first];
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < steps; i++)
+        {
+            model.Forward(state, token, _logits);
+            token[0] = ArgMax(_logits);
+        }
+        return steps / clock.Elapsed.TotalSeconds;
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> x)
+    {
+        int best = 0;
+        for (int i = 1; i < x.Length; i++) if (x[i] > x[best]) best = i;
+        return best;
+    }
+
+    public void Dispose() => model.Dispose();
+}

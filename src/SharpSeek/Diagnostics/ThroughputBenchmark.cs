@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using SharpSeek.Models;
+
+namespace SharpSeek.Diagnostics;
+
+/// <summary>Medians of one <see cref="ThroughputBenchmark"/> run, in tokens per second.</summary>
+public sealed record ThroughputResult(double PrefillTps, double DecodeTps, double[] PrefillRuns, double[] DecodeRuns, long RssBytes, long KvBytesPerToken);
+
+/// <summary>
+/// llama-bench style throughput: prompt processing is one batch of N random tokens into an empty cache; generation is
+/// single-token steps from an empty cache with a greedy pick from the logits. One warm-up pass first (it also pages in the
+/// memory-mapped weights), then <c>reps</c> runs of each; medians are reported.
+/// </summary>
+public static class ThroughputBenchmark
+{
+    public static ThroughputResult Run(Transformer model, int promptTokens, int genTokens, int reps, int seed = 1234, Action<string>? log = null)
+    {
+        if (promptTokens < 1 || genTokens < 1 || reps < 1) throw new ArgumentOutOfRangeException(nameof(reps), "prompt tokens, generated tokens and reps must be positive");
+        int vocab = model.Config.VocabSize;
+        var rng = new Random(seed);
+        var prompt = new int[promptTokens];
+        var logits = new float[vocab];
+        var pp = new InferenceState[reps + 1];
+        var tg = new InferenceState[reps + 1];
+        // States are made up front so that neither timed loop allocates its cache or workspace.
+        int maxSeq = Math.Max(promptTokens, genTokens) + 1;
+        for (int i = 0; i <= reps; i++)
+        {
+            pp[i] = model.CreateState(maxSeq, promptTokens);
+            tg[i] = model.CreateState(maxSeq, 1);
+        }
+        var prefill = new double[reps];
+        var decode = new double[reps];
+        for (int rep = -1; rep < reps; rep++)
+        {
+            for (int i = 0; i < prompt.Length; i++) prompt[i] = rng.Next(vocab);
+            var state = pp[rep + 1];
+            var clock = Stopwatch.StartNew();
+            model.Forward(state, prompt, logits);
+            double ppTps = promptTokens / clock.Elapsed.TotalSeconds;
+
+            state = tg[rep + 1];
+            Span<int> token = [rng.Next(vocab)];
+            int steps = rep < 0 ? Math.Min(genTokens, 16) : genTokens;
+            clock.Restart();
+            for (int i = 0; i < steps; i++)
+            {
+                model.Forward(state, token, logits);
+                token[0] = ArgMax(logits);
+            }
+            double tgTps = steps / clock.Elapsed.TotalSeconds;
+            if (rep >= 0)
+            {
+                prefill[rep] = ppTps;
+                decode[rep] = tgTps;
+            }
+            log?.Invoke(FormattableString.Invariant($"{(rep < 0 ? "warm-up" : $"rep {rep + 1}")}: prefill {ppTps:0.00} tok/s, decode {tgTps:0.00} tok/s"));
+        }
+        long kvPerToken = (long)model.CachedValuesPerTokenPerLayer * model.Config.NumHiddenLayers * sizeof(float);
+        long rss = Process.GetCurrentProcess().WorkingSet64;
+        return new ThroughputResult(Median(prefill), Median(decode), prefill, decode, rss, kvPerToken);
+    }
+
+    public static double Median(double[] values)
+    {
+        var s = values.Order().ToArray();
+        return s.Length == 0 ? double.NaN : s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> x)
+    {
+        int best = 0;
+        for (int i = 1; i < x.Length; i++) if (x[i] > x[best]) best = i;
+        return best;
+    }
+}

@@ -1,0 +1,54 @@
+using SharpSeek.Tokenization;
+
+namespace SharpSeek.Formats.Gguf;
+
+/// <summary>The tokenizer stored in a GGUF file's <c>tokenizer.ggml.*</c> metadata (gpt2-style byte-level BPE).</summary>
+public static class GgufTokenizer
+{
+    public static Tokenizer Load(string path)
+    {
+        using var file = new GgufFile(path);
+        return Load(file);
+    }
+
+    public static Tokenizer Load(GgufFile file) => Tokenizer.FromGgufVocabulary(ReadVocabulary(file));
+
+    public static GgufVocabulary ReadVocabulary(GgufFile file)
+    {
+        string model = file.GetString("tokenizer.ggml.model") ?? "gpt2";
+        if (model != "gpt2")
+            throw new ModelFormatException($"{file.FileName}: key 'tokenizer.ggml.model' = '{model}' is not supported (gpt2-style byte-level BPE only)");
+        var tokens = file.GetArray<string>("tokenizer.ggml.tokens")
+            ?? throw new ModelFormatException($"{file.FileName}: missing key 'tokenizer.ggml.tokens'");
+        var merges = file.GetArray<string>("tokenizer.ggml.merges")
+            ?? throw new ModelFormatException($"{file.FileName}: missing key 'tokenizer.ggml.merges' (required for gpt2 vocabularies)");
+        int[]? types = null;
+        if (file.TryGetValue("tokenizer.ggml.token_type", out var tt))
+        {
+            types = tt.Value switch
+            {
+                int[] a => a,
+                uint[] a => Array.ConvertAll(a, v => (int)v),
+                _ => throw new ModelFormatException($"{file.FileName}: key 'tokenizer.ggml.token_type' must be an array of integers"),
+            };
+            if (types.Length != tokens.Length)
+                throw new ModelFormatException($"{file.FileName}: key 'tokenizer.ggml.token_type' has {types.Length} entries for {tokens.Length} tokens");
+        }
+        int? Id(string key)
+        {
+            long? v = file.GetInteger(key);
+            if (v is null) return null;
+            if (v < 0 || v >= tokens.Length) throw new ModelFormatException($"{file.FileName}: key '{key}' = {v} is outside the vocabulary (0..{tokens.Length - 1})");
+            return (int)v;
+        }
+        return new GgufVocabulary(tokens, merges)
+        {
+            TokenTypes = types,
+            BosId = Id("tokenizer.ggml.bos_token_id"),
+            EosId = Id("tokenizer.ggml.eos_token_id"),
+            Pre = file.GetString("tokenizer.ggml.pre"),
+            AddBos = file.GetBool("tokenizer.ggml.add_bos_token"),
+            ChatTemplate = file.GetString("tokenizer.chat_template"),
+        };
+    }
+}
