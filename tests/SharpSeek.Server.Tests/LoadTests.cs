@@ -11,6 +11,7 @@ namespace SharpSeek.Server.Tests;
 /// A short load test: 32 concurrent streaming requests, some hung up on mid-stream. Every completed greedy answer must
 /// equal the same request run alone; refusals must be clean 429s; nothing may stay active or queued afterwards.
 /// </summary>
+[Collection("Heavy")]
 public sealed class LoadTests(ITestOutputHelper output)
 {
     private const int Requests = 32, MaxTokens = 24;
@@ -19,6 +20,7 @@ public sealed class LoadTests(ITestOutputHelper output)
     {
         messages = new[] { new { role = "user", content = $"Question number {i}: {new string('x', i % 7)} tell me something." } },
         max_tokens = MaxTokens,
+        ignore_eos = true,
         temperature = 0,
         stream = true,
     });
