@@ -24,6 +24,7 @@ internal static class Sampling
             Sampling = new SamplingOptions { Temperature = (float)temperature, TopP = (float)topP, TopK = (int)(topK ?? 0), Seed = seed is long s ? unchecked((ulong)s) : null },
             Stop = RequestJson.Stop(body),
             TopLogprobs = topLogprobs,
+            IgnoreEos = RequestJson.Bool(body, "ignore_eos") ?? false,
         };
     }
 

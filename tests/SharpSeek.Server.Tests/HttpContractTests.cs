@@ -177,7 +177,7 @@ public sealed class ServerLimitsTests
     public async Task Full_queue_is_429_and_disconnects_free_their_sequences()
     {
         await using var server = await LiveServer.StartAsync(scheduler: new SchedulerOptions { MaxActive = 1, MaxQueue = 1, ContextSize = 4096 });
-        string json = """{"messages":[{"role":"user","content":"hi"}],"max_tokens":100000,"stream":true}""";
+        string json = """{"messages":[{"role":"user","content":"hi"}],"max_tokens":100000,"stream":true,"ignore_eos":true}""";
         var open = new List<HttpResponseMessage>();
         HttpResponseMessage? refused = null;
         for (int i = 0; i < 4 && refused is null; i++)

@@ -9,6 +9,7 @@ namespace SharpSeek.Server.Tests;
 /// reload, and find the conversation still there. CI installs Debian's chromium (.ci/run) and sets
 /// SHARPSEEK_REQUIRE_BROWSER=1, so a missing browser fails there; elsewhere the test says so and passes.
 /// </summary>
+[Collection("Heavy")]
 public sealed class WebAppBrowserTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _data = Directory.CreateTempSubdirectory("webapp-browser-").FullName;
@@ -40,13 +41,14 @@ public sealed class WebAppBrowserTests(ITestOutputHelper output) : IDisposable
 
         // A second message: stop it as soon as it starts.
         await browser.EvalAsync("document.getElementById('input').value = 'Second question'; document.getElementById('composer').requestSubmit(); true");
-        await browser.WaitForAsync("!document.getElementById('stop').hidden || document.querySelectorAll('.msg.assistant')[1]?.dataset.done");
+        // Stop once the answer is streaming (the server has the question by then).
+        await browser.WaitForAsync("document.querySelectorAll('.msg.assistant')[1]?.querySelector('.body')?.textContent.length > 0 || document.querySelectorAll('.msg.assistant')[1]?.dataset.done", TimeSpan.FromSeconds(120));
         await browser.EvalAsync("document.getElementById('stop').click(); true");
         await browser.WaitForAsync("document.querySelectorAll('.msg.assistant')[1]?.dataset.done");
         output.WriteLine("second answer ended as: " + (await browser.EvalAsync("document.querySelectorAll('.msg.assistant')[1].dataset.done")).GetString());
 
         await browser.ReloadAsync();
-        await browser.WaitForAsync("document.querySelectorAll('.msg.user').length === 2", TimeSpan.FromSeconds(30));
+        await browser.WaitForAsync("document.querySelectorAll('.msg.user').length === 2 && document.querySelectorAll('#conversations li').length > 0", TimeSpan.FromSeconds(30));
         var after = await browser.EvalAsync("({ users: [...document.querySelectorAll('.msg.user')].map(m => m.textContent), items: document.querySelectorAll('#conversations li').length, reasoning: document.querySelector('.msg.assistant details.thinking .body').textContent.length })");
         Assert.Equal(["Hello from Chromium", "Second question"], after.GetProperty("users").EnumerateArray().Select(u => u.GetString()));
         Assert.Equal(1, after.GetProperty("items").GetInt32());

@@ -61,7 +61,7 @@ public sealed class ChatPipeline : IDisposable
         if (room <= 0) throw new SharpSeekException($"the prompt ({prompt.Tokens.Length} tokens) does not fit the context ({Scheduler.ContextSize} tokens)");
         var request = new SequenceRequest(prompt.Tokens, Math.Min(options.MaxTokens, room), options.Sampling)
         {
-            StopTokens = Bundle.StopTokens,
+            StopTokens = options.IgnoreEos ? new HashSet<int>() : Bundle.StopTokens,
             TopLogprobs = options.TopLogprobs,
         };
         return new CompletionStream(this, Scheduler.Submit(request), prompt, options);

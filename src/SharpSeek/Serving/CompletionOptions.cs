@@ -16,6 +16,9 @@ public sealed record CompletionOptions
     /// <summary>-1: no log-probabilities; 0: the chosen token's; n: also the n most likely.</summary>
     public int TopLogprobs { get; init; } = -1;
 
+    /// <summary>Keep going past the model's end-of-turn tokens (vLLM's and llama.cpp's <c>ignore_eos</c>; for benchmarks and tests).</summary>
+    public bool IgnoreEos { get; init; }
+
     /// <summary>Whether <c>&lt;think&gt;</c> blocks become reasoning; off for raw text completions.</summary>
     public bool SplitReasoning { get; init; } = true;
 }

@@ -43,6 +43,8 @@ public sealed class CompletionStream : IDisposable
             {
                 while (_handle.Tokens.TryRead(out var g))
                 {
+                    // Tokens already produced are not handed out after cancellation.
+                    cancellationToken.ThrowIfCancellationRequested();
                     produced++;
                     string text = stops.Push(detok.Push(g.Token));
                     var delta = _options.SplitReasoning ? parser.Push(text) : new ReasoningDelta("", text);

@@ -39,7 +39,7 @@ public sealed class ModelBundle : IDisposable
         var model = ModelLoader.Load(path);
         try
         {
-            Tokenizer tokenizer = model.Source is GgufTensorSource gguf ? FromGguf(gguf.File) : LoadHfTokenizer(path);
+            Tokenizer tokenizer = model.Source is GgufTensorSource gguf ? GgufTokenizer.Load(gguf.File) : LoadHfTokenizer(path);
             var template = ChatTemplate.For(tokenizer, format);
             string full = System.IO.Path.GetFullPath(path).TrimEnd(System.IO.Path.DirectorySeparatorChar);
             string name = Directory.Exists(full) ? System.IO.Path.GetFileName(full) : System.IO.Path.GetFileNameWithoutExtension(full);
@@ -58,34 +58,6 @@ public sealed class ModelBundle : IDisposable
         if (!File.Exists(System.IO.Path.Combine(dir, "tokenizer.json")))
             throw new ModelFormatException($"{dir}: no tokenizer.json; chatting needs the model's tokenizer");
         return Tokenizer.FromFile(dir);
-    }
-
-    /// <summary>Builds the tokenizer from a GGUF file's <c>tokenizer.ggml.*</c> keys.</summary>
-    public static Tokenizer FromGguf(GgufFile file)
-    {
-        string[] tokens = file.GetArray<string>("tokenizer.ggml.tokens")
-            ?? throw new ModelFormatException($"{file.FileName}: no tokenizer.ggml.tokens; chatting needs the model's vocabulary");
-        var vocab = new GgufVocabulary(tokens, file.GetArray<string>("tokenizer.ggml.merges") ?? [])
-        {
-            TokenTypes = TokenTypes(file),
-            BosId = (int?)file.GetInteger("tokenizer.ggml.bos_token_id"),
-            EosId = (int?)file.GetInteger("tokenizer.ggml.eos_token_id"),
-            Pre = file.GetString("tokenizer.ggml.pre"),
-            AddBos = file.GetBool("tokenizer.ggml.add_bos_token"),
-            ChatTemplate = file.GetString("tokenizer.chat_template"),
-        };
-        return Tokenizer.FromGgufVocabulary(vocab);
-    }
-
-    private static int[]? TokenTypes(GgufFile file)
-    {
-        if (!file.TryGetValue("tokenizer.ggml.token_type", out var v)) return null;
-        return v.Value switch
-        {
-            int[] a => a,
-            uint[] a => Array.ConvertAll(a, x => (int)x),
-            _ => throw new ModelFormatException($"{file.FileName}: tokenizer.ggml.token_type must be an integer array"),
-        };
     }
 
     public void Dispose() => Model.Dispose();

@@ -9,9 +9,10 @@ namespace SharpSeek.Serving;
 /// Continuous batching at the step level: one loop owns the model; each step admits waiting sequences (up to
 /// <see cref="SchedulerOptions.MaxActive"/>), then advances every active one by a prefill chunk or one decoded
 /// token. Sequences join and leave between steps; a cancelled one is dropped before its next step and its state
-/// goes to the <see cref="PrefixCache"/>. Each sequence owns its sampler, so a seed gives the same output whatever
-/// else runs. The forward passes of a step run one sequence after another (the kernels use every core each);
-/// sharing one weight pass across sequences needs a batched forward the engine does not have yet.
+/// goes to the <see cref="PrefixCache"/>. All decoding sequences advance together in one
+/// <see cref="Transformer.ForwardDecodeBatch"/> (feed-forward and head weights read once per step; attention per
+/// sequence); prefill chunks run per sequence. Each sequence owns its sampler, and batched logits equal solo ones,
+/// so a seed gives the same output whatever else runs.
 /// </summary>
 public sealed class Scheduler : IDisposable
 {
@@ -88,23 +89,7 @@ public sealed class Scheduler : IDisposable
                 continue;
             }
             clock.Restart();
-            for (int i = 0; i < _active.Count; i++)
-            {
-                var seq = _active[i];
-                bool done;
-                try { done = seq.Handle.IsCancelled ? Cancel(seq) : Step(seq); }
-                catch (Exception e)
-                {
-                    seq.Handle.Writer.TryComplete(e);
-                    seq.State = null;  // its cache may be half-written: never reuse it
-                    done = true;
-                }
-                if (done)
-                {
-                    Release(seq);
-                    _active.RemoveAt(i--);
-                }
-            }
+            StepAll();
             Interlocked.Increment(ref Metrics._steps);
             Metrics._busySeconds += clock.Elapsed.TotalSeconds;
             Metrics.ActiveSequences = _active.Count;
@@ -137,25 +122,78 @@ public sealed class Scheduler : IDisposable
         Metrics.ActiveSequences = _active.Count;
     }
 
-    /// <summary>Advances one sequence; true when it has ended.</summary>
-    private bool Step(Sequence seq)
+    /// <summary>
+    /// One step: cancelled sequences leave, prefilling ones advance by a chunk each, and all decoding ones advance by
+    /// one token in a single batched forward pass.
+    /// </summary>
+    private void StepAll()
+    {
+        var decoding = new List<Sequence>(_active.Count);
+        var ended = new List<Sequence>();
+        foreach (var seq in _active)
+        {
+            try
+            {
+                if (seq.Handle.IsCancelled) { Cancel(seq); ended.Add(seq); }
+                else if (seq.PromptDone < seq.Handle.Request.Prompt.Length) { if (Prefill(seq)) ended.Add(seq); }
+                else decoding.Add(seq);
+            }
+            catch (Exception e)
+            {
+                Fail(seq, e);
+                ended.Add(seq);
+            }
+        }
+        if (decoding.Count > 0)
+        {
+            int v = _model.Config.VocabSize;
+            if (_batchLogits.Length < decoding.Count * v) _batchLogits = new float[decoding.Count * v];
+            var states = new InferenceState[decoding.Count];
+            var tokens = new int[decoding.Count];
+            for (int i = 0; i < decoding.Count; i++) { states[i] = decoding[i].State!; tokens[i] = decoding[i].LastToken; }
+            try
+            {
+                _model.ForwardDecodeBatch(states, tokens, _batchLogits);
+            }
+            catch (Exception e)
+            {
+                foreach (var seq in decoding) { Fail(seq, e); ended.Add(seq); }
+                decoding.Clear();
+            }
+            for (int i = 0; i < decoding.Count; i++)
+            {
+                var seq = decoding[i];
+                _batchLogits.AsSpan(i * v, v).CopyTo(seq.Logits);
+                seq.Fed.Add(seq.LastToken);
+                if (Emit(seq)) ended.Add(seq);
+            }
+        }
+        foreach (var seq in ended)
+        {
+            Release(seq);
+            _active.Remove(seq);
+        }
+    }
+
+    private float[] _batchLogits = [];
+
+    /// <summary>Chunked prefill: a long prompt takes several steps and the other sequences keep decoding. True when the sequence ended.</summary>
+    private bool Prefill(Sequence seq)
     {
         var request = seq.Handle.Request;
-        var state = seq.State!;
-        if (seq.PromptDone < request.Prompt.Length)
-        {
-            // Chunked prefill: a long prompt takes several steps and the other sequences keep decoding.
-            int n = Math.Min(Options.PrefillChunk, request.Prompt.Length - seq.PromptDone);
-            var chunk = request.Prompt.AsSpan(seq.PromptDone, n);
-            _model.Forward(state, chunk, seq.Logits);
-            seq.Fed.AddRange(chunk);
-            seq.PromptDone += n;
-            if (seq.PromptDone < request.Prompt.Length) return false;
-            return request.MaxTokens == 0 ? Finish(seq, FinishReason.Length) : Emit(seq);
-        }
-        _model.Forward(state, [seq.LastToken], seq.Logits);
-        seq.Fed.Add(seq.LastToken);
-        return Emit(seq);
+        int n = Math.Min(Options.PrefillChunk, request.Prompt.Length - seq.PromptDone);
+        var chunk = request.Prompt.AsSpan(seq.PromptDone, n);
+        _model.Forward(seq.State!, chunk, seq.Logits);
+        seq.Fed.AddRange(chunk);
+        seq.PromptDone += n;
+        if (seq.PromptDone < request.Prompt.Length) return false;
+        return request.MaxTokens == 0 ? Finish(seq, FinishReason.Length) : Emit(seq);
+    }
+
+    private static void Fail(Sequence seq, Exception e)
+    {
+        seq.Handle.Writer.TryComplete(e);
+        seq.State = null;  // its cache may be half-written: never reuse it
     }
 
     /// <summary>Samples from the current logits and hands the token to the caller; true when the sequence ended.</summary>

@@ -24,8 +24,8 @@ public sealed class ChatCliTests
     [Fact]
     public void Run_answers_and_is_reproducible_with_a_seed()
     {
-        var a = Run("", "run", "--model", Model, "-n", "6", "--seed", "7", "Hello");
-        var b = Run("", "run", "--model", Model, "-n", "6", "--seed", "7", "Hello");
+        var a = Run("", "run", "--model", Model, "-n", "6", "--seed", "7", "--no-think", "Hello");
+        var b = Run("", "run", "--model", Model, "-n", "6", "--seed", "7", "--no-think", "Hello");
         Assert.True(a.Code == 0, a.Err);
         Assert.Equal(a.Out, b.Out);
         Assert.NotEqual("", a.Out.Trim('\n'));
