@@ -29,7 +29,7 @@ public sealed record ExprNode(char Op, long Value, ExprNode? Left, ExprNode? Rig
         _ => Left!.Evaluate() * Right!.Evaluate(),
     };
 
-    /// <summary>Every intermediate result non-negative, every product within 3 × 2 digits.</summary>
+    /// <summary>Every intermediate result non-negative, every product within 3 × 1 or 2 × 2 digits.</summary>
     public bool IsValid()
     {
         if (Op == '\0') return true;
@@ -39,7 +39,8 @@ public sealed record ExprNode(char Op, long Value, ExprNode? Left, ExprNode? Rig
         if (Op == '*')
         {
             int la = a.ToString(System.Globalization.CultureInfo.InvariantCulture).Length, lb = b.ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
-            if (Math.Max(la, lb) > 3 || Math.Min(la, lb) > 2) return false;
+            // One single-digit factor (up to 3 × 1 digits) or two 2-digit ones: keeps the scratchpad of a 3-step expression within a few hundred tokens.
+            if (Math.Min(la, lb) > 1 ? Math.Max(la, lb) > 2 : Math.Max(la, lb) > 3) return false;
         }
         return true;
     }

@@ -99,16 +99,16 @@ public static class TaskGenerator
         string text = tree.Render();
         if (SplitOf(text.Replace(" ", "", StringComparison.Ordinal)) != split) return null;
         var sb = new StringBuilder();
-        sb.Append(text).Append('\n');
+        sb.Append(text.Replace(" ", "", StringComparison.Ordinal)).Append('\n');
         var current = tree;
         while (current.Op != '\0')
         {
             var (next, value) = current.ReduceFirst(sb);
             current = next;
-            if (current.Op != '\0') sb.Append("now ").Append(current.Render()).Append('\n');
+            if (current.Op != '\0') sb.Append("now ").Append(current.Render().Replace(" ", "", StringComparison.Ordinal)).Append('\n');
             _ = value;
         }
-        sb.Append(text).Append(" = ").Append(S(current.Value)).Append('\n');
+        sb.Append(text.Replace(" ", "", StringComparison.Ordinal)).Append('=').Append(S(current.Value)).Append('\n');
         return new TaskItem(Expression, difficulty, PromptPhrasing.Expression(rng, text), S(current.Value), sb.ToString().TrimEnd('\n'));
     }
 }

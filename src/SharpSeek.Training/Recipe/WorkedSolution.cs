@@ -4,47 +4,48 @@ using System.Text;
 namespace SharpSeek.Training.Recipe;
 
 /// <summary>
-/// Column-method scratchpads for the <c>&lt;think&gt;</c> part. Each column step names its two digits and the
-/// partial result so far, so every token the model writes is a local copy or a one-digit fact: the form a
-/// small model can learn to generalise rather than memorise.
+/// Column-method scratchpads for the <c>&lt;think&gt;</c> part, e.g. <c>8+3+1=12 carry1 got21</c>. Each column step
+/// names its two digits, the carry and the result digits so far, so every token the model writes is a local copy
+/// or a one-digit fact: the form a small model can learn to generalise rather than memorise. Written without
+/// spaces because each space before a digit costs a token, and a CPU-trained model's budget is tokens.
 /// </summary>
 public static class WorkedSolution
 {
     private static string S(long v) => v.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>a + b, column by column from the ones: "2 + 9 = 11, write 1 carry 1, so far 1".</summary>
+    /// <summary>a + b, column by column from the ones: "2+9=11 carry1 got1".</summary>
     public static void Add(StringBuilder sb, long a, long b)
     {
-        sb.Append(S(a)).Append(" + ").Append(S(b)).Append(":\n");
+        sb.Append(S(a)).Append('+').Append(S(b)).Append(":\n");
         string x = S(a), y = S(b), partial = "";
         int n = Math.Max(x.Length, y.Length), carry = 0;
         for (int i = 0; i < n; i++)
         {
             int dx = Digit(x, i), dy = Digit(y, i);
             int s = dx + dy + carry;
-            sb.Append(dx).Append(" + ").Append(dy);
-            if (carry > 0) sb.Append(" + ").Append(carry);
-            sb.Append(" = ").Append(s);
+            sb.Append(dx).Append('+').Append(dy);
+            if (carry > 0) sb.Append('+').Append(carry);
+            sb.Append('=').Append(s);
             carry = s / 10;
             partial = (s % 10).ToString(CultureInfo.InvariantCulture) + partial;
-            sb.Append(", write ").Append(s % 10).Append(" carry ").Append(carry).Append(", so far ").Append(partial).Append('\n');
+            sb.Append(" carry").Append(carry).Append(" got").Append(partial).Append('\n');
         }
         if (carry > 0)
         {
             partial = "1" + partial;
-            sb.Append("last carry 1, so far ").Append(partial).Append('\n');
+            sb.Append("last got").Append(partial).Append('\n');
         }
-        sb.Append(S(a)).Append(" + ").Append(S(b)).Append(" = ").Append(S(a + b)).Append('\n');
+        sb.Append(S(a)).Append('+').Append(S(b)).Append('=').Append(S(a + b)).Append('\n');
         _ = partial;
     }
 
-    /// <summary>a − b; for b &gt; a it computes b − a and negates. Borrow form: "2 - 7 borrow 1: 12 - 7 = 5".</summary>
+    /// <summary>a − b; for b &gt; a it computes b − a and negates. Borrow form: "2-7 borrow 12-7=5 got5".</summary>
     public static void Subtract(StringBuilder sb, long a, long b)
     {
-        sb.Append(S(a)).Append(" - ").Append(S(b)).Append(":\n");
+        sb.Append(S(a)).Append('-').Append(S(b)).Append(":\n");
         if (b > a)
         {
-            sb.Append(S(b)).Append(" is bigger, so compute ").Append(S(b)).Append(" - ").Append(S(a)).Append(" and negate\n");
+            sb.Append(S(b)).Append(" is bigger, so compute ").Append(S(b)).Append('-').Append(S(a)).Append(" and negate\n");
             (a, b) = (b, a);
         }
         string x = S(a), y = S(b), partial = "";
@@ -54,64 +55,72 @@ public static class WorkedSolution
             int dx = Digit(x, i), dy = Digit(y, i);
             int top = dx - borrow;
             sb.Append(dx);
-            if (borrow > 0) sb.Append(" - ").Append(borrow);
-            sb.Append(" - ").Append(dy);
+            if (borrow > 0) sb.Append('-').Append(borrow);
+            sb.Append('-').Append(dy);
             if (top < dy)
             {
-                sb.Append(", borrow: ").Append(top + 10).Append(" - ").Append(dy).Append(" = ").Append(top + 10 - dy);
+                sb.Append(" borrow ").Append(top + 10).Append('-').Append(dy).Append('=').Append(top + 10 - dy);
                 partial = S(top + 10 - dy) + partial;
                 borrow = 1;
             }
             else
             {
-                sb.Append(" = ").Append(top - dy);
+                sb.Append('=').Append(top - dy);
                 partial = S(top - dy) + partial;
                 borrow = 0;
             }
-            sb.Append(", so far ").Append(partial).Append('\n');
+            sb.Append(" got").Append(partial).Append('\n');
         }
         _ = partial;
     }
 
     /// <summary>Finishes a subtraction scratchpad with its result line (after <see cref="Subtract"/>).</summary>
     public static void SubtractResult(StringBuilder sb, long a, long b) =>
-        sb.Append(S(a)).Append(" - ").Append(S(b)).Append(" = ").Append(S(a - b)).Append('\n');
+        sb.Append(S(a)).Append('-').Append(S(b)).Append('=').Append(S(a - b)).Append('\n');
 
     /// <summary>a × b by partial products: one row per digit of b (each a digit-by-digit multiply), then their column sum.</summary>
     public static void Multiply(StringBuilder sb, long a, long b)
     {
-        sb.Append(S(a)).Append(" * ").Append(S(b)).Append(":\n");
+        sb.Append(S(a)).Append('*').Append(S(b)).Append(":\n");
         if (S(b).Length > S(a).Length)
         {
             // Fewer rows when the shorter number supplies the digits.
-            sb.Append("swap: ").Append(S(b)).Append(" * ").Append(S(a)).Append('\n');
-            Multiply(sb, b, a);
-            sb.Append(S(a)).Append(" * ").Append(S(b)).Append(" = ").Append(S(a * b)).Append('\n');
+            sb.Append("swap ").Append(S(b)).Append('*').Append(S(a)).Append('\n');
+            MultiplyRows(sb, b, a);
+            sb.Append(S(a)).Append('*').Append(S(b)).Append('=').Append(S(a * b)).Append('\n');
             return;
         }
+        MultiplyRows(sb, a, b);
+        sb.Append(S(a)).Append('*').Append(S(b)).Append('=').Append(S(a * b)).Append('\n');
+    }
+
+    private static void MultiplyRows(StringBuilder sb, long a, long b)
+    {
         string y = S(b);
         var rows = new List<long>();
         for (int j = 0; j < y.Length; j++)
         {
             int d = Digit(y, j);
             long place = (long)Math.Pow(10, j);
-            sb.Append(S(a)).Append(" * ").Append(S(d * place)).Append(":\n");
+            bool rows1 = y.Length == 1; // one row: the row is the product, no header or row total needed
+            if (!rows1) sb.Append(S(a)).Append('*').Append(S(d * place)).Append(":\n");
             string x = S(a), partial = "";
             int carry = 0;
             for (int i = 0; i < x.Length; i++)
             {
                 int dx = Digit(x, i);
                 int p = dx * d + carry;
-                sb.Append(dx).Append(" * ").Append(d);
-                if (carry > 0) sb.Append(" + ").Append(carry);
-                sb.Append(" = ").Append(p);
+                sb.Append(dx).Append('*').Append(d);
+                if (carry > 0) sb.Append('+').Append(carry);
+                sb.Append('=').Append(p);
                 carry = p / 10;
                 partial = S(p % 10) + partial;
-                sb.Append(", write ").Append(p % 10).Append(" carry ").Append(carry).Append(", so far ").Append(partial).Append('\n');
+                sb.Append(" carry").Append(carry).Append(" got").Append(partial).Append('\n');
             }
+            if (carry > 0) sb.Append("last got").Append(S(carry) + partial).Append('\n');
             long row = a * d * place;
             rows.Add(row);
-            sb.Append(S(a)).Append(" * ").Append(S(d * place)).Append(" = ").Append(S(row)).Append('\n');
+            if (!rows1) sb.Append(S(a)).Append('*').Append(S(d * place)).Append('=').Append(S(row)).Append('\n');
         }
         long total = rows[0];
         for (int j = 1; j < rows.Count; j++)
@@ -119,7 +128,6 @@ public static class WorkedSolution
             Add(sb, total, rows[j]);
             total += rows[j];
         }
-        sb.Append(S(a)).Append(" * ").Append(S(b)).Append(" = ").Append(S(a * b)).Append('\n');
     }
 
     /// <summary>One binary operation with its scratchpad; returns the value.</summary>
