@@ -36,10 +36,57 @@ public static class ReportCard
             int k = Math.Max(1, r.Grpo.Count / 4);
             md.AppendLine(ci, $"- GRPO reward (first/last {k} steps) {r.Grpo.Take(k).Average(g => g.Reward):F3} → {r.Grpo.TakeLast(k).Average(g => g.Reward):F3}, accuracy {r.Grpo.Take(k).Average(g => g.Accuracy):F3} → {r.Grpo.TakeLast(k).Average(g => g.Accuracy):F3}, `<think>` share {r.Grpo[^1].ThinkShare:F2}, KL {r.Grpo[^1].Kl:F4}");
         }
-        md.AppendLine().AppendLine("Per-step numbers: `pretrain/metrics.csv`, `sft/metrics.csv`, `grpo/metrics.csv`.");
+        md.AppendLine().AppendLine("Per-step numbers: `pretrain/metrics.csv`, `sft/metrics.csv`, `grpo/metrics.csv`.").AppendLine();
+        foreach (var (file, caption) in DrawCharts(r, outDir)) md.AppendLine(ci, $"![{caption}]({file})").AppendLine();
         string path = Path.Combine(outDir, "report.md");
         File.WriteAllText(path, md.ToString());
         return path;
+    }
+
+    private static List<(string File, string Caption)> DrawCharts(RecipeResult r, string outDir)
+    {
+        var charts = new List<(string, string)>();
+        void Add(bool ok, string file, string caption) { if (ok) charts.Add((file, caption)); }
+        try
+        {
+            var pre = r.Pretrain;
+            var preVal = pre.Where(m => m.ValidationLoss is not null).ToList();
+            Add(Charts.Lines(Path.Combine(outDir, "pretrain-loss.png"), "Pretraining loss", "step", "loss",
+                ("train (main + MTP)", pre.Select(m => (double)m.Step).ToArray(), pre.Select(m => m.Loss).ToArray()),
+                ("train (next token)", pre.Select(m => (double)m.Step).ToArray(), pre.Select(m => m.MainLoss).ToArray()),
+                ("validation", preVal.Select(m => (double)m.Step).ToArray(), preVal.Select(m => m.ValidationLoss!.Value).ToArray())), "pretrain-loss.png", "pretraining loss");
+            var sftVal = r.Sft.Where(m => m.ValidationLoss is not null).ToList();
+            Add(Charts.Lines(Path.Combine(outDir, "sft-loss.png"), "SFT loss (assistant tokens)", "step", "loss",
+                ("train", r.Sft.Select(m => (double)m.Step).ToArray(), r.Sft.Select(m => m.Loss).ToArray()),
+                ("validation", sftVal.Select(m => (double)m.Step).ToArray(), sftVal.Select(m => m.ValidationLoss!.Value).ToArray())), "sft-loss.png", "SFT loss");
+            int preSteps = pre.Count == 0 ? 0 : pre[^1].Step + 1;
+            Add(Charts.Lines(Path.Combine(outDir, "expert-load.png"), "Expert load, worst MoE layer (max/mean; 1 = balanced)", "step (pretrain, then SFT)", "max/mean load",
+                ("pretrain", pre.Select(m => (double)m.Step).ToArray(), pre.Select(m => m.MaxLoadRatio).ToArray()),
+                ("SFT", r.Sft.Select(m => (double)(preSteps + m.Step)).ToArray(), r.Sft.Select(m => m.MaxLoadRatio).ToArray())), "expert-load.png", "expert load");
+            var g = r.Grpo;
+            double[] gx = g.Select(m => (double)m.Step).ToArray();
+            Add(Charts.Lines(Path.Combine(outDir, "grpo-reward.png"), "GRPO", "step", "share",
+                ("reward", gx, g.Select(m => m.Reward).ToArray()), ("accuracy", gx, g.Select(m => m.Accuracy).ToArray()), ("<think> share", gx, g.Select(m => m.ThinkShare).ToArray())), "grpo-reward.png", "GRPO reward, accuracy, think share");
+            Add(Charts.Lines(Path.Combine(outDir, "grpo-kl.png"), "GRPO: KL to the SFT reference (k3)", "step", "KL",
+                ("KL", gx, g.Select(m => m.Kl).ToArray())), "grpo-kl.png", "GRPO KL");
+            Add(Charts.Lines(Path.Combine(outDir, "grpo-length.png"), "GRPO: response length", "step", "tokens",
+                ("mean response tokens", gx, g.Select(m => m.MeanLength).ToArray())), "grpo-length.png", "GRPO response length");
+            if (r.Evaluations.Count > 0)
+            {
+                var first = r.Evaluations.Values.First();
+                var labels = new List<(string Label, Func<JsonObject, JsonNode?> Pick)> { ("all", e => e) };
+                foreach (var (name, _) in first["categories"]?.AsObject() ?? []) labels.Add((name, e => e["categories"]?[name]));
+                foreach (var (name, _) in first["difficulties"]?.AsObject() ?? []) labels.Add((name, e => e["difficulties"]?[name]));
+                var stages = r.Evaluations.Select(kv => (kv.Key, labels.Select(l => (l.Pick(kv.Value)?["pass@1"]?.GetValue<double>() ?? 0) * 100).ToArray())).ToList();
+                Add(Charts.Accuracy(Path.Combine(outDir, "accuracy.png"), "Held-out test accuracy by stage", labels.Select(l => l.Label).ToList(), stages), "accuracy.png", "accuracy by stage");
+            }
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or IOException)
+        {
+            // Charts are a convenience: a machine without the native Skia library still gets the markdown report.
+            Console.Error.WriteLine($"warning: charts not drawn ({e.GetType().Name}: {e.Message})");
+        }
+        return charts;
     }
 
     /// <summary>Rows: overall, each category, each difficulty; columns: the evaluated stages.</summary>
