@@ -49,7 +49,9 @@ internal static class TrainCommand
         var recipeThreads = new Option<int>("--threads") { Description = "torch intra-op threads", DefaultValueFactory = _ => 1 };
         var recipeSeed = new Option<long>("--seed") { Description = "seed of data, initialisation and sampling", DefaultValueFactory = _ => 1234 };
         var arch = new Option<string>("--arch") { Description = "deepseek (MLA + MoE + MTP); dense is not implemented yet", DefaultValueFactory = _ => "deepseek" };
-        foreach (var o in new Option[] { recipe, profile, recipeOut, recipeThreads, recipeSeed, arch }) train.Options.Add(o);
+        var sftMinutes = new Option<double?>("--sft-minutes") { Description = "override the profile's SFT wall-clock budget (the cosine schedule follows it)" };
+        var grpoMinutes = new Option<double?>("--grpo-minutes") { Description = "override the profile's GRPO wall-clock budget" };
+        foreach (var o in new Option[] { recipe, profile, recipeOut, recipeThreads, recipeSeed, arch, sftMinutes, grpoMinutes }) train.Options.Add(o);
         train.SetAction(parse =>
         {
             string? name = parse.GetValue(recipe);
@@ -57,6 +59,8 @@ internal static class TrainCommand
             if (name != "tiny") throw new SharpSeekException($"unknown recipe '{name}' (tiny)");
             if (parse.GetValue(arch) != "deepseek") throw new SharpSeekException("--arch dense is not implemented yet; only deepseek");
             var p = RecipeProfile.Get(parse.GetValue(profile) switch { "full" => "tiny", var x => x ?? "tiny" });
+            if (parse.GetValue(sftMinutes) is double sm) p = p with { SftMinutes = sm };
+            if (parse.GetValue(grpoMinutes) is double gm) p = p with { GrpoMinutes = gm };
             TinyRecipe.Run(p, parse.GetValue(recipeOut)!.FullName, parse.GetValue(recipeSeed), parse.GetValue(recipeThreads), Console.Out);
             return 0;
         });
