@@ -58,10 +58,10 @@ public sealed record RecipeProfile
         EvalSuite = "smoke", EvalItems = 4, EvalMaxTokens = 24,
     };
 
-    /// <summary>The bundled model: about 1.7 M parameters, trained on two CPU cores in under an hour.</summary>
+    /// <summary>The bundled model (about 1.7 M parameters): wall-clock budgets, so a slower or busier machine trains fewer steps in the same time.</summary>
     public static RecipeProfile Tiny => new()
     {
-        Name = "tiny", PretrainSteps = 300, PretrainMinutes = 3, SftSteps = 100_000, SftRows = 8, SftLength = 512, SftMinutes = 42, GrpoMinutes = 5, EvalItems = 200, EvalMaxTokens = 512,
+        Name = "tiny", PretrainSteps = 300, PretrainMinutes = 3, SftSteps = 100_000, SftRows = 8, SftLength = 512, SftMinutes = 53, GrpoMinutes = 4, EvalItems = 200, EvalMaxTokens = 512,
         Grpo = new GrpoOptions { Stage = new StageOptions { Steps = 1000, LearningRate = 5e-5, MinLearningRate = 5e-5, WarmupSteps = 0, WeightDecay = 0, MtpWeight = 0, LogEvery = 1, CheckpointEvery = 10 }, PromptsPerStep = 4, GroupSize = 8, MaxNewTokens = 448 },
     };
 
