@@ -51,7 +51,8 @@ internal static class TrainCommand
         var arch = new Option<string>("--arch") { Description = "deepseek (MLA + MoE + MTP); dense is not implemented yet", DefaultValueFactory = _ => "deepseek" };
         var sftMinutes = new Option<double?>("--sft-minutes") { Description = "override the profile's SFT wall-clock budget (the cosine schedule follows it)" };
         var grpoMinutes = new Option<double?>("--grpo-minutes") { Description = "override the profile's GRPO wall-clock budget" };
-        foreach (var o in new Option[] { recipe, profile, recipeOut, recipeThreads, recipeSeed, arch, sftMinutes, grpoMinutes }) train.Options.Add(o);
+        var grpoLr = new Option<double?>("--grpo-lr") { Description = "override the profile's GRPO learning rate" };
+        foreach (var o in new Option[] { recipe, profile, recipeOut, recipeThreads, recipeSeed, arch, sftMinutes, grpoMinutes, grpoLr }) train.Options.Add(o);
         train.SetAction(parse =>
         {
             string? name = parse.GetValue(recipe);
@@ -61,6 +62,7 @@ internal static class TrainCommand
             var p = RecipeProfile.Get(parse.GetValue(profile) switch { "full" => "tiny", var x => x ?? "tiny" });
             if (parse.GetValue(sftMinutes) is double sm) p = p with { SftMinutes = sm };
             if (parse.GetValue(grpoMinutes) is double gm) p = p with { GrpoMinutes = gm };
+            if (parse.GetValue(grpoLr) is double glr) p = p with { Grpo = p.Grpo with { Stage = p.Grpo.Stage with { LearningRate = glr, MinLearningRate = glr } } };
             TinyRecipe.Run(p, parse.GetValue(recipeOut)!.FullName, parse.GetValue(recipeSeed), parse.GetValue(recipeThreads), Console.Out);
             return 0;
         });
