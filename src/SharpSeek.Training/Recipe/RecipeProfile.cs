@@ -62,7 +62,7 @@ public sealed record RecipeProfile
     public static RecipeProfile Tiny => new()
     {
         Name = "tiny", PretrainSteps = 300, PretrainMinutes = 3, SftSteps = 100_000, SftRows = 8, SftLength = 512, SftMinutes = 53, GrpoMinutes = 4, EvalItems = 200, EvalMaxTokens = 512,
-        Grpo = new GrpoOptions { Stage = new StageOptions { Steps = 1000, LearningRate = 5e-5, MinLearningRate = 5e-5, WarmupSteps = 0, WeightDecay = 0, MtpWeight = 0, LogEvery = 1, CheckpointEvery = 10 }, PromptsPerStep = 4, GroupSize = 8, MaxNewTokens = 448 },
+        Grpo = new GrpoOptions { Stage = new StageOptions { Steps = 1000, LearningRate = 1e-5, MinLearningRate = 1e-5, WarmupSteps = 0, WeightDecay = 0, MtpWeight = 0, LogEvery = 1, CheckpointEvery = 10 }, PromptsPerStep = 4, GroupSize = 8, MaxNewTokens = 448 },
     };
 
     public ModelConfig ModelConfig()
