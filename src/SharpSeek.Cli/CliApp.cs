@@ -23,6 +23,7 @@ public static class CliApp
         root.Subcommands.Add(HubCommands.Pull());
         root.Subcommands.Add(HubCommands.List());
         root.Subcommands.Add(HubCommands.Remove());
+        root.Subcommands.Add(EvalCommand.Create());
         return root;
     }
 

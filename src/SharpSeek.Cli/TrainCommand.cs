@@ -1,9 +1,10 @@
 using System.CommandLine;
+using SharpSeek.Training.Recipe;
 using SharpSeek.Training.Training;
 
 namespace SharpSeek.Cli;
 
-/// <summary><c>sharpseek train pretrain --config … --data … --out …</c>.</summary>
+/// <summary><c>sharpseek train pretrain --config … --data … --out …</c>, <c>sharpseek train --recipe tiny [--profile smoke]</c> and <c>sharpseek train tasks</c>.</summary>
 internal static class TrainCommand
 {
     public static Command Create()
@@ -39,8 +40,66 @@ internal static class TrainCommand
             Pretrain.Run(parse.GetValue(config)!.FullName, parse.GetValue(data)!.FullName, parse.GetValue(output)!.FullName, options, Console.Out);
             return 0;
         });
-        var train = new Command("train", "Train DeepSeek-architecture models.");
+        var train = new Command("train", "Train DeepSeek-architecture models: the reasoning recipe (--recipe tiny) or plain pretraining (train pretrain).");
         train.Subcommands.Add(pretrain);
+        train.Subcommands.Add(TasksCommand());
+        var recipe = new Option<string?>("--recipe") { Description = "run the reasoning recipe: tokenizer → pretrain → SFT → GRPO → eval (recipe: tiny)" };
+        var profile = new Option<string>("--profile") { Description = "full (the bundled model, ≤ 60 min on 2 cores) or smoke (every stage in seconds, for CI)", DefaultValueFactory = _ => "full" };
+        var recipeOut = new Option<DirectoryInfo>("--out") { Description = "run folder (re-run to resume)", DefaultValueFactory = _ => new DirectoryInfo("runs/recipe-tiny") };
+        var recipeThreads = new Option<int>("--threads") { Description = "torch intra-op threads", DefaultValueFactory = _ => 1 };
+        var recipeSeed = new Option<long>("--seed") { Description = "seed of data, initialisation and sampling", DefaultValueFactory = _ => 1234 };
+        var arch = new Option<string>("--arch") { Description = "deepseek (MLA + MoE + MTP); dense is not implemented yet", DefaultValueFactory = _ => "deepseek" };
+        var sftMinutes = new Option<double?>("--sft-minutes") { Description = "override the profile's SFT wall-clock budget (the cosine schedule follows it)" };
+        var grpoMinutes = new Option<double?>("--grpo-minutes") { Description = "override the profile's GRPO wall-clock budget" };
+        var grpoLr = new Option<double?>("--grpo-lr") { Description = "override the profile's GRPO learning rate" };
+        foreach (var o in new Option[] { recipe, profile, recipeOut, recipeThreads, recipeSeed, arch, sftMinutes, grpoMinutes, grpoLr }) train.Options.Add(o);
+        train.SetAction(parse =>
+        {
+            string? name = parse.GetValue(recipe);
+            if (name is null) throw new SharpSeekException("give --recipe tiny, or a subcommand (pretrain, tasks); see --help");
+            if (name != "tiny") throw new SharpSeekException($"unknown recipe '{name}' (tiny)");
+            if (parse.GetValue(arch) != "deepseek") throw new SharpSeekException("--arch dense is not implemented yet; only deepseek");
+            var p = RecipeProfile.Get(parse.GetValue(profile) switch { "full" => "tiny", var x => x ?? "tiny" });
+            if (parse.GetValue(sftMinutes) is double sm) p = p with { SftMinutes = sm };
+            if (parse.GetValue(grpoMinutes) is double gm) p = p with { GrpoMinutes = gm };
+            if (parse.GetValue(grpoLr) is double glr) p = p with { Grpo = p.Grpo with { Stage = p.Grpo.Stage with { LearningRate = glr, MinLearningRate = glr } } };
+            TinyRecipe.Run(p, parse.GetValue(recipeOut)!.FullName, parse.GetValue(recipeSeed), parse.GetValue(recipeThreads), Console.Out);
+            return 0;
+        });
         return train;
+    }
+
+    /// <summary><c>sharpseek train tasks --split test --count N [--category C] [--out FILE]</c>: writes generated problems as JSONL (prompt, answer, category, difficulty, completion).</summary>
+    private static Command TasksCommand()
+    {
+        var split = new Option<string>("--split") { Description = "train, validation or test", DefaultValueFactory = _ => "test" };
+        var count = new Option<int>("--count") { Description = "number of problems", DefaultValueFactory = _ => 20 };
+        var category = new Option<string?>("--category") { Description = "addition, subtraction, multiplication or expression (default: all)" };
+        var seed = new Option<long>("--seed") { Description = "generator seed", DefaultValueFactory = _ => 1 };
+        var output = new Option<string?>("--out") { Description = "JSONL file (default: stdout)" };
+        var completions = new Option<bool>("--completions") { Description = "include the worked completion" };
+        var cmd = new Command("tasks", "Generate held-out or training arithmetic problems as JSONL (the format sharpseek eval --data reads).")
+            { split, count, category, seed, output, completions };
+        cmd.SetAction(parse =>
+        {
+            var s = parse.GetValue(split) switch
+            {
+                "train" => TaskSplit.Train, "validation" or "val" => TaskSplit.Validation, "test" => TaskSplit.Test,
+                var x => throw new SharpSeekException($"unknown split '{x}' (train, validation, test)"),
+            };
+            string[]? cats = parse.GetValue(category) is { } c ? [c] : null;
+            if (cats is not null && !TaskGenerator.Categories.Contains(cats[0])) throw new SharpSeekException($"unknown category '{cats[0]}'");
+            var items = TaskGenerator.Sample(s, parse.GetValue(count), parse.GetValue(seed), cats);
+            using var w = parse.GetValue(output) is { } path ? new StreamWriter(path) : new StreamWriter(Console.OpenStandardOutput());
+            bool withCompletion = parse.GetValue(completions);
+            foreach (var i in items)
+            {
+                var o = new Dictionary<string, string> { ["prompt"] = i.Prompt, ["answer"] = i.Answer, ["category"] = i.Category, ["difficulty"] = i.Difficulty };
+                if (withCompletion) o["completion"] = i.Completion;
+                w.WriteLine(System.Text.Json.JsonSerializer.Serialize(o, new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+            }
+            return 0;
+        });
+        return cmd;
     }
 }

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Globalization;
+using SharpSeek.Generation;
+using SharpSeek.Models;
+using SharpSeek.Tokenization;
+using SharpSeek.Training.Checkpoints;
+using SharpSeek.Training.Model;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SharpSeek.Training.Recipe;
+
+/// <summary>One GRPO step's numbers.</summary>
+public sealed record GrpoStep(int Step, double Reward, double Accuracy, double ThinkShare, double MeanLength, double Kl, double Loss, double ElapsedSeconds);
+
+/// <summary>
+/// Group Relative Policy Optimisation with rule-based rewards. Rollouts run in the C# engine on weights exported
+/// from the trainer every step (the "sync"); log-probabilities for the objective come from TorchSharp, so the
+/// engine's sampling and the gradient use the same tokens but only TorchSharp's numbers enter the loss.
+/// </summary>
+public sealed class GrpoTrainer(DeepSeekModel policy, DeepSeekModel reference, Tokenizer tokenizer, string tokenizerDirectory, GrpoOptions options, string directory)
+{
+    public List<GrpoStep> History { get; } = [];
+
+    public StageState Run(TextWriter log)
+    {
+        var o = options.Stage;
+        Directory.CreateDirectory(directory);
+        var trainable = policy.parameters().Where(p => p.requires_grad).ToList();
+        using var optimizer = optim.AdamW(trainable, o.LearningRate, 0.9, 0.95, 1e-8, o.WeightDecay);
+        string ckpt = Path.Combine(directory, "checkpoint"), sync = Path.Combine(directory, "policy");
+        var state = StageCheckpoint.Load(ckpt, policy, optimizer) ?? new StageState(0, 0, 0, 0);
+        if (state.Step > 0) log.WriteLine($"  resuming at step {state.Step}");
+        using var csv = new StreamWriter(Path.Combine(directory, "metrics.csv"), append: state.Step > 0) { AutoFlush = true };
+        if (state.Step == 0) csv.WriteLine("step,reward,accuracy,think_share,mean_length,kl,loss,elapsed_s");
+        var clock = Stopwatch.StartNew();
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        int step = state.Step;
+        long tokens = state.Tokens;
+        StageState Now() => new(step, state.WallSeconds + clock.Elapsed.TotalSeconds, state.CpuSeconds + (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds, tokens);
+        int eos = tokenizer.EosId ?? throw new InvalidOperationException("no EOS token");
+        for (; step < o.Steps; step++)
+        {
+            if (o.MaxMinutes > 0 && state.WallSeconds + clock.Elapsed.TotalSeconds >= o.MaxMinutes * 60) break;
+            // Sync: the engine runs exactly the trainer's current weights.
+            SyncWeights(sync);
+            var rollouts = new List<(int[] Prompt, int[] Completion, double Reward, bool Correct, bool Think, int Group)>();
+            using (var engine = ModelLoader.Load(sync))
+            using (var evaluator = new Evaluator(engine, tokenizer) { MaxTokens = options.MaxNewTokens })
+            {
+                var items = TaskGenerator.Sample(TaskSplit.Train, options.PromptsPerStep, o.Seed * 7919 + step, null, options.Difficulties);
+                for (int p = 0; p < items.Count; p++)
+                {
+                    var prompt = evaluator.PromptTokens(items[p].Prompt);
+                    for (int g = 0; g < options.GroupSize; g++)
+                    {
+                        var sampling = new SamplingOptions { Temperature = options.Temperature, Seed = (ulong)(o.Seed * 1_000_003 + step * 10007 + p * 101 + g) };
+                        var (text, completion) = evaluator.Complete(prompt, sampling);
+                        bool finished = completion.Length < Math.Min(options.MaxNewTokens, engine.Config.MaxPositionEmbeddings - prompt.Length);
+                        if (finished) completion = [.. completion, eos];
+                        string? answer = AnswerExtractor.Extract(text);
+                        bool correct = AnswerExtractor.Matches(answer, items[p].Answer);
+                        bool think = AnswerExtractor.HasThink(text);
+                        double reward = (correct ? options.AnswerReward : 0) + (think && answer is not null ? options.FormatReward : 0);
+                        rollouts.Add((prompt, completion, reward, correct, think, p));
+                    }
+                }
+            }
+            // Group-normalised advantages: (r − mean) / std, or r − mean for Dr. GRPO.
+            var adv = new double[rollouts.Count];
+            foreach (var grp in rollouts.Select((r, i) => (r, i)).GroupBy(x => x.r.Group))
+            {
+                double mean = grp.Average(x => x.r.Reward);
+                double std = Math.Sqrt(grp.Average(x => (x.r.Reward - mean) * (x.r.Reward - mean)));
+                foreach (var (r, i) in grp) adv[i] = options.DrGrpo ? r.Reward - mean : (r.Reward - mean) / (std + 1e-4);
+            }
+            int len = rollouts.Max(r => r.Prompt.Length + r.Completion.Length);
+            int n = rollouts.Count;
+            var ids = new long[n * len];
+            var mask = new float[n * len];
+            Array.Fill(ids, eos);
+            for (int i = 0; i < n; i++)
+            {
+                var (pr, co, _, _, _, _) = rollouts[i];
+                for (int j = 0; j < pr.Length; j++) ids[i * len + j] = pr[j];
+                for (int j = 0; j < co.Length; j++) { ids[i * len + pr.Length + j] = co[j]; mask[i * len + pr.Length + j] = 1; }
+            }
+            tokens += ids.Length;
+            double lossValue = 0, klValue = 0;
+            using (var scope = NewDisposeScope())
+            {
+                var x = tensor(ids, [n, len]);
+                var m = tensor(mask, [n, len]).narrow(1, 1, len - 1);
+                var a = tensor(adv.Select(v => (float)v).ToArray(), [n, 1]);
+                Tensor oldLp, refLp;
+                using (no_grad())
+                {
+                    oldLp = TokenLogProbs(policy, x);
+                    refLp = TokenLogProbs(reference, x);
+                }
+                if (adv.Any(v => v != 0))
+                {
+                    for (int inner = 0; inner < options.InnerSteps; inner++)
+                    {
+                        foreach (var g in optimizer.ParamGroups) g.LearningRate = o.LearningRateAt(step, state.WallSeconds + clock.Elapsed.TotalSeconds);
+                        optimizer.zero_grad();
+                        var lp = TokenLogProbs(policy, x);
+                        var ratio = (lp - oldLp).exp();
+                        var surrogate = minimum(ratio * a, ratio.clamp(1 - options.ClipEpsilon, 1 + options.ClipEpsilon) * a);
+                        var logRatio = refLp - lp;
+                        var kl = logRatio.exp() - logRatio - 1; // k3: unbiased, non-negative estimate of KL(π‖π_ref)
+                        var perToken = -(surrogate - kl * options.Beta) * m;
+                        var loss = options.DrGrpo
+                            ? perToken.sum() / (n * (double)options.MaxNewTokens)
+                            : (perToken.sum(1) / m.sum(1).clamp_min(1)).mean();
+                        loss.backward();
+                        foreach (var p in trainable) if (p.grad is null) p.grad = zeros_like(p).DetachFromDisposeScope();
+                        nn.utils.clip_grad_norm_(trainable, o.ClipNorm);
+                        optimizer.step();
+                        lossValue = loss.item<float>();
+                        klValue = ((kl * m).sum() / m.sum().clamp_min(1)).item<float>();
+                    }
+                }
+                foreach (var (_, moe) in policy.MoeLayers()) moe.ResetLoad();
+            }
+            var rec = new GrpoStep(step, rollouts.Average(r => r.Reward), rollouts.Average(r => r.Correct ? 1.0 : 0), rollouts.Average(r => r.Think ? 1.0 : 0),
+                rollouts.Average(r => (double)r.Completion.Length), klValue, lossValue, Now().WallSeconds);
+            History.Add(rec);
+            csv.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{rec.Step},{rec.Reward:G4},{rec.Accuracy:G4},{rec.ThinkShare:G4},{rec.MeanLength:F1},{rec.Kl:G4},{rec.Loss:G4},{rec.ElapsedSeconds:F1}"));
+            if (o.LogEvery > 0 && step % o.LogEvery == 0)
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  grpo step {step + 1}/{o.Steps} reward {rec.Reward:F3} acc {rec.Accuracy:F3} think {rec.ThinkShare:F2} len {rec.MeanLength:F0} kl {rec.Kl:F4}"));
+            if (o.CheckpointEvery > 0 && (step + 1) % o.CheckpointEvery == 0) { step++; StageCheckpoint.Save(ckpt, policy, optimizer, Now()); step--; }
+        }
+        var final = Now();
+        StageCheckpoint.Save(ckpt, policy, optimizer, final);
+        return final;
+    }
+
+    private void SyncWeights(string dir)
+    {
+        HfExport.Save(policy, dir, byteTokenizer: false);
+        foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" }) File.Copy(Path.Combine(tokenizerDirectory, f), Path.Combine(dir, f), true);
+    }
+
+    /// <summary>log π(x_{t+1} | x_≤t) for t = 0..T−2: <c>[B, T−1]</c>.</summary>
+    public static Tensor TokenLogProbs(DeepSeekModel model, Tensor x)
+    {
+        long t = x.shape[1];
+        var (logits, _) = model.Forward(x);
+        var lp = nn.functional.log_softmax(logits.narrow(1, 0, t - 1), -1);
+        return lp.gather(2, x.narrow(1, 1, t - 1).unsqueeze(2)).squeeze(2);
+    }
+}

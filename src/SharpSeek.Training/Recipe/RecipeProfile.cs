@@ -1,0 +1,85 @@
+using System.Globalization;
+using SharpSeek.Models;
+
+namespace SharpSeek.Training.Recipe;
+
+/// <summary>Sizes and budgets of one recipe run: <c>smoke</c> (CI, under two minutes) or <c>tiny</c> (the bundled model).</summary>
+public sealed record RecipeProfile
+{
+    public required string Name { get; init; }
+    // Model (DeepSeek-V3: MLA, first layer dense, then DeepSeekMoE with shared + routed experts, MTP depth 1).
+    public int Hidden { get; init; } = 128;
+    public int Layers { get; init; } = 4;
+    public int Heads { get; init; } = 4;
+    public int DenseIntermediate { get; init; } = 384;
+    public int MoeIntermediate { get; init; } = 128;
+    public int RoutedExperts { get; init; } = 4;
+    public int ExpertsPerToken { get; init; } = 2;
+    public int KvLoraRank { get; init; } = 64;
+    public int QkNope { get; init; } = 32;
+    public int QkRope { get; init; } = 16;
+    public int VHead { get; init; } = 32;
+    public int MaxPositions { get; init; } = 1024;
+    public int VocabSize { get; init; } = 512;
+    public int TokenizerItems { get; init; } = 4000;
+
+    // Stages.
+    public IReadOnlyList<string> Difficulties { get; init; } = TaskGenerator.Difficulties;
+    public int PretrainSteps { get; init; } = 300;
+    public int PretrainBatch { get; init; } = 8;
+    public int PretrainSeqLen { get; init; } = 256;
+    public double PretrainMinutes { get; init; }
+    public int SftSteps { get; init; } = 2000;
+    public int SftRows { get; init; } = 8;
+    public int SftLength { get; init; } = 512;
+    public double SftLearningRate { get; init; } = 2e-3;
+    public double SftMinutes { get; init; }
+    public double IdentityShare { get; init; } = 0.03;
+    public GrpoOptions Grpo { get; init; } = new();
+    public double GrpoMinutes { get; init; }
+    public string EvalSuite { get; init; } = "test";
+    public int EvalItems { get; init; } = 300;
+    public int EvalMaxTokens { get; init; } = 768;
+
+    public static RecipeProfile Get(string name) => name switch
+    {
+        "smoke" => Smoke,
+        "tiny" => Tiny,
+        _ => throw new SharpSeekException($"unknown recipe profile '{name}' (smoke, tiny)"),
+    };
+
+    /// <summary>Every stage for a few steps on easy problems with a model of a few thousand parameters: proves the pipeline runs and the loss falls.</summary>
+    public static RecipeProfile Smoke => new()
+    {
+        Name = "smoke", Hidden = 32, Layers = 2, Heads = 2, DenseIntermediate = 64, MoeIntermediate = 16, RoutedExperts = 4, ExpertsPerToken = 2,
+        KvLoraRank = 16, QkNope = 8, QkRope = 8, VHead = 8, MaxPositions = 256, VocabSize = 300, TokenizerItems = 200,
+        Difficulties = [TaskGenerator.Easy], PretrainSteps = 30, PretrainBatch = 4, PretrainSeqLen = 64, SftSteps = 40, SftRows = 4, SftLength = 192, SftLearningRate = 3e-3,
+        Grpo = new GrpoOptions { Stage = new StageOptions { Steps = 2, LearningRate = 1e-4, MinLearningRate = 1e-4, WarmupSteps = 0, WeightDecay = 0, MtpWeight = 0, LogEvery = 1, CheckpointEvery = 0 }, PromptsPerStep = 2, GroupSize = 2, MaxNewTokens = 24, Difficulties = [TaskGenerator.Easy] },
+        EvalSuite = "smoke", EvalItems = 4, EvalMaxTokens = 24,
+    };
+
+    /// <summary>The bundled model (about 1.7 M parameters): wall-clock budgets, so a slower or busier machine trains fewer steps in the same time.</summary>
+    public static RecipeProfile Tiny => new()
+    {
+        Name = "tiny", PretrainSteps = 300, PretrainMinutes = 3, SftSteps = 100_000, SftRows = 8, SftLength = 512, SftMinutes = 53, GrpoMinutes = 4, EvalItems = 200, EvalMaxTokens = 512,
+        Grpo = new GrpoOptions { Stage = new StageOptions { Steps = 1000, LearningRate = 1e-5, MinLearningRate = 1e-5, WarmupSteps = 0, WeightDecay = 0, MtpWeight = 0, LogEvery = 1, CheckpointEvery = 10 }, PromptsPerStep = 4, GroupSize = 8, MaxNewTokens = 448 },
+    };
+
+    public ModelConfig ModelConfig()
+    {
+        string json = string.Create(CultureInfo.InvariantCulture, $$"""
+        {
+          "architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3",
+          "vocab_size": {{VocabSize}}, "hidden_size": {{Hidden}}, "intermediate_size": {{DenseIntermediate}}, "moe_intermediate_size": {{MoeIntermediate}},
+          "num_hidden_layers": {{Layers}}, "num_nextn_predict_layers": 1, "first_k_dense_replace": 1, "moe_layer_freq": 1,
+          "num_attention_heads": {{Heads}}, "num_key_value_heads": {{Heads}},
+          "n_routed_experts": {{RoutedExperts}}, "n_shared_experts": 1, "num_experts_per_tok": {{ExpertsPerToken}}, "n_group": 1, "topk_group": 1,
+          "topk_method": "noaux_tc", "scoring_func": "sigmoid", "norm_topk_prob": true, "routed_scaling_factor": 1.0,
+          "q_lora_rank": null, "kv_lora_rank": {{KvLoraRank}}, "qk_nope_head_dim": {{QkNope}}, "qk_rope_head_dim": {{QkRope}}, "v_head_dim": {{VHead}},
+          "rms_norm_eps": 1e-6, "rope_theta": 10000, "rope_scaling": null,
+          "max_position_embeddings": {{MaxPositions}}, "bos_token_id": 0, "eos_token_id": 1
+        }
+        """);
+        return Models.ModelConfig.Parse(System.Text.Encoding.UTF8.GetBytes(json));
+    }
+}

@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SharpSeek.Chat;
+using SharpSeek.Tokenization;
+using SharpSeek.Training.Checkpoints;
+using SharpSeek.Training.Data;
+using SharpSeek.Training.Model;
+using SharpSeek.Training.Training;
+
+namespace SharpSeek.Training.Recipe;
+
+/// <summary>Everything a recipe run produced: per-stage costs, the loss curves, the evaluations.</summary>
+public sealed record RecipeResult(
+    RecipeProfile Profile, List<StageReport> Stages, IReadOnlyList<StepMetrics> Pretrain, IReadOnlyList<SftStep> Sft, IReadOnlyList<GrpoStep> Grpo,
+    Dictionary<string, JsonObject> Evaluations, string FinalModel, long TotalParameters, long ActiveParameters);
+
+/// <summary>
+/// <c>sharpseek train --recipe tiny</c>: tokenizer → pretraining → SFT → GRPO → evaluation of every stage on the
+/// held-out test split. Each stage writes its exported model and a <c>done.json</c> into its own folder; re-running
+/// the command skips finished stages and resumes an interrupted one from its checkpoint.
+/// </summary>
+public static class TinyRecipe
+{
+    public static RecipeResult Run(RecipeProfile p, string outDir, long seed, int threads, TextWriter log)
+    {
+        TorchRuntime.Initialise(threads);
+        Directory.CreateDirectory(outDir);
+        var stages = new List<StageReport>();
+        string tokDir = Path.Combine(outDir, "tokenizer");
+
+        // 1. Tokenizer.
+        var clock = Stopwatch.StartNew();
+        Tokenizer tokenizer;
+        if (File.Exists(Path.Combine(tokDir, "tokenizer_config.json"))) tokenizer = Tokenizer.FromFile(tokDir);
+        else
+        {
+            log.WriteLine($"[tokenizer] training byte-level BPE, vocabulary {p.VocabSize}");
+            var corpus = TaskGenerator.Sample(TaskSplit.Train, p.TokenizerItems, seed + 11, null, p.Difficulties, p.IdentityShare);
+            tokenizer = RecipeTokenizer.Train(corpus, p.VocabSize, tokDir);
+        }
+        stages.Add(new StageReport("tokenizer", clock.Elapsed.TotalSeconds, clock.Elapsed.TotalSeconds, 0, 0, 0));
+        var template = ChatTemplate.For(tokenizer);
+        var cfg = p.ModelConfig() with { VocabSize = Math.Max(p.VocabSize, tokenizer.VocabSize) };
+
+        // 2. Pretraining on worked solutions and direct answers.
+        string preDir = Path.Combine(outDir, "pretrain"), preModel = Path.Combine(preDir, "model");
+        var preOptions = new TrainingOptions
+        {
+            Steps = p.PretrainSteps, BatchSize = p.PretrainBatch, SeqLen = p.PretrainSeqLen, LearningRate = 3e-3, MinLearningRate = 3e-4, WarmupSteps = Math.Min(30, p.PretrainSteps / 5),
+            Seed = seed, Threads = threads, MaxMinutes = p.PretrainMinutes, EvalEvery = Math.Max(10, p.PretrainSteps / 10), EvalBatches = 2, LogEvery = 5,
+            CheckpointEvery = 100, ShowProgress = false, MtpWeight = 0.3,
+        };
+        IReadOnlyList<StepMetrics> preHistory = ReadPretrainHistory(preDir);
+        DeepSeekModel model;
+        if (!File.Exists(Path.Combine(preDir, "done.json")))
+        {
+            log.WriteLine($"[pretrain] {p.PretrainSteps} steps × {p.PretrainBatch}×{p.PretrainSeqLen} tokens");
+            model = Trainer.CreateModel(cfg, preOptions);
+            var data = PretrainCorpus(p, tokenizer, seed);
+            var trainer = new Trainer(model, data, preOptions, preDir);
+            var report = trainer.Run();
+            preHistory = ReadPretrainHistory(preDir);
+            Export(model, preModel, tokDir);
+            WriteDone(preDir, new StageReport("pretrain", report.WallSeconds, report.CpuSeconds, report.Tokens, report.TrainingFlops, report.StepsDone));
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {report.StepsDone} steps, loss {report.FinalLoss:F4}, {report.WallSeconds:F0} s"));
+        }
+        else model = HfImport.Load(preModel);
+        stages.Add(ReadDone(preDir));
+        var cost = CostModel.For(model, p.SftLength);
+
+        // 3. SFT on chat-formatted conversations, loss on assistant tokens only.
+        string sftDir = Path.Combine(outDir, "sft"), sftModel = Path.Combine(sftDir, "model");
+        var sftHistory = new List<SftStep>();
+        if (!File.Exists(Path.Combine(sftDir, "done.json")))
+        {
+            log.WriteLine($"[sft] {p.SftSteps} steps × {p.SftRows}×{p.SftLength} packed tokens");
+            int pad = tokenizer.EosId ?? 1;
+            (long[], float[]) Batch(int step, TaskSplit split, long s) =>
+                SftExample.Pack(Stream(split, s + step * 7919L, p, tokenizer, template), p.SftRows, p.SftLength, pad);
+            var options = new StageOptions
+            {
+                Steps = p.SftSteps, LearningRate = p.SftLearningRate, MinLearningRate = p.SftLearningRate / 20, WarmupSteps = Math.Min(50, p.SftSteps / 10),
+                Seed = seed, MaxMinutes = p.SftMinutes, MtpWeight = 0, // MTP is a pretraining objective (DeepSeek-V3); skipping it here saves a fifth of the SFT compute
+                CheckpointEvery = 100, LogEvery = 10,
+            };
+            var validation = Enumerable.Range(0, 2).Select(i => Batch(i, TaskSplit.Validation, seed + 99)).ToList();
+            var sft = new SftTrainer(model, options, sftDir, step => Batch(step, TaskSplit.Train, seed + 1), p.SftRows, p.SftLength)
+            {
+                Validation = validation, EvalEvery = Math.Clamp(p.SftSteps / 20, 2, 100),
+            };
+            var st = sft.Run(log);
+            Export(model, sftModel, tokDir);
+            WriteDone(sftDir, new StageReport("sft", st.WallSeconds, st.CpuSeconds, st.Tokens, cost.TrainingFlops(st.Tokens), st.Step));
+        }
+        else
+        {
+            model.Dispose();
+            model = HfImport.Load(sftModel);
+        }
+        sftHistory.AddRange(ReadSftHistory(sftDir));
+        stages.Add(ReadDone(sftDir));
+
+        // 4. GRPO from the SFT model against the frozen SFT reference.
+        string grpoDir = Path.Combine(outDir, "grpo"), grpoModel = Path.Combine(grpoDir, "model");
+        if (!File.Exists(Path.Combine(grpoDir, "done.json")))
+        {
+            var g = p.Grpo with { Stage = p.Grpo.Stage with { Seed = seed, MaxMinutes = p.GrpoMinutes } };
+            log.WriteLine($"[grpo] {g.Stage.Steps} steps × {g.PromptsPerStep} prompts × G={g.GroupSize}, β={g.Beta}, ε={g.ClipEpsilon}{(g.DrGrpo ? ", Dr. GRPO" : "")}");
+            using var reference = HfImport.Load(sftModel);
+            foreach (var prm in reference.parameters()) prm.requires_grad = false;
+            var grpo = new GrpoTrainer(model, reference, tokenizer, tokDir, g, grpoDir);
+            var st = grpo.Run(log);
+            Export(model, grpoModel, tokDir);
+            // Forward + backward of the policy and forward of the reference and old policy: ≈ 4 forward-equivalents of 2·N per token, plus engine rollouts (2·N per token).
+            WriteDone(grpoDir, new StageReport("grpo", st.WallSeconds, st.CpuSeconds, st.Tokens, cost.TrainingFlops(st.Tokens) * 5 / 3, st.Step));
+        }
+        stages.Add(ReadDone(grpoDir));
+        model.Dispose();
+
+        // 5. Evaluation of every stage on the held-out test split.
+        var evals = new Dictionary<string, JsonObject>();
+        var items = EvalSuites.Get(p.EvalSuite).Take(p.EvalItems).ToList();
+        foreach (var (stage, dir) in new[] { ("base", preModel), ("sft", sftModel), ("grpo", grpoModel) })
+        {
+            string path = Path.Combine(outDir, $"eval-{stage}.json");
+            if (!File.Exists(path))
+            {
+                var t0 = Stopwatch.StartNew();
+                using var ev = new Evaluator(dir) { MaxTokens = p.EvalMaxTokens };
+                var results = ev.Run(items, 1);
+                Evaluator.WriteResults(Path.Combine(outDir, $"eval-{stage}.jsonl"), results);
+                var summary = Evaluator.Summary(results, 1, dir, "suite:" + p.EvalSuite);
+                File.WriteAllText(path, summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval] {stage}: pass@1 {summary["pass@1"]} on {items.Count} test problems ({t0.Elapsed.TotalSeconds:F0} s)"));
+            }
+            evals[stage] = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        }
+        using var final = HfImport.Load(grpoModel);
+        var fc = CostModel.For(final, p.SftLength);
+        var result = new RecipeResult(p, stages, preHistory, sftHistory, ReadGrpoHistory(grpoDir), evals, grpoModel, fc.TotalParameters, fc.ActiveParameters);
+        ReportCard.Write(result, outDir);
+        log.WriteLine($"report card: {Path.Combine(outDir, "report.md")}");
+        return result;
+    }
+
+    /// <summary>The model export plus the recipe's tokenizer files (with the chat template).</summary>
+    public static void Export(DeepSeekModel model, string dir, string tokenizerDir)
+    {
+        HfExport.Save(model, dir, byteTokenizer: false);
+        foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" }) File.Copy(Path.Combine(tokenizerDir, f), Path.Combine(dir, f), true);
+    }
+
+    /// <summary>An endless stream of chat examples of one split (seeded), for packing.</summary>
+    private static IEnumerable<SftExample> Stream(TaskSplit split, long seed, RecipeProfile p, Tokenizer tokenizer, ChatTemplate template)
+    {
+        for (long chunk = 0; ; chunk++)
+            foreach (var item in TaskGenerator.Sample(split, 16, seed * 31 + chunk, null, p.Difficulties, split == TaskSplit.Train ? p.IdentityShare : 0))
+                yield return SftExample.From(item, tokenizer, template);
+    }
+
+    /// <summary>Pretraining text: worked solutions as plain documents, and direct answers ("482 + 39 = 521").</summary>
+    private static TokenData PretrainCorpus(RecipeProfile p, Tokenizer tokenizer, long seed)
+    {
+        int bos = tokenizer.BosId ?? 0, eos = tokenizer.EosId ?? 1;
+        long budget = (long)p.PretrainSteps * p.PretrainBatch * p.PretrainSeqLen;
+        List<int> Build(TaskSplit split, long target, long s)
+        {
+            var tokens = new List<int>();
+            var rng = new Random((int)s);
+            for (long chunk = 0; tokens.Count < target; chunk++)
+                foreach (var item in TaskGenerator.Sample(split, 64, s + chunk, null, p.Difficulties))
+                {
+                    string text = rng.Next(3) == 0
+                        ? item.Prompt + "\n" + item.Answer + "\n"
+                        : item.Prompt + "\n" + item.Reasoning + "\nAnswer: " + item.Answer + "\n";
+                    tokens.Add(bos);
+                    tokenizer.Encode(text, tokens, parseSpecial: false);
+                    tokens.Add(eos);
+                }
+            return tokens;
+        }
+        // Fresh problems for at most a few epochs' worth of windows: enough that nothing is memorised.
+        var train = Build(TaskSplit.Train, Math.Min(budget / 2 + 4 * p.PretrainSeqLen, 3_000_000), seed + 5);
+        var val = Build(TaskSplit.Validation, 8 * p.PretrainSeqLen * p.PretrainBatch, seed + 6);
+        return new TokenData(train.ToArray(), val.ToArray());
+    }
+
+    private static void WriteDone(string dir, StageReport r) => File.WriteAllText(Path.Combine(dir, "done.json"), JsonSerializer.Serialize(r));
+
+    private static StageReport ReadDone(string dir) => JsonSerializer.Deserialize<StageReport>(File.ReadAllText(Path.Combine(dir, "done.json")))!;
+
+    private static List<StepMetrics> ReadPretrainHistory(string dir)
+    {
+        string path = Path.Combine(dir, "metrics.jsonl");
+        if (!File.Exists(path)) return [];
+        var opts = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+        return File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<StepMetrics>(l, opts)!).ToList();
+    }
+
+    private static IEnumerable<double[]> Csv(string path) => !File.Exists(path) ? [] :
+        File.ReadLines(path).Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',').Select(f => f.Length == 0 ? double.NaN : double.Parse(f, CultureInfo.InvariantCulture)).ToArray());
+
+    private static List<SftStep> ReadSftHistory(string dir) =>
+        Csv(Path.Combine(dir, "metrics.csv")).Select(f => new SftStep((int)f[0], f[1], f[2], double.IsNaN(f[3]) ? null : f[3], f[4], f[5], f[6], double.IsNaN(f[7]) ? null : f[7])).ToList();
+
+    private static List<GrpoStep> ReadGrpoHistory(string dir) =>
+        Csv(Path.Combine(dir, "metrics.csv")).Select(f => new GrpoStep((int)f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7])).ToList();
+}

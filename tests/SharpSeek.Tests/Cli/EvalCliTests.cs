@@ -1,0 +1,68 @@
+using System.Text.Json.Nodes;
+using SharpSeek.Cli;
+using SharpSeek.Tests.Support;
+
+namespace SharpSeek.Tests.Cli;
+
+/// <summary><c>sharpseek eval</c>, a contract used from outside: argument errors, and the JSON summary on the bundled model.</summary>
+[Collection("Console")]
+public sealed class EvalCliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        var o = new StringWriter();
+        var e = new StringWriter();
+        Console.SetOut(o);
+        Console.SetError(e);
+        try { return (CliApp.Run(args, e), o.ToString(), e.ToString()); }
+        finally { Console.SetOut(stdout); Console.SetError(stderr); }
+    }
+
+    private static string BundledModel()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SharpSeek.slnx"))) dir = dir.Parent;
+        return Path.Combine(dir?.FullName ?? ".", "models", "sharpseek-tiny");
+    }
+
+    [Fact]
+    public void NeedsExactlyOneOfDataAndSuite()
+    {
+        var (code, _, err) = Run("eval", "--model", "nowhere");
+        Assert.Equal(1, code);
+        Assert.Contains("exactly one of --data", err, StringComparison.Ordinal);
+        (code, _, err) = Run("eval", "--model", "nowhere", "--suite", "nope");
+        Assert.Equal(1, code);
+        Assert.Contains("unknown suite", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BadDataLineIsReportedWithItsNumber()
+    {
+        using var dir = new TempDir();
+        string data = dir.File("bad.jsonl");
+        File.WriteAllText(data, "{\"prompt\": \"What is 1 + 1?\", \"answer\": \"2\"}\n{\"question\": 1}\n");
+        var (code, _, err) = Run("eval", "--model", "nowhere", "--data", data);
+        Assert.Equal(1, code);
+        Assert.Contains("bad.jsonl:2", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BundledModelGivesPassAt1AndMajAtKPerCategory()
+    {
+        string model = BundledModel();
+        Assert.True(File.Exists(Path.Combine(model, "model.safetensors")), $"the bundled model is missing: {model}");
+        using var dir = new TempDir();
+        string data = dir.File("p.jsonl"), results = dir.File("r.jsonl");
+        File.WriteAllText(data, "{\"prompt\": \"What is 2 + 3?\", \"answer\": \"5\", \"category\": \"addition\"}\n{\"prompt\": \"What is 7 * 8?\", \"answer\": 56, \"category\": \"multiplication\"}\n");
+        var (code, stdout, err) = Run("eval", "--model", model, "--data", data, "--samples", "2", "--out", results, "--max-tokens", "96");
+        Assert.True(code == 0, err);
+        var json = JsonNode.Parse(stdout)!;
+        Assert.Equal(2, json["items"]!.GetValue<int>());
+        Assert.InRange(json["pass@1"]!.GetValue<double>(), 0, 1);
+        Assert.NotNull(json["maj@2"]);
+        Assert.NotNull(json["categories"]!["addition"]!["pass@1"]);
+        Assert.Equal(2, File.ReadAllLines(results).Length);
+    }
+}

@@ -1,0 +1,56 @@
+using System.Text.Json.Nodes;
+using SharpSeek.Training.Recipe;
+using Xunit.Abstractions;
+
+namespace SharpSeek.Training.Tests.Recipe;
+
+/// <summary>The smoke profile of <c>sharpseek train --recipe tiny</c>: every stage runs, the losses fall, the evaluation and report card appear, and a re-run resumes.</summary>
+public sealed class RecipeSmokeTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "sharpseek-recipe-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
+    }
+
+    [Fact]
+    public void SmokeProfileRunsEveryStageAndLossFalls()
+    {
+        var log = new StringWriter();
+        var r = TinyRecipe.Run(RecipeProfile.Smoke, _dir, 1234, 1, log);
+        output.WriteLine(log.ToString());
+        Assert.Equal(["tokenizer", "pretrain", "sft", "grpo"], r.Stages.Select(s => s.Stage));
+        Assert.True(r.Pretrain[^1].Loss < r.Pretrain[0].Loss - 0.3, "pretraining loss did not fall");
+        Assert.True(r.Sft.TakeLast(3).Average(s => s.Loss) < r.Sft.Take(3).Average(s => s.Loss) - 0.5, "SFT loss did not fall");
+        Assert.Equal(RecipeProfile.Smoke.Grpo.Stage.Steps, r.Grpo.Count);
+        foreach (var stage in new[] { "base", "sft", "grpo" }) Assert.NotNull(r.Evaluations[stage]["pass@1"]);
+        foreach (var f in new[] { "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "generation_config.json" })
+            Assert.True(File.Exists(Path.Combine(_dir, "grpo", "model", f)), f);
+        Assert.Contains("| **all** |", File.ReadAllText(Path.Combine(_dir, "report.md")), StringComparison.Ordinal);
+
+        // A second run finds every stage done and only rebuilds the report.
+        var again = TinyRecipe.Run(RecipeProfile.Smoke, _dir, 1234, 1, new StringWriter());
+        Assert.Equal(r.Stages.Select(s => s.Steps), again.Stages.Select(s => s.Steps));
+    }
+
+    [Fact]
+    public void EvaluatorScoresAnExportedModelAndWritesPerItemResults()
+    {
+        var log = new StringWriter();
+        var p = RecipeProfile.Smoke with { PretrainSteps = 2, SftSteps = 2, Grpo = RecipeProfile.Smoke.Grpo with { Stage = RecipeProfile.Smoke.Grpo.Stage with { Steps = 1 } } };
+        TinyRecipe.Run(p, _dir, 5, 1, log);
+        var items = new List<EvalItem> { new("What is 2 + 3?", "5", "addition", "easy"), new("What is 4 * 2?", "8", "multiplication", "easy") };
+        using var ev = new Evaluator(Path.Combine(_dir, "sft", "model")) { MaxTokens = 8 };
+        var results = ev.Run(items, 3);
+        var summary = Evaluator.Summary(results, 3, "m", "d");
+        Assert.Equal(2, summary["items"]!.GetValue<int>());
+        Assert.NotNull(summary["maj@3"]);
+        Assert.NotNull(summary["categories"]!["addition"]);
+        Assert.All(results, x => Assert.Equal(3, x.Completions.Count));
+        string path = Path.Combine(_dir, "results.jsonl");
+        Evaluator.WriteResults(path, results);
+        Assert.Equal(2, File.ReadAllLines(path).Length);
+        Assert.Equal("5", JsonNode.Parse(File.ReadAllLines(path)[0])!["answer"]!.GetValue<string>());
+    }
+}

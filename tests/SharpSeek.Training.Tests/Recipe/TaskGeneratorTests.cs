@@ -1,0 +1,90 @@
+using System.Data;
+using System.Globalization;
+using SharpSeek.Training.Recipe;
+
+namespace SharpSeek.Training.Tests.Recipe;
+
+public sealed class TaskGeneratorTests
+{
+    [Fact]
+    public void SameSeedSameItems_DifferentSeedDifferentItems()
+    {
+        var a = TaskGenerator.Sample(TaskSplit.Train, 50, 7);
+        var b = TaskGenerator.Sample(TaskSplit.Train, 50, 7);
+        var c = TaskGenerator.Sample(TaskSplit.Train, 50, 8);
+        Assert.Equal(a, b);
+        Assert.NotEqual(a.Select(i => i.Prompt), c.Select(i => i.Prompt));
+    }
+
+    [Fact]
+    public void SplitsAreDisjointByProblem()
+    {
+        static HashSet<string> Problems(TaskSplit s) =>
+            TaskGenerator.Sample(s, 1500, 3).Select(i => i.Reasoning.Split('\n')[0].TrimEnd(':')).ToHashSet();
+        var train = Problems(TaskSplit.Train);
+        var val = Problems(TaskSplit.Validation);
+        var test = Problems(TaskSplit.Test);
+        Assert.Empty(train.Intersect(test));
+        Assert.Empty(train.Intersect(val));
+        Assert.Empty(val.Intersect(test));
+    }
+
+    [Fact]
+    public void EveryCategoryAndDifficultyAppears_WithLabels()
+    {
+        var items = TaskGenerator.Sample(TaskSplit.Test, 600, 1);
+        foreach (var c in TaskGenerator.Categories)
+            foreach (var d in TaskGenerator.Difficulties)
+                Assert.Contains(items, i => i.Category == c && i.Difficulty == d);
+    }
+
+    [Fact]
+    public void AnswersAreCorrect_AndTheWorkedSolutionEndsInThem()
+    {
+        foreach (var item in TaskGenerator.Sample(TaskSplit.Train, 800, 11))
+        {
+            // The first reasoning line restates the problem as an expression; evaluate it independently.
+            string expr = item.Reasoning.Split('\n')[0].TrimEnd(':');
+            var value = Convert.ToInt64(new DataTable().Compute(expr, null), CultureInfo.InvariantCulture);
+            Assert.Equal(value.ToString(CultureInfo.InvariantCulture), item.Answer);
+            Assert.EndsWith("=" + item.Answer, item.Reasoning, StringComparison.Ordinal);
+            Assert.Equal(item.Answer, AnswerExtractor.Extract(item.Completion));
+        }
+    }
+
+    [Fact]
+    public void ColumnStepsCarryAndBorrow()
+    {
+        var sb = new System.Text.StringBuilder();
+        WorkedSolution.Add(sb, 482, 39);
+        Assert.Equal("482+39:\n2+9=11 carry1 got1\n8+3+1=12 carry1 got21\n4+0+1=5 carry0 got521\n482+39=521\n", sb.ToString());
+        sb.Clear();
+        WorkedSolution.Apply(sb, '-', 1200, 457);
+        Assert.EndsWith("1200-457=743\n", sb.ToString(), StringComparison.Ordinal);
+        Assert.Contains("borrow", sb.ToString(), StringComparison.Ordinal);
+        sb.Clear();
+        WorkedSolution.Apply(sb, '*', 34, 27);
+        Assert.Contains("34*7=238", sb.ToString(), StringComparison.Ordinal);
+        Assert.Contains("34*20=680", sb.ToString(), StringComparison.Ordinal);
+        Assert.EndsWith("34*27=918\n", sb.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PromptsAreVaried_AndIncludeTheIssueForms()
+    {
+        var prompts = TaskGenerator.Sample(TaskSplit.Train, 2000, 5).Select(i => i.Prompt).ToList();
+        Assert.Contains(prompts, p => p.StartsWith("What is ", StringComparison.Ordinal) && p.Contains(" + ", StringComparison.Ordinal) && p.EndsWith('?'));
+        Assert.Contains(prompts, p => p.StartsWith("What is ", StringComparison.Ordinal) && p.Contains(" - ", StringComparison.Ordinal));
+        Assert.Contains(prompts, p => p.StartsWith("What is ", StringComparison.Ordinal) && p.Contains(" * ", StringComparison.Ordinal));
+        Assert.Contains(prompts, p => p.StartsWith("Calculate (", StringComparison.Ordinal) && p.EndsWith('.'));
+        Assert.True(prompts.Select(p => new string(p.Where(char.IsLetter).ToArray())).Distinct().Count() > 20);
+    }
+
+    [Fact]
+    public void IdentityItemsRefuseHonestly()
+    {
+        var items = TaskGenerator.Sample(TaskSplit.Train, 300, 2, identityShare: 0.2).Where(i => i.Category == TaskGenerator.Identity).ToList();
+        Assert.NotEmpty(items);
+        Assert.All(items, i => Assert.Contains("I can only do arithmetic", i.Completion, StringComparison.Ordinal));
+    }
+}
