@@ -55,8 +55,15 @@ public sealed class Sampler
         bool needSort = k < v || _options.TopP < 1;
         if (needSort)
         {
-            for (int i = 0; i < v; i++) _prob[i] = -logits[i];
-            Array.Sort(_prob, _index, 0, v);   // ascending of negated = descending logits
+            int m = v;
+            if (k < v)
+            {
+                // Top-k first: keep the k best in _index[0..k) with one pass and a min-heap, then sort only those.
+                SelectTopK(logits, k);
+                m = k;
+            }
+            for (int i = 0; i < m; i++) _prob[i] = -logits[_index[i]];
+            Array.Sort(_prob, _index, 0, m);   // ascending of negated = descending logits
             n = k;
         }
         double sum = 0;
@@ -94,6 +101,43 @@ public sealed class Sampler
             if (r < 0) return _index[i];
         }
         return _index[n - 1];
+    }
+
+    /// <summary>Puts the indices of the k largest logits into _index[0..k) (a min-heap on logit; order unspecified).</summary>
+    private void SelectTopK(ReadOnlySpan<float> logits, int k)
+    {
+        var heap = _index.AsSpan(0, k);
+        for (int i = 0; i < k; i++) { heap[i] = i; SiftUp(heap, logits, i); }
+        for (int i = k; i < logits.Length; i++)
+        {
+            if (logits[i] <= logits[heap[0]]) continue;
+            heap[0] = i;
+            SiftDown(heap, logits, 0);
+        }
+    }
+
+    private static void SiftUp(Span<int> heap, ReadOnlySpan<float> key, int i)
+    {
+        while (i > 0)
+        {
+            int parent = (i - 1) / 2;
+            if (key[heap[parent]] <= key[heap[i]]) return;
+            (heap[parent], heap[i]) = (heap[i], heap[parent]);
+            i = parent;
+        }
+    }
+
+    private static void SiftDown(Span<int> heap, ReadOnlySpan<float> key, int i)
+    {
+        while (true)
+        {
+            int l = 2 * i + 1, r = l + 1, smallest = i;
+            if (l < heap.Length && key[heap[l]] < key[heap[smallest]]) smallest = l;
+            if (r < heap.Length && key[heap[r]] < key[heap[smallest]]) smallest = r;
+            if (smallest == i) return;
+            (heap[smallest], heap[i]) = (heap[i], heap[smallest]);
+            i = smallest;
+        }
     }
 
     public static int ArgMax(ReadOnlySpan<float> logits)
