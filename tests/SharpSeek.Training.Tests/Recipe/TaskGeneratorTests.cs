@@ -64,9 +64,56 @@ public sealed class TaskGeneratorTests
         Assert.Contains("borrow", sb.ToString(), StringComparison.Ordinal);
         sb.Clear();
         WorkedSolution.Apply(sb, '*', 34, 27);
+        Assert.Contains("4*7=28 carry2 got8\n3*7=21+2=23 carry2 got38\nlast got238\n", sb.ToString(), StringComparison.Ordinal);
         Assert.Contains("34*7=238", sb.ToString(), StringComparison.Ordinal);
         Assert.Contains("34*20=680", sb.ToString(), StringComparison.Ordinal);
         Assert.EndsWith("34*27=918\n", sb.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FactDrills_AreCorrect_CoverEveryKind_AndMatchTheScratchpadForm()
+    {
+        var lines = FactDrill.Document(new Random(3), 600).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(600, lines.Length);
+        int add = 0, sub = 0, mul = 0;
+        foreach (string line in lines)
+        {
+            // Every '=' in a line states the value of everything before it, read left to right.
+            string[] parts = line.Replace(" borrow ", "=", StringComparison.Ordinal).Split('=');
+            if (line.Contains('*', StringComparison.Ordinal)) mul++; else if (line.Contains('-', StringComparison.Ordinal)) sub++; else add++;
+            if (line.Contains(" borrow ", StringComparison.Ordinal))
+            {
+                // "3-1-7 borrow 12-7=5": the borrowed top is the first two terms plus ten.
+                var head = parts[0].Split('-').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+                var tail = parts[1].Split('-').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+                int top = head.Length == 3 ? head[0] - head[1] : head[0];
+                Assert.True(top < head[^1], line);
+                Assert.Equal(top + 10, tail[0]);
+                Assert.Equal(tail[0] - tail[1], int.Parse(parts[2], CultureInfo.InvariantCulture));
+                continue;
+            }
+            long value = Eval(parts[0]);
+            for (int i = 1; i < parts.Length; i++)
+            {
+                string[] chained = parts[i].Split('+');
+                Assert.Equal(value, long.Parse(chained[0], CultureInfo.InvariantCulture));
+                value = chained.Select(t => long.Parse(t, CultureInfo.InvariantCulture)).Sum();
+            }
+        }
+        Assert.True(add > 150 && sub > 150 && mul > 150, $"{add} {sub} {mul}");
+
+        var sb = new System.Text.StringBuilder();
+        WorkedSolution.Apply(sb, '+', 98, 5);
+        Assert.Contains("8+5=13", sb.ToString(), StringComparison.Ordinal);
+        Assert.Contains("9+0+1=10", sb.ToString(), StringComparison.Ordinal);
+
+        static long Eval(string s)
+        {
+            if (s.Contains('*', StringComparison.Ordinal)) { var f = s.Split('*'); return long.Parse(f[0], CultureInfo.InvariantCulture) * long.Parse(f[1], CultureInfo.InvariantCulture); }
+            if (s.Contains('+', StringComparison.Ordinal)) return s.Split('+').Select(t => long.Parse(t, CultureInfo.InvariantCulture)).Sum();
+            var t = s.Split('-').Select(x => long.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+            return t[0] - t.Skip(1).Sum();
+        }
     }
 
     [Fact]
