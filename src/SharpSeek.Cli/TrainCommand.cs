@@ -48,22 +48,23 @@ internal static class TrainCommand
         var recipeOut = new Option<DirectoryInfo>("--out") { Description = "run folder (re-run to resume)", DefaultValueFactory = _ => new DirectoryInfo("runs/recipe-tiny") };
         var recipeThreads = new Option<int>("--threads") { Description = "torch intra-op threads", DefaultValueFactory = _ => 1 };
         var recipeSeed = new Option<long>("--seed") { Description = "seed of data, initialisation and sampling", DefaultValueFactory = _ => 1234 };
-        var arch = new Option<string>("--arch") { Description = "deepseek (MLA + MoE + MTP); dense is not implemented yet", DefaultValueFactory = _ => "deepseek" };
+        var arch = new Option<string>("--arch") { Description = "deepseek (MLA + MoE + MTP) or dense (the Llama baseline with the same active parameters)", DefaultValueFactory = _ => "deepseek" };
+        arch.AcceptOnlyFromAmong("deepseek", "dense");
+        var baseline = new Option<DirectoryInfo?>("--compare-with") { Description = "a finished run of the other architecture (e.g. --arch dense) to compare with in the report card" };
         var sftMinutes = new Option<double?>("--sft-minutes") { Description = "override the profile's SFT wall-clock budget (the cosine schedule follows it)" };
         var grpoMinutes = new Option<double?>("--grpo-minutes") { Description = "override the profile's GRPO wall-clock budget" };
         var grpoLr = new Option<double?>("--grpo-lr") { Description = "override the profile's GRPO learning rate" };
-        foreach (var o in new Option[] { recipe, profile, recipeOut, recipeThreads, recipeSeed, arch, sftMinutes, grpoMinutes, grpoLr }) train.Options.Add(o);
+        foreach (var o in new Option[] { recipe, profile, recipeOut, recipeThreads, recipeSeed, arch, baseline, sftMinutes, grpoMinutes, grpoLr }) train.Options.Add(o);
         train.SetAction(parse =>
         {
             string? name = parse.GetValue(recipe);
             if (name is null) throw new SharpSeekException("give --recipe tiny, or a subcommand (pretrain, tasks); see --help");
             if (name != "tiny") throw new SharpSeekException($"unknown recipe '{name}' (tiny)");
-            if (parse.GetValue(arch) != "deepseek") throw new SharpSeekException("--arch dense is not implemented yet; only deepseek");
-            var p = RecipeProfile.Get(parse.GetValue(profile) switch { "full" => "tiny", var x => x ?? "tiny" });
+            var p = RecipeProfile.Get(parse.GetValue(profile) switch { "full" => "tiny", var x => x ?? "tiny" }) with { Arch = parse.GetValue(arch) ?? "deepseek" };
             if (parse.GetValue(sftMinutes) is double sm) p = p with { SftMinutes = sm };
             if (parse.GetValue(grpoMinutes) is double gm) p = p with { GrpoMinutes = gm };
             if (parse.GetValue(grpoLr) is double glr) p = p with { Grpo = p.Grpo with { Stage = p.Grpo.Stage with { LearningRate = glr, MinLearningRate = glr } } };
-            TinyRecipe.Run(p, parse.GetValue(recipeOut)!.FullName, parse.GetValue(recipeSeed), parse.GetValue(recipeThreads), Console.Out);
+            TinyRecipe.Run(p, parse.GetValue(recipeOut)!.FullName, parse.GetValue(recipeSeed), parse.GetValue(recipeThreads), Console.Out, parse.GetValue(baseline)?.FullName);
             return 0;
         });
         return train;

@@ -48,6 +48,37 @@ public sealed class EngineCrossCheckTests : IDisposable
         Assert.Equal(1, engine.MtpModuleCount);
     }
 
+    [Fact]
+    public void DenseBaselineExportsAsLlamaAndRunsInTheEngineWithTheSameLogits()
+    {
+        TorchRuntime.Initialise(threads: 1);
+        var cfg = (SharpSeek.Training.Recipe.RecipeProfile.Smoke with { Arch = "dense" }).ModelConfig();
+        Assert.Equal("LlamaForCausalLM", cfg.Architecture);
+        using var model = Trainer.CreateModel(cfg, new TrainingOptions { Seed = 5, InitStd = 0.1 });
+        Assert.Empty(model.MoeLayers());
+        HfExport.Save(model, _dir, byteTokenizer: false);
+
+        int[] ids = Enumerable.Range(0, 40).Select(i => (i * 53 + 7) % cfg.VocabSize).ToArray();
+        float[] expected;
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            var (logits, _) = model.Forward(tensor(ids.Select(i => (long)i).ToArray()).reshape(1, ids.Length));
+            expected = logits.reshape(-1).data<float>().ToArray();
+        }
+        using var engine = ModelLoader.Load(_dir);
+        Assert.Equal(ModelFamily.Dense, engine.Config.Family);
+        int v = engine.Config.VocabSize;
+        var decode = new float[ids.Length * v];
+        var state = engine.CreateState();
+        for (int t = 0; t < ids.Length; t++) engine.Forward(state, ids.AsSpan(t, 1), decode.AsSpan(t * v, v));
+        float max = 0;
+        for (int i = 0; i < expected.Length; i++) max = Math.Max(max, Math.Abs(decode[i] - expected[i]));
+        Assert.True(max <= 1e-4f, $"engine decode vs TorchSharp (dense): max |Δlogit| = {max}");
+        // The check means something only if the logits are not flat.
+        Assert.True(expected.Max() - expected.Min() > 0.5f);
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }

@@ -3,7 +3,7 @@ using SharpSeek.Models;
 
 namespace SharpSeek.Training.Checkpoints;
 
-/// <summary>Writes a DeepSeek <see cref="ModelConfig"/> as Hugging Face <c>config.json</c> (the schema <see cref="ModelConfig.Parse"/> reads).</summary>
+/// <summary>Writes a DeepSeek (or the dense baseline's Llama) <see cref="ModelConfig"/> as Hugging Face <c>config.json</c> (the schema <see cref="ModelConfig.Parse"/> reads).</summary>
 public static class ConfigJson
 {
     public static byte[] Write(ModelConfig cfg, string torchDtype = "float32")
@@ -12,6 +12,13 @@ public static class ConfigJson
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartObject();
+            if (cfg.Family != ModelFamily.DeepSeek)
+            {
+                WriteLlama(w, cfg, torchDtype);
+                w.WriteEndObject();
+                w.Flush();
+                return stream.ToArray();
+            }
             w.WriteStartArray("architectures");
             w.WriteStringValue(cfg.Architecture);
             w.WriteEndArray();
@@ -60,17 +67,48 @@ public static class ConfigJson
             w.WriteBoolean("tie_word_embeddings", false);
             w.WriteBoolean("attention_bias", false);
             w.WriteNumber("attention_dropout", 0.0);
-            if (cfg.BosTokenId is int bos) w.WriteNumber("bos_token_id", bos);
-            if (cfg.EosTokenIds.Count == 1) w.WriteNumber("eos_token_id", cfg.EosTokenIds[0]);
-            else if (cfg.EosTokenIds.Count > 1)
-            {
-                w.WriteStartArray("eos_token_id");
-                foreach (int e in cfg.EosTokenIds) w.WriteNumberValue(e);
-                w.WriteEndArray();
-            }
+            WriteTokenIds(w, cfg);
             w.WriteString("torch_dtype", torchDtype);
             w.WriteEndObject();
         }
         return stream.ToArray();
+    }
+
+    /// <summary>The dense baseline as Hugging Face's <c>LlamaForCausalLM</c> config.</summary>
+    private static void WriteLlama(Utf8JsonWriter w, ModelConfig cfg, string torchDtype)
+    {
+        w.WriteStartArray("architectures");
+        w.WriteStringValue("LlamaForCausalLM");
+        w.WriteEndArray();
+        w.WriteString("model_type", "llama");
+        w.WriteNumber("vocab_size", cfg.VocabSize);
+        w.WriteNumber("hidden_size", cfg.HiddenSize);
+        w.WriteNumber("intermediate_size", cfg.IntermediateSize);
+        w.WriteNumber("num_hidden_layers", cfg.NumHiddenLayers);
+        w.WriteNumber("num_attention_heads", cfg.NumAttentionHeads);
+        w.WriteNumber("num_key_value_heads", cfg.NumKeyValueHeads);
+        w.WriteNumber("head_dim", cfg.HeadDim);
+        w.WriteString("hidden_act", "silu");
+        w.WriteNumber("rms_norm_eps", cfg.RmsNormEps);
+        w.WriteNumber("rope_theta", cfg.RopeTheta);
+        w.WriteNull("rope_scaling");
+        w.WriteNumber("max_position_embeddings", cfg.MaxPositionEmbeddings);
+        w.WriteBoolean("tie_word_embeddings", false);
+        w.WriteBoolean("attention_bias", false);
+        w.WriteBoolean("mlp_bias", false);
+        WriteTokenIds(w, cfg);
+        w.WriteString("torch_dtype", torchDtype);
+    }
+
+    private static void WriteTokenIds(Utf8JsonWriter w, ModelConfig cfg)
+    {
+        if (cfg.BosTokenId is int bos) w.WriteNumber("bos_token_id", bos);
+        if (cfg.EosTokenIds.Count == 1) w.WriteNumber("eos_token_id", cfg.EosTokenIds[0]);
+        else if (cfg.EosTokenIds.Count > 1)
+        {
+            w.WriteStartArray("eos_token_id");
+            foreach (int e in cfg.EosTokenIds) w.WriteNumberValue(e);
+            w.WriteEndArray();
+        }
     }
 }

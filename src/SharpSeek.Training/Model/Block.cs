@@ -3,11 +3,11 @@ using static TorchSharp.torch;
 
 namespace SharpSeek.Training.Model;
 
-/// <summary>One decoder layer: h = x + MLA(norm(x)); out = h + FFN(norm(h)), the FFN dense for the first layers and MoE after.</summary>
+/// <summary>One decoder layer: h = x + attention(norm(x)); out = h + FFN(norm(h)). DeepSeek: MLA, the FFN dense for the first layers and MoE after; the dense baseline: GQA and SwiGLU everywhere.</summary>
 public class Block : nn.Module
 {
     private readonly RmsNorm _attnNorm;
-    private readonly Mla _attn;
+    private readonly Attention _attn;
     private readonly RmsNorm _ffnNorm;
     private readonly Mlp? _dense;
     private readonly Moe? _moe;
@@ -15,7 +15,7 @@ public class Block : nn.Module
     public Block(ModelConfig cfg, bool moe) : base(nameof(Block))
     {
         _attnNorm = new RmsNorm(cfg.HiddenSize, cfg.RmsNormEps);
-        _attn = new Mla(cfg);
+        _attn = cfg.Family == ModelFamily.DeepSeek ? new Mla(cfg) : new GqaAttention(cfg);
         _ffnNorm = new RmsNorm(cfg.HiddenSize, cfg.RmsNormEps);
         register_module("input_layernorm", _attnNorm);
         register_module("self_attn", _attn);

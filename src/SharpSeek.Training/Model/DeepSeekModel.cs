@@ -12,7 +12,9 @@ namespace SharpSeek.Training.Model;
 public sealed record LossParts(Tensor Total, Tensor Main, Tensor? Mtp, Tensor? Balance);
 
 /// <summary>
-/// A DeepSeek-V2/V3 model in TorchSharp, built from the engine's <see cref="ModelConfig"/>. Module names equal
+/// A DeepSeek-V2/V3 model in TorchSharp, built from the engine's <see cref="ModelConfig"/>; with a
+/// <c>LlamaForCausalLM</c> config, the dense Llama baseline of the recipe's architecture comparison (same blocks with
+/// grouped-query attention and SwiGLU everywhere, no MTP). Module names equal
 /// the Hugging Face checkpoint names (<c>model.layers.{i}.self_attn.kv_b_proj.weight</c>, …), so import and
 /// export are name-for-name; the MTP module is layer <c>num_hidden_layers</c>.
 /// </summary>
@@ -24,7 +26,10 @@ public sealed class DeepSeekModel : nn.Module
 
     public DeepSeekModel(ModelConfig cfg) : base(nameof(DeepSeekModel))
     {
-        if (cfg.Family != ModelFamily.DeepSeek) throw new ArgumentException($"the trainer builds DeepSeek models, not {cfg.Architecture}", nameof(cfg));
+        if (cfg.Family != ModelFamily.DeepSeek && cfg.Architecture != "LlamaForCausalLM")
+            throw new ArgumentException($"the trainer builds DeepSeek models and the dense Llama baseline, not {cfg.Architecture}", nameof(cfg));
+        if (cfg.Family != ModelFamily.DeepSeek && (cfg.AttentionBias || cfg.TieWordEmbeddings))
+            throw new ArgumentException("the dense baseline has no attention biases and an untied head", nameof(cfg));
         if (cfg.NumNextnPredictLayers > 1) throw new ArgumentException("only MTP depth 1 (num_nextn_predict_layers ≤ 1) is supported", nameof(cfg));
         Config = cfg;
         _model = new Decoder(cfg);

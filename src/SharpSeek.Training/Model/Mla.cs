@@ -9,7 +9,7 @@ namespace SharpSeek.Training.Model;
 /// q through an optional low-rank bottleneck, one shared decoupled RoPE key, per-head keys and values
 /// expanded from a normalised latent c_kv.
 /// </summary>
-public sealed class Mla : nn.Module
+public sealed class Mla : Attention
 {
     private readonly int _heads, _dn, _dr, _dv, _rkv;
     private readonly double _scale;
@@ -55,8 +55,7 @@ public sealed class Mla : nn.Module
         register_module("o_proj", _oProj);
     }
 
-    /// <summary>x <c>[B, S, D]</c> → <c>[B, S, D]</c>; <paramref name="mask"/> <c>[S, S]</c> additive causal mask.</summary>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor mask)
+    public override Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor mask)
     {
         long b = x.shape[0], s = x.shape[1];
         var q = _qProj is not null ? _qProj.call(x) : _qBProj!.call(_qANorm!.call(_qAProj!.call(x)));

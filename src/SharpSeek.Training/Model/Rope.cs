@@ -5,14 +5,15 @@ namespace SharpSeek.Training.Model;
 
 /// <summary>
 /// Decoupled rotary embedding with YaRN (model.py <c>precompute_freqs_cis</c> / <c>apply_rotary_emb</c>).
-/// Pairs are interleaved: channels (x[2j], x[2j+1]) rotate by angle pos · inv[j].
+/// DeepSeek's pairs are interleaved: channels (x[2j], x[2j+1]) rotate by angle pos · inv[j]; the dense baseline
+/// rotates split halves (<see cref="ApplyHalfSplit"/>).
 /// </summary>
 public static class Rope
 {
     /// <summary>The rotary inverse frequencies inv[j], j = 0 .. dr/2−1, YaRN-blended when <c>rope_scaling</c> is YaRN (always applied, as in the released models).</summary>
     public static float[] InverseFrequencies(ModelConfig cfg)
     {
-        int dr = cfg.QkRopeHeadDim;
+        int dr = RotaryDim(cfg);
         double theta = cfg.RopeTheta;
         var inv = new float[dr / 2];
         for (int j = 0; j < inv.Length; j++) inv[j] = (float)(1.0 / Math.Pow(theta, 2.0 * j / dr));
@@ -36,13 +37,16 @@ public static class Rope
         return inv;
     }
 
+    /// <summary>Channels per head that rotate: DeepSeek's decoupled rope part, or a dense model's whole head.</summary>
+    public static int RotaryDim(ModelConfig cfg) => cfg.Family == ModelFamily.DeepSeek ? cfg.QkRopeHeadDim : cfg.HeadDim;
+
     /// <summary>YaRN attention-temperature factor m (0.1 · mscale · ln(factor) + 1; 1 when factor ≤ 1 or mscale is 0).</summary>
     public static double YarnMscale(double factor, double mscale) => factor <= 1 || mscale == 0 ? 1 : 0.1 * mscale * Math.Log(factor) + 1;
 
     /// <summary>Softmax scale: dq^−0.5, times m² with m from <c>mscale_all_dim</c> under YaRN.</summary>
     public static double SoftmaxScale(ModelConfig cfg)
     {
-        double scale = 1 / Math.Sqrt(cfg.QkHeadDim);
+        double scale = 1 / Math.Sqrt(cfg.Family == ModelFamily.DeepSeek ? cfg.QkHeadDim : cfg.HeadDim);
         if (cfg.RopeScaling is { Type: "yarn" } y)
         {
             double m = YarnMscale(y.Factor, y.MscaleAllDim);
@@ -80,5 +84,16 @@ public static class Rope
         var c = cos.narrow(0, 0, s).view(1, s, 1, dr / 2);
         var n = sin.narrow(0, 0, s).view(1, s, 1, dr / 2);
         return stack([x0 * c - x1 * n, x0 * n + x1 * c], -1).reshape(b, s, h, dr);
+    }
+
+    /// <summary>Rotates <paramref name="x"/> <c>[B, S, H, d]</c> with split halves: channel j pairs with j + d/2 (Hugging Face's <c>rotate_half</c>).</summary>
+    public static Tensor ApplyHalfSplit(Tensor x, Tensor cos, Tensor sin)
+    {
+        long s = x.shape[1], d = x.shape[3];
+        var x0 = x.narrow(-1, 0, d / 2);
+        var x1 = x.narrow(-1, d / 2, d / 2);
+        var c = cos.narrow(0, 0, s).view(1, s, 1, d / 2);
+        var n = sin.narrow(0, 0, s).view(1, s, 1, d / 2);
+        return cat([x0 * c - x1 * n, x0 * n + x1 * c], -1);
     }
 }

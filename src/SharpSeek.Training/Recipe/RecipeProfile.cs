@@ -7,6 +7,9 @@ namespace SharpSeek.Training.Recipe;
 public sealed record RecipeProfile
 {
     public required string Name { get; init; }
+    /// <summary>"deepseek" (MLA + DeepSeekMoE + MTP) or "dense": the Llama baseline with the same active parameters
+    /// per token (multi-head attention of the same width, one SwiGLU of the routed + shared experts' active width).</summary>
+    public string Arch { get; init; } = "deepseek";
     // Model (DeepSeek-V3: MLA, first layer dense, then DeepSeekMoE with shared + routed experts, MTP depth 1).
     public int Hidden { get; init; } = 128;
     public int Layers { get; init; } = 4;
@@ -29,6 +32,8 @@ public sealed record RecipeProfile
     public int PretrainBatch { get; init; } = 8;
     public int PretrainSeqLen { get; init; } = 256;
     public double PretrainMinutes { get; init; }
+    /// <summary>Share of pretraining documents that are one-digit fact drills (<see cref="FactDrill"/>).</summary>
+    public double PretrainDrillShare { get; init; } = 0.3;
     public int SftSteps { get; init; } = 2000;
     public int SftRows { get; init; } = 8;
     public int SftLength { get; init; } = 512;
@@ -61,12 +66,14 @@ public sealed record RecipeProfile
     /// <summary>The bundled model (about 1.7 M parameters): wall-clock budgets, so a slower or busier machine trains fewer steps in the same time.</summary>
     public static RecipeProfile Tiny => new()
     {
-        Name = "tiny", PretrainSteps = 300, PretrainMinutes = 3, SftSteps = 100_000, SftRows = 8, SftLength = 512, SftMinutes = 53, GrpoMinutes = 4, EvalItems = 200, EvalMaxTokens = 512,
+        Name = "tiny", PretrainSteps = 1000, PretrainMinutes = 7, SftSteps = 100_000, SftRows = 8, SftLength = 512, SftMinutes = 46, GrpoMinutes = 4, EvalItems = 200, EvalMaxTokens = 512,
         Grpo = new GrpoOptions { Stage = new StageOptions { Steps = 1000, LearningRate = 1e-5, MinLearningRate = 1e-5, WarmupSteps = 0, WeightDecay = 0, MtpWeight = 0, LogEvery = 1, CheckpointEvery = 10 }, PromptsPerStep = 4, GroupSize = 8, MaxNewTokens = 448 },
     };
 
     public ModelConfig ModelConfig()
     {
+        if (Arch == "dense") return DenseConfig();
+        if (Arch != "deepseek") throw new SharpSeekException($"unknown architecture '{Arch}' (deepseek, dense)");
         string json = string.Create(CultureInfo.InvariantCulture, $$"""
         {
           "architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3",
@@ -77,6 +84,25 @@ public sealed record RecipeProfile
           "topk_method": "noaux_tc", "scoring_func": "sigmoid", "norm_topk_prob": true, "routed_scaling_factor": 1.0,
           "q_lora_rank": null, "kv_lora_rank": {{KvLoraRank}}, "qk_nope_head_dim": {{QkNope}}, "qk_rope_head_dim": {{QkRope}}, "v_head_dim": {{VHead}},
           "rms_norm_eps": 1e-6, "rope_theta": 10000, "rope_scaling": null,
+          "max_position_embeddings": {{MaxPositions}}, "bos_token_id": 0, "eos_token_id": 1
+        }
+        """);
+        return Models.ModelConfig.Parse(System.Text.Encoding.UTF8.GetBytes(json));
+    }
+
+    /// <summary>
+    /// The dense baseline: every layer a SwiGLU as wide as a MoE layer's active experts (shared + top-k routed), so a
+    /// token passes through the same number of parameters; attention with the heads and value width of the MLA.
+    /// </summary>
+    private ModelConfig DenseConfig()
+    {
+        int inter = (1 + ExpertsPerToken) * MoeIntermediate;
+        string json = string.Create(CultureInfo.InvariantCulture, $$"""
+        {
+          "architectures": ["LlamaForCausalLM"], "model_type": "llama",
+          "vocab_size": {{VocabSize}}, "hidden_size": {{Hidden}}, "intermediate_size": {{inter}},
+          "num_hidden_layers": {{Layers}}, "num_attention_heads": {{Heads}}, "num_key_value_heads": {{Heads}}, "head_dim": {{VHead}},
+          "rms_norm_eps": 1e-6, "rope_theta": 10000, "rope_scaling": null, "tie_word_embeddings": false, "attention_bias": false,
           "max_position_embeddings": {{MaxPositions}}, "bos_token_id": 0, "eos_token_id": 1
         }
         """);

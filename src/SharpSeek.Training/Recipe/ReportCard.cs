@@ -10,12 +10,16 @@ public static class ReportCard
     /// <summary>Dollars per CPU core-hour used for the cost column (a typical on-demand cloud vCPU).</summary>
     public const double PricePerCoreHour = 0.04;
 
-    public static string Write(RecipeResult r, string outDir)
+    /// <param name="extraSection">Markdown appended before the training curves (the architecture comparison).</param>
+    public static string Write(RecipeResult r, string outDir, string? extraSection = null)
     {
         var md = new StringBuilder();
         var ci = CultureInfo.InvariantCulture;
         md.AppendLine(ci, $"# SharpSeek recipe report card: profile `{r.Profile.Name}`").AppendLine();
-        md.AppendLine(ci, $"Model: DeepSeek-V3 architecture (MLA, DeepSeekMoE with {r.Profile.RoutedExperts} routed + 1 shared experts, top-{r.Profile.ExpertsPerToken}, MTP depth 1), {r.TotalParameters:N0} parameters, {r.ActiveParameters:N0} active per token.").AppendLine();
+        string arch = r.Profile.Arch == "dense"
+            ? "the dense Llama baseline (grouped-query attention, SwiGLU in every layer, no MTP)"
+            : $"DeepSeek-V3 architecture (MLA, DeepSeekMoE with {r.Profile.RoutedExperts} routed + 1 shared experts, top-{r.Profile.ExpertsPerToken}, MTP depth 1)";
+        md.AppendLine(ci, $"Model: {arch}, {r.TotalParameters:N0} parameters, {r.ActiveParameters:N0} active per token.").AppendLine();
         md.AppendLine("## Cost per stage").AppendLine();
         md.AppendLine("| stage | steps | wall time | CPU time | tokens | training FLOPs (est.) | cost |");
         md.AppendLine("|---|---|---|---|---|---|---|");
@@ -28,6 +32,7 @@ public static class ReportCard
         md.AppendLine("## Accuracy on the held-out test split (pass@1, greedy)").AppendLine();
         md.Append(AccuracyTable(r.Evaluations)).AppendLine();
 
+        if (extraSection is not null) md.Append(extraSection);
         md.AppendLine("## Training curves").AppendLine();
         if (r.Pretrain.Count > 0) md.AppendLine(ci, $"- pretraining loss {r.Pretrain[0].Loss:F3} → {r.Pretrain[^1].Loss:F3} (max/mean expert load {r.Pretrain[^1].MaxLoadRatio:F2})");
         if (r.Sft.Count > 0) md.AppendLine(ci, $"- SFT assistant-token loss {r.Sft[0].Loss:F3} → {r.Sft[^1].Loss:F3} (max/mean expert load {r.Sft[^1].MaxLoadRatio:F2})");

@@ -24,7 +24,8 @@ public sealed record RecipeResult(
 /// </summary>
 public static class TinyRecipe
 {
-    public static RecipeResult Run(RecipeProfile p, string outDir, long seed, int threads, TextWriter log)
+    /// <param name="baselineDir">A finished run of another architecture (e.g. <c>--arch dense</c>) to compare with in the report card.</param>
+    public static RecipeResult Run(RecipeProfile p, string outDir, long seed, int threads, TextWriter log, string? baselineDir = null)
     {
         TorchRuntime.Initialise(threads);
         Directory.CreateDirectory(outDir);
@@ -141,7 +142,9 @@ public static class TinyRecipe
         using var final = HfImport.Load(grpoModel);
         var fc = CostModel.For(final, p.SftLength);
         var result = new RecipeResult(p, stages, preHistory, sftHistory, ReadGrpoHistory(grpoDir), evals, grpoModel, fc.TotalParameters, fc.ActiveParameters);
-        ReportCard.Write(result, outDir);
+        string? comparison = baselineDir is null ? null
+            : ArchComparison.Section([RecipeRun.From(result, p.Arch, cfg.Architecture), RecipeRun.Read(baselineDir, Path.GetFileName(Path.TrimEndingDirectorySeparator(baselineDir)))], outDir);
+        ReportCard.Write(result, outDir, comparison);
         log.WriteLine($"report card: {Path.Combine(outDir, "report.md")}");
         return result;
     }
@@ -161,7 +164,7 @@ public static class TinyRecipe
                 yield return SftExample.From(item, tokenizer, template);
     }
 
-    /// <summary>Pretraining text: worked solutions as plain documents, and direct answers ("482 + 39 = 521").</summary>
+    /// <summary>Pretraining text: worked solutions as plain documents, direct answers ("482 + 39 = 521") and one-digit fact drills.</summary>
     private static TokenData PretrainCorpus(RecipeProfile p, Tokenizer tokenizer, long seed)
     {
         int bos = tokenizer.BosId ?? 0, eos = tokenizer.EosId ?? 1;
@@ -173,8 +176,9 @@ public static class TinyRecipe
             for (long chunk = 0; tokens.Count < target; chunk++)
                 foreach (var item in TaskGenerator.Sample(split, 64, s + chunk, null, p.Difficulties))
                 {
-                    string text = rng.Next(3) == 0
-                        ? item.Prompt + "\n" + item.Answer + "\n"
+                    double u = rng.NextDouble();
+                    string text = u < p.PretrainDrillShare ? FactDrill.Document(rng, 24)
+                        : u < p.PretrainDrillShare + (1 - p.PretrainDrillShare) / 3 ? item.Prompt + "\n" + item.Answer + "\n"
                         : item.Prompt + "\n" + item.Reasoning + "\nAnswer: " + item.Answer + "\n";
                     tokens.Add(bos);
                     tokenizer.Encode(text, tokens, parseSpecial: false);
@@ -190,7 +194,7 @@ public static class TinyRecipe
 
     private static void WriteDone(string dir, StageReport r) => File.WriteAllText(Path.Combine(dir, "done.json"), JsonSerializer.Serialize(r));
 
-    private static StageReport ReadDone(string dir) => JsonSerializer.Deserialize<StageReport>(File.ReadAllText(Path.Combine(dir, "done.json")))!;
+    internal static StageReport ReadDone(string dir) => JsonSerializer.Deserialize<StageReport>(File.ReadAllText(Path.Combine(dir, "done.json")))!;
 
     private static List<StepMetrics> ReadPretrainHistory(string dir)
     {
@@ -203,7 +207,7 @@ public static class TinyRecipe
     private static IEnumerable<double[]> Csv(string path) => !File.Exists(path) ? [] :
         File.ReadLines(path).Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',').Select(f => f.Length == 0 ? double.NaN : double.Parse(f, CultureInfo.InvariantCulture)).ToArray());
 
-    private static List<SftStep> ReadSftHistory(string dir) =>
+    internal static List<SftStep> ReadSftHistory(string dir) =>
         Csv(Path.Combine(dir, "metrics.csv")).Select(f => new SftStep((int)f[0], f[1], f[2], double.IsNaN(f[3]) ? null : f[3], f[4], f[5], f[6], double.IsNaN(f[7]) ? null : f[7])).ToList();
 
     private static List<GrpoStep> ReadGrpoHistory(string dir) =>

@@ -25,7 +25,8 @@ public sealed record CostModel(long TotalParameters, long ActiveParameters, long
         double activeFraction = cfg.NRoutedExperts > 0 ? (double)cfg.NumExpertsPerTok / cfg.NRoutedExperts : 1;
         long active = total - embed - routed + (long)(routed * activeFraction);
         int layers = cfg.NumHiddenLayers + (model.Mtp is not null ? 1 : 0);
-        double attention = 3.0 * 2 * layers * cfg.NumAttentionHeads * (cfg.QkHeadDim + cfg.VHeadDim) * (seqLen + 1) / 2.0;
+        int qk = cfg.Family == ModelFamily.DeepSeek ? cfg.QkHeadDim : cfg.HeadDim, v = cfg.Family == ModelFamily.DeepSeek ? cfg.VHeadDim : cfg.HeadDim;
+        double attention = 3.0 * 2 * layers * cfg.NumAttentionHeads * (qk + v) * (seqLen + 1) / 2.0;
         return new CostModel(total, active, embed, attention);
     }
 

@@ -35,6 +35,29 @@ public sealed class RecipeSmokeTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void DenseBaselineRunsTheSameRecipe_AndTheReportComparesItPerFlop()
+    {
+        var quick = RecipeProfile.Smoke with { PretrainSteps = 12, SftSteps = 20, Grpo = RecipeProfile.Smoke.Grpo with { Stage = RecipeProfile.Smoke.Grpo.Stage with { Steps = 1 } } };
+        string dense = Path.Combine(_dir, "dense"), moe = Path.Combine(_dir, "moe");
+        var d = TinyRecipe.Run(quick with { Arch = "dense" }, dense, 7, 1, new StringWriter());
+        Assert.True(d.Sft.TakeLast(3).Average(s => s.Loss) < d.Sft.Take(3).Average(s => s.Loss) - 0.3, "dense SFT loss did not fall");
+        Assert.Contains("LlamaForCausalLM", File.ReadAllText(Path.Combine(dense, "grpo", "model", "config.json")), StringComparison.Ordinal);
+        Assert.Contains("dense Llama baseline", File.ReadAllText(Path.Combine(dense, "report.md")), StringComparison.Ordinal);
+
+        TinyRecipe.Run(quick, moe, 7, 1, new StringWriter(), baselineDir: dense);
+        string report = File.ReadAllText(Path.Combine(moe, "report.md"));
+        Assert.Contains("## MoE vs dense at the same active parameters", report, StringComparison.Ordinal);
+        Assert.Contains("| dense | LlamaForCausalLM |", report, StringComparison.Ordinal);
+        Assert.Contains("| deepseek | DeepseekV3ForCausalLM |", report, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(moe, "moe-vs-dense.png")));
+        // Same active width per token: the dense FFN is as wide as the shared plus top-k routed experts.
+        var run = RecipeRun.Read(dense, "dense");
+        Assert.Equal(d.ActiveParameters, run.ActiveParameters);
+        var cfg = SharpSeek.Models.ModelConfig.Load(Path.Combine(dense, "grpo", "model", "config.json"));
+        Assert.Equal(d.TotalParameters, d.ActiveParameters + (long)cfg.VocabSize * cfg.HiddenSize); // only the embedding is not active
+    }
+
+    [Fact]
     public void EvaluatorScoresAnExportedModelAndWritesPerItemResults()
     {
         var log = new StringWriter();
