@@ -54,7 +54,8 @@ internal static class TrainCommand
         var sftMinutes = new Option<double?>("--sft-minutes") { Description = "override the profile's SFT wall-clock budget (the cosine schedule follows it)" };
         var grpoMinutes = new Option<double?>("--grpo-minutes") { Description = "override the profile's GRPO wall-clock budget" };
         var grpoLr = new Option<double?>("--grpo-lr") { Description = "override the profile's GRPO learning rate" };
-        foreach (var o in new Option[] { recipe, profile, recipeOut, recipeThreads, recipeSeed, arch, baseline, sftMinutes, grpoMinutes, grpoLr }) train.Options.Add(o);
+        var grpoSeeds = new Option<int>("--grpo-seeds") { Description = "run GRPO with this many seeds from the SFT model and report the lift on the hardest split with its spread", DefaultValueFactory = _ => 1 };
+        foreach (var o in new Option[] { recipe, profile, recipeOut, recipeThreads, recipeSeed, arch, baseline, sftMinutes, grpoMinutes, grpoLr, grpoSeeds }) train.Options.Add(o);
         train.SetAction(parse =>
         {
             string? name = parse.GetValue(recipe);
@@ -63,6 +64,8 @@ internal static class TrainCommand
             var p = RecipeProfile.Get(parse.GetValue(profile) switch { "full" => "tiny", var x => x ?? "tiny" }) with { Arch = parse.GetValue(arch) ?? "deepseek" };
             if (parse.GetValue(sftMinutes) is double sm) p = p with { SftMinutes = sm };
             if (parse.GetValue(grpoMinutes) is double gm) p = p with { GrpoMinutes = gm };
+            if (parse.GetValue(grpoSeeds) is < 1 or > 20) throw new SharpSeekException("--grpo-seeds must be between 1 and 20");
+            p = p with { GrpoSeeds = parse.GetValue(grpoSeeds) };
             if (parse.GetValue(grpoLr) is double glr) p = p with { Grpo = p.Grpo with { Stage = p.Grpo.Stage with { LearningRate = glr, MinLearningRate = glr } } };
             TinyRecipe.Run(p, parse.GetValue(recipeOut)!.FullName, parse.GetValue(recipeSeed), parse.GetValue(recipeThreads), Console.Out, parse.GetValue(baseline)?.FullName);
             return 0;

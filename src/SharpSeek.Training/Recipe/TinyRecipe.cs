@@ -142,9 +142,11 @@ public static class TinyRecipe
         using var final = HfImport.Load(grpoModel);
         var fc = CostModel.For(final, p.SftLength);
         var result = new RecipeResult(p, stages, preHistory, sftHistory, ReadGrpoHistory(grpoDir), evals, grpoModel, fc.TotalParameters, fc.ActiveParameters);
-        string? comparison = baselineDir is null ? null
-            : ArchComparison.Section([RecipeRun.From(result, p.Arch, cfg.Architecture), RecipeRun.Read(baselineDir, Path.GetFileName(Path.TrimEndingDirectorySeparator(baselineDir)))], outDir);
-        ReportCard.Write(result, outDir, comparison);
+        string extra = "";
+        if (p.GrpoSeeds > 1) extra += GrpoSeedStudy.Section(GrpoSeedStudy.Run(p, outDir, seed, p.GrpoSeeds, tokenizer, tokDir, p.HardEvalItems, log));
+        if (baselineDir is not null)
+            extra += ArchComparison.Section([RecipeRun.From(result, p.Arch, cfg.Architecture), RecipeRun.Read(baselineDir, Path.GetFileName(Path.TrimEndingDirectorySeparator(baselineDir)))], outDir);
+        ReportCard.Write(result, outDir, extra.Length > 0 ? extra : null);
         log.WriteLine($"report card: {Path.Combine(outDir, "report.md")}");
         return result;
     }

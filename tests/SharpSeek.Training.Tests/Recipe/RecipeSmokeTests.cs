@@ -58,6 +58,22 @@ public sealed class RecipeSmokeTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void GrpoSeedStudy_RunsEverySeedFromTheSftModel_AndReportsTheLiftWithItsSpread()
+    {
+        var quick = RecipeProfile.Smoke with { PretrainSteps = 4, SftSteps = 6, GrpoSeeds = 3, Grpo = RecipeProfile.Smoke.Grpo with { Stage = RecipeProfile.Smoke.Grpo.Stage with { Steps = 1 } } };
+        TinyRecipe.Run(quick, _dir, 3, 1, new StringWriter());
+        foreach (string d in new[] { "grpo", "grpo-seed1", "grpo-seed2" }) Assert.True(File.Exists(Path.Combine(_dir, d, "model", "model.safetensors")), d);
+        string report = File.ReadAllText(Path.Combine(_dir, "report.md"));
+        Assert.Contains("## GRPO lift on the hardest split (3 seeds)", report, StringComparison.Ordinal);
+        Assert.Contains("| GRPO | 2003 |", report, StringComparison.Ordinal);
+        Assert.Contains("standard deviation over seeds", report, StringComparison.Ordinal);
+        var lift = new GrpoLift(0.5, [(1, 0.6), (2, 0.7), (3, 0.8)], 10);
+        Assert.Equal(0.2, lift.MeanLift, 9);
+        Assert.Equal(0.1, lift.LiftStd, 9);
+        Assert.All(EvalSuites.Get("test-hard"), i => Assert.Equal("hard", i.Difficulty));
+    }
+
+    [Fact]
     public void EvaluatorScoresAnExportedModelAndWritesPerItemResults()
     {
         var log = new StringWriter();
