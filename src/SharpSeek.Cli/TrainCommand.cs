@@ -51,8 +51,8 @@ internal static class TrainCommand
         var arch = new Option<string>("--arch") { Description = "deepseek (MLA + MoE + MTP) or dense (the Llama baseline with the same active parameters)", DefaultValueFactory = _ => "deepseek" };
         arch.AcceptOnlyFromAmong("deepseek", "dense");
         var baseline = new Option<DirectoryInfo?>("--compare-with") { Description = "a finished run of the other architecture (e.g. --arch dense) to compare with in the report card" };
-        var sftMinutes = new Option<double?>("--sft-minutes") { Description = "override the profile's SFT wall-clock budget (the cosine schedule follows it)" };
-        var grpoMinutes = new Option<double?>("--grpo-minutes") { Description = "override the profile's GRPO wall-clock budget" };
+        var sftMinutes = new Option<double?>("--sft-minutes") { Description = "override the profile's SFT budget in minutes (CPU minutes for the tiny profile; the cosine schedule follows it)" };
+        var grpoMinutes = new Option<double?>("--grpo-minutes") { Description = "override the profile's GRPO budget in minutes (CPU minutes for the tiny profile)" };
         var grpoLr = new Option<double?>("--grpo-lr") { Description = "override the profile's GRPO learning rate" };
         var grpoSeeds = new Option<int>("--grpo-seeds") { Description = "run GRPO with this many seeds from the SFT model and report the lift on the hardest split with its spread", DefaultValueFactory = _ => 1 };
         foreach (var o in new Option[] { recipe, profile, recipeOut, recipeThreads, recipeSeed, arch, baseline, sftMinutes, grpoMinutes, grpoLr, grpoSeeds }) train.Options.Add(o);

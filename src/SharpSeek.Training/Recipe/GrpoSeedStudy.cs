@@ -48,7 +48,7 @@ public static class GrpoSeedStudy
                 using var policy = HfImport.Load(sftModel);
                 using var reference = HfImport.Load(sftModel);
                 foreach (var prm in reference.parameters()) prm.requires_grad = false;
-                var g = p.Grpo with { Stage = p.Grpo.Stage with { Seed = s, MaxMinutes = p.GrpoMinutes } };
+                var g = p.Grpo with { Stage = p.Grpo.Stage with { Seed = s, MaxMinutes = p.GrpoMinutes, CpuBudget = p.CpuBudget } };
                 var st = new GrpoTrainer(policy, reference, tokenizer, tokenizerDir, g, dir).Run(log);
                 TinyRecipe.Export(policy, model, tokenizerDir);
                 File.WriteAllText(Path.Combine(dir, "done.json"), JsonSerializer.Serialize(new StageReport("grpo", st.WallSeconds, st.CpuSeconds, st.Tokens, 0, st.Step)));

@@ -41,7 +41,7 @@ public sealed class GrpoTrainer(DeepSeekModel policy, DeepSeekModel reference, T
         int eos = tokenizer.EosId ?? throw new InvalidOperationException("no EOS token");
         for (; step < o.Steps; step++)
         {
-            if (o.MaxMinutes > 0 && state.WallSeconds + clock.Elapsed.TotalSeconds >= o.MaxMinutes * 60) break;
+            if (o.MaxMinutes > 0 && o.Spent(Now()) >= o.MaxMinutes * 60) break;
             // Sync: the engine runs exactly the trainer's current weights.
             SyncWeights(sync);
             var rollouts = new List<(int[] Prompt, int[] Completion, double Reward, bool Correct, bool Think, int Group)>();
@@ -102,7 +102,7 @@ public sealed class GrpoTrainer(DeepSeekModel policy, DeepSeekModel reference, T
                 {
                     for (int inner = 0; inner < options.InnerSteps; inner++)
                     {
-                        foreach (var g in optimizer.ParamGroups) g.LearningRate = o.LearningRateAt(step, state.WallSeconds + clock.Elapsed.TotalSeconds);
+                        foreach (var g in optimizer.ParamGroups) g.LearningRate = o.LearningRateAt(step, o.Spent(Now()));
                         optimizer.zero_grad();
                         var lp = TokenLogProbs(policy, x);
                         var ratio = (lp - oldLp).exp();

@@ -44,10 +44,10 @@ public sealed class SftTrainer(DeepSeekModel model, StageOptions options, string
         StageState Now() => new(step, state.WallSeconds + clock.Elapsed.TotalSeconds, state.CpuSeconds + (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds, tokens);
         for (; step < options.Steps; step++)
         {
-            if (options.MaxMinutes > 0 && state.WallSeconds + clock.Elapsed.TotalSeconds >= options.MaxMinutes * 60) break;
+            if (options.MaxMinutes > 0 && options.Spent(Now()) >= options.MaxMinutes * 60) break;
             var t0 = Stopwatch.StartNew();
             using var scope = NewDisposeScope();
-            double lr = options.LearningRateAt(step, state.WallSeconds + clock.Elapsed.TotalSeconds);
+            double lr = options.LearningRateAt(step, options.Spent(Now()));
             foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
             optimizer.zero_grad();
             var (ids, m) = batch(step);

@@ -13,8 +13,13 @@ public sealed record StageOptions
     public double BalanceAlpha { get; init; } = 1e-4;
     public double BiasUpdateSpeed { get; init; } = 1e-3;
     public long Seed { get; init; } = 1234;
-    /// <summary>Stop (checkpointed) after this many minutes of the stage's wall time, resumed runs included; 0 = no limit.</summary>
+    /// <summary>Stop (checkpointed) after this many minutes of the stage's wall time (or CPU time, see <see cref="CpuBudget"/>), resumed runs included; 0 = no limit.</summary>
     public double MaxMinutes { get; init; }
+    /// <summary>Count <see cref="MaxMinutes"/> in CPU minutes of this process (core-minutes): a busy machine then trains the same steps, only slower.</summary>
+    public bool CpuBudget { get; init; }
+
+    /// <summary>The seconds the budget has used: the stage's CPU or wall seconds.</summary>
+    public double Spent(StageState now) => CpuBudget ? now.CpuSeconds : now.WallSeconds;
     public int CheckpointEvery { get; init; } = 50;
     public int LogEvery { get; init; } = 10;
 

@@ -51,7 +51,7 @@ public static class TinyRecipe
         var preOptions = new TrainingOptions
         {
             Steps = p.PretrainSteps, BatchSize = p.PretrainBatch, SeqLen = p.PretrainSeqLen, LearningRate = 3e-3, MinLearningRate = 3e-4, WarmupSteps = Math.Min(30, p.PretrainSteps / 5),
-            Seed = seed, Threads = threads, MaxMinutes = p.PretrainMinutes, EvalEvery = Math.Max(10, p.PretrainSteps / 10), EvalBatches = 2, LogEvery = 5,
+            Seed = seed, Threads = threads, MaxMinutes = p.PretrainMinutes, CpuBudget = p.CpuBudget, EvalEvery = Math.Max(10, p.PretrainSteps / 10), EvalBatches = 2, LogEvery = 5,
             CheckpointEvery = 100, ShowProgress = false, MtpWeight = 0.3,
         };
         IReadOnlyList<StepMetrics> preHistory = ReadPretrainHistory(preDir);
@@ -84,7 +84,7 @@ public static class TinyRecipe
             var options = new StageOptions
             {
                 Steps = p.SftSteps, LearningRate = p.SftLearningRate, MinLearningRate = p.SftLearningRate / 20, WarmupSteps = Math.Min(50, p.SftSteps / 10),
-                Seed = seed, MaxMinutes = p.SftMinutes, MtpWeight = 0, // MTP is a pretraining objective (DeepSeek-V3); skipping it here saves a fifth of the SFT compute
+                Seed = seed, MaxMinutes = p.SftMinutes, CpuBudget = p.CpuBudget, MtpWeight = 0, // MTP is a pretraining objective (DeepSeek-V3); skipping it here saves a fifth of the SFT compute
                 CheckpointEvery = 100, LogEvery = 10,
             };
             var validation = Enumerable.Range(0, 2).Select(i => Batch(i, TaskSplit.Validation, seed + 99)).ToList();
@@ -108,7 +108,7 @@ public static class TinyRecipe
         string grpoDir = Path.Combine(outDir, "grpo"), grpoModel = Path.Combine(grpoDir, "model");
         if (!File.Exists(Path.Combine(grpoDir, "done.json")))
         {
-            var g = p.Grpo with { Stage = p.Grpo.Stage with { Seed = seed, MaxMinutes = p.GrpoMinutes } };
+            var g = p.Grpo with { Stage = p.Grpo.Stage with { Seed = seed, MaxMinutes = p.GrpoMinutes, CpuBudget = p.CpuBudget } };
             log.WriteLine($"[grpo] {g.Stage.Steps} steps × {g.PromptsPerStep} prompts × G={g.GroupSize}, β={g.Beta}, ε={g.ClipEpsilon}{(g.DrGrpo ? ", Dr. GRPO" : "")}");
             using var reference = HfImport.Load(sftModel);
             foreach (var prm in reference.parameters()) prm.requires_grad = false;

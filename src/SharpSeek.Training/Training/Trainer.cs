@@ -91,7 +91,8 @@ public sealed class Trainer
         {
             for (; step < _o.Steps; step++)
             {
-                if (_o.MaxMinutes > 0 && clock.Elapsed.TotalMinutes >= _o.MaxMinutes) { timeUp = true; break; }
+                double spent = _o.CpuBudget ? (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalMinutes : clock.Elapsed.TotalMinutes;
+                if (_o.MaxMinutes > 0 && spent >= _o.MaxMinutes) { timeUp = true; break; }
                 if (_o.StopAfterSteps > 0 && step >= _o.StopAfterSteps) break;
                 var stepClock = Stopwatch.StartNew();
                 var m = TrainStep(optimizer, trainable, step, ref tokens, clock.Elapsed.TotalSeconds + elapsedBefore);

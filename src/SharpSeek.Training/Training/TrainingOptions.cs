@@ -36,8 +36,10 @@ public sealed record TrainingOptions
 
     public long Seed { get; init; } = 1234;
     public int Threads { get; init; } = 1;
-    /// <summary>Stop (and checkpoint) after this many minutes of wall time; 0 = no limit.</summary>
+    /// <summary>Stop (and checkpoint) after this many minutes of wall time (CPU time with <see cref="CpuBudget"/>); 0 = no limit.</summary>
     public double MaxMinutes { get; init; }
+    /// <summary>Count <see cref="MaxMinutes"/> in CPU minutes of this process, so a busy machine trains the same steps.</summary>
+    public bool CpuBudget { get; init; }
 
     /// <summary>End this invocation after this many total steps (checkpointed, resumable) without changing the schedule; 0 = run to <see cref="Steps"/>.</summary>
     public int StopAfterSteps { get; init; }

@@ -74,6 +74,20 @@ public sealed class RecipeSmokeTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void CpuBudget_CountsProcessorTime_AndTheScheduleFollowsIt()
+    {
+        var now = new StageState(10, WallSeconds: 600, CpuSeconds: 150, Tokens: 0);
+        var wall = new StageOptions { Steps = 100_000, WarmupSteps = 0, MaxMinutes = 10, LearningRate = 1, MinLearningRate = 0 };
+        var cpu = wall with { CpuBudget = true };
+        Assert.Equal(600, wall.Spent(now));
+        Assert.Equal(150, cpu.Spent(now));
+        // Ten wall minutes used the whole wall budget (rate at its floor); the CPU budget is a quarter spent.
+        Assert.Equal(0, wall.LearningRateAt(10, wall.Spent(now)), 9);
+        Assert.Equal(0.5 * (1 + Math.Cos(Math.PI * 0.25)), cpu.LearningRateAt(10, cpu.Spent(now)), 9);
+        Assert.True(RecipeProfile.Tiny.CpuBudget);
+    }
+
+    [Fact]
     public void EvaluatorScoresAnExportedModelAndWritesPerItemResults()
     {
         var log = new StringWriter();
