@@ -139,8 +139,9 @@ public sealed class Transformer : IDisposable
     private Workspace? _batchWorkspace;
 
     /// <summary>
-    /// Decodes one token for each of several sequences in one pass: embedding, norms, feed-forward and lm_head run on
-    /// all rows together, so each of those weights is read once per step; attention runs per sequence on its own cache.
+    /// Decodes one token for each of several sequences in one pass: embedding, norms, attention projections, feed-forward
+    /// and lm_head run on all rows together, so every weight is read once per step; only the attention over the cache
+    /// runs per sequence, each on its own.
     /// Writes [B, V] logits, row b for <paramref name="states"/>[b]. Results equal running each sequence alone.
     /// </summary>
     public void ForwardDecodeBatch(IReadOnlyList<InferenceState> states, ReadOnlySpan<int> tokens, Span<float> logits)
@@ -165,8 +166,7 @@ public sealed class Transformer : IDisposable
             for (int t = 0; t < b; t++)
             {
                 _embed.DequantizeRow(tokens[t], ws.X.AsSpan(t * d, d));
-                var own = states[t].Workspace;
-                _rope.CosSin(states[t].Length, own.Cos.AsSpan(0, half), own.Sin.AsSpan(0, half));
+                _rope.CosSin(states[t].Length, ws.Cos.AsSpan(t * half, half), ws.Sin.AsSpan(t * half, half));
             }
             for (int i = 0; i < _layers.Length; i++) _layers[i].ForwardDecodeBatch(ws, states, i);
             foreach (var state in states) state.Length++;
