@@ -19,6 +19,7 @@ public sealed class Transformer : IDisposable
     private readonly Block[] _layers;
     private readonly Rope _rope;
     private readonly object _forwardLock = new();
+    private readonly IReadOnlyList<WeightTensor> _weights;
 
     internal Transformer(ModelConfig config, ITensorSource source)
     {
@@ -43,9 +44,13 @@ public sealed class Transformer : IDisposable
         }
         w.RejectUnused();
         Rope = _rope;
+        _weights = w.HandedOut;
     }
 
     public ModelConfig Config { get; }
+
+    /// <summary>Bytes of all weights (what <see cref="PageIn"/> touches).</summary>
+    public long WeightBytes => WeightPager.Distinct(_weights).Sum(t => t.ByteLength);
     public string Path => _source.Path;
     public Rope Rope { get; }
     internal IReadOnlyList<Mtp> MtpModules { get; } = [];
@@ -175,6 +180,12 @@ public sealed class Transformer : IDisposable
             MatMul.Compute(_head, ws.Xn.AsSpan(0, b * d), b, logits);
         }
     }
+
+    /// <summary>
+    /// Touches every page of every weight so the first answer does not wait on the disk, reporting bytes done
+    /// (monotone, ending at <see cref="WeightBytes"/>) to <paramref name="progress"/>; synchronous reports arrive on this thread.
+    /// </summary>
+    public void PageIn(IProgress<LoadProgress>? progress = null) => WeightPager.PageIn(_weights, progress);
 
     public void Dispose() => _source.Dispose();
 }
