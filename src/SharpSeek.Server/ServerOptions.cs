@@ -24,6 +24,9 @@ public sealed record ServerOptions
     /// <summary>Extra model names clients may ask for (the model's own name and DeepSeek's are always accepted).</summary>
     public IReadOnlyList<string> Aliases { get; init; } = ["sharpseek", "deepseek-chat", "deepseek-reasoner"];
 
+    /// <summary>Hears the bytes of weights paged in while the model loads (the CLI draws a progress bar from it).</summary>
+    public IProgress<Models.LoadProgress>? LoadProgress { get; init; }
+
     /// <summary>Where the web app keeps conversations (SQLite); null keeps none.</summary>
     public string? DataDirectory { get; init; }
 }

@@ -111,7 +111,7 @@ public sealed class HttpContractTests : IAsyncLifetime
         Assert.StartsWith("def add(a, b):", choice.GetProperty("text").GetString());
         Assert.Equal(3, choice.GetProperty("logprobs").GetProperty("tokens").GetArrayLength());
 
-        // The tiny fixture vocabulary has no FIM tokens: a suffix is a clear 400 naming it (FIM prompts are tested in the engine).
+        // The tiny fixture vocabulary has no FIM tokens: a suffix is a clear 400 naming it (FimCompletionTests has models with them).
         var (fimStatus, fim) = await Post("beta/completions", """{"model":"deepseek-chat","prompt":"def add(a, b):\n    return ","suffix":"\n\nprint(add(1, 2))","max_tokens":3,"temperature":0}""");
         Assert.Equal(HttpStatusCode.BadRequest, fimStatus);
         AssertOpenAiError(fim, "suffix");

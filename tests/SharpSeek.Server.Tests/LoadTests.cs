@@ -102,7 +102,6 @@ public sealed class LoadTests(ITestOutputHelper output)
     {
         await using var server = await LiveServer.StartAsync(scheduler: new SchedulerOptions { MaxActive = 8, MaxQueue = 16, ContextSize = 256, PrefixCacheEntries = 0 });
         var metrics = server.Pipeline.Scheduler.Metrics;
-        await Stream(server.Http, 0, 0);   // warm up
         async Task<double> Rate(int streams)
         {
             long before = metrics.GeneratedTokens;
@@ -110,7 +109,18 @@ public sealed class LoadTests(ITestOutputHelper output)
             await Task.WhenAll(Enumerable.Range(1, streams).Select(i => Stream(server.Http, i, 0)));
             return (metrics.GeneratedTokens - before) / clock.Elapsed.TotalSeconds;
         }
-        double one = await Rate(1), eight = await Rate(8);
-        output.WriteLine($"throughput (client wall clock, HTTP included): 1 stream {one:0} tok/s, 8 streams {eight:0} tok/s aggregate");
+        // Warm both paths (solo decode and the batched step) past the JIT's first tiers, then take the best of a few
+        // rounds: on a shared machine single rounds swing widely, and the best is the least disturbed.
+        await Rate(1);
+        await Rate(8);
+        var ones = new List<double>();
+        var eights = new List<double>();
+        for (int round = 0; round < 3; round++)
+        {
+            ones.Add(await Rate(1));
+            eights.Add(await Rate(8));
+        }
+        Assert.All(ones.Concat(eights), r => Assert.True(r > 0));
+        output.WriteLine($"throughput (client wall clock, HTTP included, best of {ones.Count}): 1 stream {ones.Max():0} tok/s, 8 streams {eights.Max():0} tok/s aggregate ({eights.Max() / ones.Max():0.0}×); rounds: 1 stream [{string.Join(", ", ones.Select(r => r.ToString("0")))}], 8 streams [{string.Join(", ", eights.Select(r => r.ToString("0")))}]");
     }
 }

@@ -24,7 +24,7 @@ internal static class ChatCommand
         {
             var completion = options.Completion(pr);
             var console = AnsiConsole.Console;
-            using var pipeline = options.Load(pr, console);
+            using var pipeline = options.Load(pr);
             var session = new ChatSession(pipeline, completion, think: !pr.GetValue(options.NoThink), console) { System = pr.GetValue(system) };
             CancellationTokenSource? answering = null;
             ConsoleCancelEventHandler onCancel = (_, e) =>

@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace SharpSeek.Cli.Commands;
 
-/// <summary>The options <c>chat</c> and <c>run</c> share, and loading the model behind a spinner.</summary>
+/// <summary>The options <c>chat</c> and <c>run</c> share, and loading the model behind a progress bar.</summary>
 internal sealed class ChatOptions
 {
     public readonly Option<string?> Model = new("--model", "-m")
@@ -40,15 +40,12 @@ internal sealed class ChatOptions
         return new CompletionOptions { MaxTokens = max, Sampling = sampling };
     }
 
-    /// <summary>Resolves and loads the model, with a spinner on an interactive terminal.</summary>
-    public ChatPipeline Load(ParseResult pr, IAnsiConsole console)
+    /// <summary>Resolves and loads the model, with a progress bar on stderr when that is a terminal.</summary>
+    public ChatPipeline Load(ParseResult pr)
     {
         string path = ModelLocator.Resolve(pr.GetValue(Model));
         ChatFormat? format = pr.GetValue(Format) is { } f ? ChatTemplate.ParseFormat(f) : null;
-        ModelBundle? bundle = null;
-        if (console.Profile.Capabilities.Interactive)
-            console.Status().Start($"Loading {Markup.Escape(path)}…", _ => bundle = ModelBundle.Load(path, format));
-        else bundle = ModelBundle.Load(path, format);
-        return new ChatPipeline(bundle!, new SchedulerOptions { MaxActive = 1 }, ownsBundle: true);
+        var bundle = LoadProgressBar.Run($"Loading {Path.GetFileName(Path.TrimEndingDirectorySeparator(path))}", progress => ModelBundle.Load(path, format, progress));
+        return new ChatPipeline(bundle, new SchedulerOptions { MaxActive = 1 }, ownsBundle: true);
     }
 }

@@ -21,7 +21,7 @@ internal static class RunCommand
         {
             var completion = options.Completion(pr);
             var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-            using var pipeline = options.Load(pr, err);
+            using var pipeline = options.Load(pr);
             var messages = new List<ChatMessage>();
             if (pr.GetValue(system) is { } s) messages.Add(ChatMessage.System(s));
             messages.Add(ChatMessage.User(pr.GetValue(prompt)!));

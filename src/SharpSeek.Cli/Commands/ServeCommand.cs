@@ -26,6 +26,8 @@ internal static class ServeCommand
         cmd.SetAction(async (pr, ct) =>
         {
             string path = ModelLocator.Resolve(pr.GetValue(model));
+            var err = LoadProgressBar.InteractiveStderr();
+            var bar = err is null ? null : new LoadProgressBar();
             var options = new ServerOptions
             {
                 ModelPath = path,
@@ -35,6 +37,7 @@ internal static class ServeCommand
                 ChatFormat = pr.GetValue(format) is { } f ? ChatTemplate.ParseFormat(f) : null,
                 DataDirectory = pr.GetValue(data) ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "sharpseek"),
                 Scheduler = new SchedulerOptions { ContextSize = pr.GetValue(ctx), MaxActive = pr.GetValue(parallel), MaxQueue = pr.GetValue(queue) },
+                LoadProgress = bar,
             };
             if (options.Scheduler.MaxActive <= 0 || options.Scheduler.MaxQueue < 0 || options.Scheduler.ContextSize <= 0)
                 throw new SharpSeekException("--parallel and --ctx must be > 0, --queue ≥ 0");
@@ -43,6 +46,7 @@ internal static class ServeCommand
             Console.Error.WriteLine($"sharpseek: serving {path} on {string.Join(", ", server.Urls)} (loading…)");
             try
             {
+                if (bar is not null) await bar.ShowAsync(err!, $"Loading {Path.GetFileName(Path.TrimEndingDirectorySeparator(path))}", server.Host.Loading.WaitAsync(ct));
                 await server.Host.Loading.WaitAsync(ct);
                 Console.Error.WriteLine($"sharpseek: model ready as '{server.Host.Pipeline.Bundle.Name}'");
                 await Task.Delay(Timeout.Infinite, ct);

@@ -39,21 +39,15 @@ internal sealed class Block(float[] attnNorm, IAttention attention, float[] ffnN
     }
 
     /// <summary>
-    /// One decode token for each of several sequences, in ws rows [0, B): norms and the feed-forward run on all rows
-    /// at once (each weight is read once), attention runs per sequence on its own cache, through row 0 of that
-    /// sequence's workspace (whose Cos/Sin row 0 holds its position).
+    /// One decode token for each of several sequences, in ws rows [0, B): norms, the attention projections and the
+    /// feed-forward run on all rows at once (each weight is read once per step); attention itself runs per sequence on
+    /// its own cache. ws Cos/Sin row b holds the position of sequence b.
     /// </summary>
     public void ForwardDecodeBatch(Workspace ws, IReadOnlyList<InferenceState> states, int layer)
     {
         int d = attnNorm.Length, b = states.Count;
         for (int t = 0; t < b; t++) Norms.RmsNorm(ws.X.AsSpan(t * d, d), attnNorm, eps, ws.Xn.AsSpan(t * d, d));
-        for (int t = 0; t < b; t++)
-        {
-            var own = states[t].Workspace;
-            ws.Xn.AsSpan(t * d, d).CopyTo(own.Xn);
-            Attention.Forward(own, 1, states[t].Length, states[t].Caches[layer]);
-            own.Out.AsSpan(0, d).CopyTo(ws.Out.AsSpan(t * d, d));
-        }
+        Attention.ForwardDecodeBatch(ws, states, layer);
         Residual(ws, b * d);
         for (int t = 0; t < b; t++) Norms.RmsNorm(ws.X.AsSpan(t * d, d), ffnNorm, eps, ws.Xn.AsSpan(t * d, d));
         FeedForward.Forward(ws, b, 0, null);

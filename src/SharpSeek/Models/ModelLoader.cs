@@ -6,6 +6,26 @@ namespace SharpSeek.Models;
 /// <summary>Opens a model from a Hugging Face directory (config.json + safetensors), a file inside one, or a GGUF file.</summary>
 public static class ModelLoader
 {
+    /// <summary>
+    /// Loads and then pages in every weight (<see cref="Transformer.PageIn"/>), reporting bytes done to
+    /// <paramref name="progress"/>: for serving, where the first answer should not wait on the disk.
+    /// </summary>
+    public static Transformer Load(string path, IProgress<LoadProgress>? progress)
+    {
+        var model = Load(path);
+        try
+        {
+            model.PageIn(progress);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens the model; weights are read from the mapping when first used.</summary>
     public static Transformer Load(string path)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new SharpSeekException("no model path given");

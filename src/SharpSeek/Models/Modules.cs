@@ -10,6 +10,13 @@ internal interface IAttention
 
     void Forward(Workspace ws, int tokens, int startPos, ILayerCache cache);
 
+    /// <summary>
+    /// One decode token per sequence: row b of ws (Xn in, Out out, Cos/Sin at its position) belongs to
+    /// <paramref name="states"/>[b], whose cache of layer <paramref name="layer"/> it extends and attends to.
+    /// Projections run over all rows at once; results equal running each sequence alone.
+    /// </summary>
+    void ForwardDecodeBatch(Workspace ws, IReadOnlyList<InferenceState> states, int layer);
+
     long ParameterCount { get; }
 }
 

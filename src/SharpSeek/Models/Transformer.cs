@@ -19,6 +19,7 @@ public sealed class Transformer : IDisposable
     private readonly Block[] _layers;
     private readonly Rope _rope;
     private readonly object _forwardLock = new();
+    private readonly IReadOnlyList<WeightTensor> _weights;
 
     internal Transformer(ModelConfig config, ITensorSource source)
     {
@@ -43,9 +44,13 @@ public sealed class Transformer : IDisposable
         }
         w.RejectUnused();
         Rope = _rope;
+        _weights = w.HandedOut;
     }
 
     public ModelConfig Config { get; }
+
+    /// <summary>Bytes of all weights (what <see cref="PageIn"/> touches).</summary>
+    public long WeightBytes => WeightPager.Distinct(_weights).Sum(t => t.ByteLength);
     public string Path => _source.Path;
     public Rope Rope { get; }
     internal IReadOnlyList<Mtp> MtpModules { get; } = [];
@@ -139,8 +144,9 @@ public sealed class Transformer : IDisposable
     private Workspace? _batchWorkspace;
 
     /// <summary>
-    /// Decodes one token for each of several sequences in one pass: embedding, norms, feed-forward and lm_head run on
-    /// all rows together, so each of those weights is read once per step; attention runs per sequence on its own cache.
+    /// Decodes one token for each of several sequences in one pass: embedding, norms, attention projections, feed-forward
+    /// and lm_head run on all rows together, so every weight is read once per step; only the attention over the cache
+    /// runs per sequence, each on its own.
     /// Writes [B, V] logits, row b for <paramref name="states"/>[b]. Results equal running each sequence alone.
     /// </summary>
     public void ForwardDecodeBatch(IReadOnlyList<InferenceState> states, ReadOnlySpan<int> tokens, Span<float> logits)
@@ -165,8 +171,7 @@ public sealed class Transformer : IDisposable
             for (int t = 0; t < b; t++)
             {
                 _embed.DequantizeRow(tokens[t], ws.X.AsSpan(t * d, d));
-                var own = states[t].Workspace;
-                _rope.CosSin(states[t].Length, own.Cos.AsSpan(0, half), own.Sin.AsSpan(0, half));
+                _rope.CosSin(states[t].Length, ws.Cos.AsSpan(t * half, half), ws.Sin.AsSpan(t * half, half));
             }
             for (int i = 0; i < _layers.Length; i++) _layers[i].ForwardDecodeBatch(ws, states, i);
             foreach (var state in states) state.Length++;
@@ -175,6 +180,12 @@ public sealed class Transformer : IDisposable
             MatMul.Compute(_head, ws.Xn.AsSpan(0, b * d), b, logits);
         }
     }
+
+    /// <summary>
+    /// Touches every page of every weight so the first answer does not wait on the disk, reporting bytes done
+    /// (monotone, ending at <see cref="WeightBytes"/>) to <paramref name="progress"/>; synchronous reports arrive on this thread.
+    /// </summary>
+    public void PageIn(IProgress<LoadProgress>? progress = null) => WeightPager.PageIn(_weights, progress);
 
     public void Dispose() => _source.Dispose();
 }

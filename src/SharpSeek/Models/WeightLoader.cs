@@ -7,6 +7,7 @@ namespace SharpSeek.Models;
 internal sealed class WeightLoader(ITensorSource source)
 {
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
+    private readonly List<WeightTensor> _handedOut = [];
 
     public ITensorSource Source => source;
 
@@ -20,6 +21,7 @@ internal sealed class WeightLoader(ITensorSource source)
     {
         var t = source.Get(name);
         _used.Add(name);
+        _handedOut.Add(t);
         if (t.Type == DType.F8E4M3) _used.Add(name + "_scale_inv");
         if (!t.Shape.AsSpan().SequenceEqual(shape))
             throw new ModelFormatException($"{t.File}: tensor '{name}' has shape {t.ShapeText}, expected [{string.Join(", ", shape)}]");
@@ -28,6 +30,9 @@ internal sealed class WeightLoader(ITensorSource source)
 
     /// <summary>A 1-D tensor decoded to float32 (norm weights, biases).</summary>
     public float[] Vector(string name, long length) => Tensor(name, length).ToFloat32();
+
+    /// <summary>Every tensor handed out so far (for paging the model in).</summary>
+    public IReadOnlyList<WeightTensor> HandedOut => _handedOut;
 
     /// <summary>Fails on any tensor the model did not consume, naming it.</summary>
     public void RejectUnused()

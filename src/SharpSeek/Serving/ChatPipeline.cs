@@ -36,17 +36,18 @@ public sealed class ChatPipeline : IDisposable
         return new PreparedPrompt(Bundle.Tokenizer.Encode(text, addSpecialTokens: false, parseSpecial: true), reasoning);
     }
 
-    /// <summary>A raw prompt (legacy completions); with <paramref name="suffix"/>, DeepSeek's fill-in-the-middle format.</summary>
+    /// <summary>
+    /// A raw prompt (legacy completions); with <paramref name="suffix"/>, a fill-in-the-middle prompt in the format the
+    /// vocabulary has (<see cref="FimFormat"/>: DeepSeek's or Qwen's markers).
+    /// </summary>
     public PreparedPrompt PrepareText(string prompt, string? suffix = null)
     {
         var tok = Bundle.Tokenizer;
         if (suffix is not null)
         {
-            if (!tok.TryGetId(FimTokens.Begin, out _) || !tok.TryGetId(FimTokens.Hole, out _) || !tok.TryGetId(FimTokens.End, out _))
-                throw new SharpSeekException("this model has no fill-in-the-middle tokens; suffix is not supported");
-            string bos = tok.BosId is int b ? tok.IdToToken(b) ?? "" : "";
-            prompt = bos + FimTokens.Begin + prompt + FimTokens.Hole + suffix + FimTokens.End;
-            return new PreparedPrompt(tok.Encode(prompt, addSpecialTokens: false, parseSpecial: true), false);
+            var fim = FimFormat.Detect(tok) ?? throw new SharpSeekException(
+                $"this model has no fill-in-the-middle tokens (neither DeepSeek's {FimFormat.DeepSeek.PrefixToken} nor Qwen's {FimFormat.Qwen.PrefixToken}); suffix is not supported");
+            return new PreparedPrompt(fim.Encode(tok, prompt, suffix), false);
         }
         return new PreparedPrompt(tok.Encode(prompt, addSpecialTokens: true, parseSpecial: true), false);
     }
@@ -79,12 +80,4 @@ public sealed class ChatPipeline : IDisposable
         Scheduler.Dispose();
         if (_ownsBundle) Bundle.Dispose();
     }
-}
-
-/// <summary>DeepSeek's fill-in-the-middle tokens.</summary>
-public static class FimTokens
-{
-    public const string Begin = "<｜fim▁begin｜>";
-    public const string Hole = "<｜fim▁hole｜>";
-    public const string End = "<｜fim▁end｜>";
 }

@@ -33,10 +33,13 @@ public sealed class ModelBundle : IDisposable
     /// <summary>Tokens that end an answer: the model's EOS ids, the tokenizer's EOS and the template's end-of-turn token.</summary>
     public IReadOnlySet<int> StopTokens { get; }
 
-    /// <summary>Loads a model directory or GGUF file; <paramref name="format"/> overrides the detected chat format.</summary>
-    public static ModelBundle Load(string path, ChatFormat? format = null)
+    /// <summary>
+    /// Loads a model directory or GGUF file and pages its weights in; <paramref name="format"/> overrides the detected
+    /// chat format; <paramref name="progress"/> hears the bytes paged in.
+    /// </summary>
+    public static ModelBundle Load(string path, ChatFormat? format = null, IProgress<LoadProgress>? progress = null)
     {
-        var model = ModelLoader.Load(path);
+        var model = ModelLoader.Load(path, progress);
         try
         {
             Tokenizer tokenizer = model.Source is GgufTensorSource gguf ? GgufTokenizer.Load(gguf.File) : LoadHfTokenizer(path);

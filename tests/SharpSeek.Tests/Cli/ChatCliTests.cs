@@ -32,6 +32,18 @@ public sealed class ChatCliTests
     }
 
     [Fact]
+    public void Redirected_output_gets_no_progress_bar()
+    {
+        // The loading bar is drawn only on a terminal; scripts reading stdout or stderr see the answer alone.
+        var r = Run("", "run", "--model", Model, "-n", "4", "--seed", "3", "--no-think", "Hello");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.DoesNotContain("Loading", r.Err);
+        Assert.DoesNotContain('\u001b', r.Err);
+        Assert.DoesNotContain('\u001b', r.Out);
+        Assert.NotEqual("", r.Out.Trim('\n'));
+    }
+
+    [Fact]
     public void Run_rejects_bad_parameters_in_one_line()
     {
         var r = Run("", "run", "--model", Model, "--temperature", "-1", "Hello");

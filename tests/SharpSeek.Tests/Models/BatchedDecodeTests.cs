@@ -2,7 +2,11 @@ using SharpSeek.Models;
 
 namespace SharpSeek.Tests.Models;
 
-/// <summary>A batched decode step over several sequences gives each the logits it gets alone.</summary>
+/// <summary>
+/// A batched decode step over several sequences (at different positions) gives each the logits it gets alone, bit for
+/// bit: every projection, attention's included, runs once over all rows, and each row's products do not depend on the
+/// other rows, while attention reads only the row's own cache. MLA with and without a q low-rank, and dense GQA with biases.
+/// </summary>
 public sealed class BatchedDecodeTests
 {
     [Theory]
@@ -10,6 +14,8 @@ public sealed class BatchedDecodeTests
     [InlineData("tiny-ds2-lite-f32.gguf")]
     [InlineData("tiny-qwen2-f32.gguf")]
     [InlineData("tiny-ds2-v3-q8_0.gguf")]
+    [InlineData("tiny-ds2-lite-q4_0.gguf")]
+    [InlineData("tiny-qwen2-q8_0.gguf")]
     public void Batched_logits_equal_per_sequence_logits(string file)
     {
         using var model = ModelLoader.Load(Fixtures.Path("llamacpp", "models", file));

@@ -3,8 +3,63 @@
   const $ = id => document.getElementById(id);
   let current = null, controller = null;
 
+  // With `serve --api-key` every call below /app and /v1 needs "Authorization: Bearer KEY" (the page itself does not).
+  // The key is asked for on the first 401, kept in localStorage, and can be changed or forgotten from the header.
+  const KEY = "sharpseek-api-key";
+  let asking = null;
+
+  function showKeyDialog(message, error) {
+    $("key-message").textContent = message;
+    $("key-error").textContent = error ?? "";
+    $("key-input").value = localStorage.getItem(KEY) ?? "";
+    $("key-dialog").hidden = false;
+    $("key-input").focus();
+  }
+
+  // Resolves once the user saves a key; calls that got a 401 meanwhile all wait on the same prompt.
+  function askKey(error) {
+    const had = localStorage.getItem(KEY);
+    showKeyDialog("This server needs an API key.", had ? error : "");
+    if (!asking) {
+      let resolve;
+      asking = new Promise(r => { resolve = r; });
+      asking.resolve = resolve;
+    }
+    return asking;
+  }
+
+  $("key-form").onsubmit = e => {
+    e.preventDefault();
+    const key = $("key-input").value.trim();
+    if (!key) { $("key-error").textContent = "Enter a key."; return; }
+    localStorage.setItem(KEY, key);
+    $("key-dialog").hidden = true;
+    const pending = asking;
+    asking = null;
+    if (pending) pending.resolve(); else loadList().catch(() => {});
+  };
+  $("key-clear").onclick = () => {
+    localStorage.removeItem(KEY);
+    $("key-input").value = "";
+    $("key-error").textContent = "Key forgotten.";
+  };
+  $("key-cancel").onclick = () => { if (!asking) $("key-dialog").hidden = true; };
+  $("key-button").onclick = () => showKeyDialog("The key this browser sends to the server.");
+
+  // fetch with the stored key; on 401 asks for a key and tries again.
+  async function authed(path, options = {}) {
+    for (;;) {
+      const key = localStorage.getItem(KEY);
+      const headers = { "Content-Type": "application/json", ...(key ? { Authorization: `Bearer ${key}` } : {}) };
+      const r = await fetch(path, { ...options, headers });
+      if (r.status !== 401) return r;
+      const message = (await r.json().catch(() => null))?.error?.message ?? "Incorrect API key";
+      await askKey(message);
+    }
+  }
+
   async function api(path, options) {
-    const r = await fetch(path, { headers: { "Content-Type": "application/json" }, ...options });
+    const r = await authed(path, options);
     if (!r.ok && r.status !== 204) throw new Error((await r.json()).error?.message ?? r.statusText);
     return r.status === 204 ? null : r.json();
   }
@@ -84,8 +139,8 @@
     controller = new AbortController();
     $("send").hidden = true; $("stop").hidden = false;
     try {
-      const r = await fetch(`/app/conversations/${current}/messages`, {
-        method: "POST", headers: { "Content-Type": "application/json" }, signal: controller.signal,
+      const r = await authed(`/app/conversations/${current}/messages`, {
+        method: "POST", signal: controller.signal,
         body: JSON.stringify({ content: text, think: $("think").checked }),
       });
       if (!r.ok) throw new Error((await r.json()).error?.message ?? r.statusText);

@@ -91,9 +91,39 @@ internal sealed unsafe class Mla : IAttention
     {
         var cache = (MlaCache)layerCache;
         cache.EnsureCapacity(startPos + tokens);
-        int half = _dr / 2;
+        Project(ws, tokens);
+        for (int t = 0; t < tokens; t++) Place(ws, t, startPos + t, cache);
+        var pool = WorkerPool.Shared;
+        _phase2.Set(ws, startPos, cache, pool);
+        Attend(ws, tokens, (long)tokens * _heads * (startPos + tokens) * (_rkv + _dr) >= 65536, pool);
+    }
 
-        // Queries: [T, H·dq]
+    /// <summary>
+    /// Row b of ws is the next token of <paramref name="states"/>[b]: the query, kv_a, absorbed and output projections run
+    /// once over all rows (each weight read once per step); each row's latent goes into its own sequence's cache and
+    /// each row attends only to that cache.
+    /// </summary>
+    public void ForwardDecodeBatch(Workspace ws, IReadOnlyList<InferenceState> states, int layer)
+    {
+        int b = states.Count;
+        Project(ws, b);
+        long work = 0;
+        for (int t = 0; t < b; t++)
+        {
+            var cache = (MlaCache)states[t].Caches[layer];
+            int pos = states[t].Length;
+            cache.EnsureCapacity(pos + 1);
+            Place(ws, t, pos, cache);
+            work += (long)_heads * (pos + 1) * (_rkv + _dr);
+        }
+        var pool = WorkerPool.Shared;
+        _phase2.SetBatch(ws, states, layer, pool);
+        Attend(ws, b, work >= 65536, pool);
+    }
+
+    /// <summary>Queries [T, H·dq] and the kv_a output [T, rkv + dr] of every row.</summary>
+    private void Project(Workspace ws, int tokens)
+    {
         if (_rq > 0)
         {
             MatMul.Compute(_wqA!, ws.Xn, tokens, ws.QA);
@@ -105,28 +135,29 @@ internal sealed unsafe class Mla : IAttention
             MatMul.Compute(_wqB!, ws.QA, tokens, ws.Q);
         }
         else MatMul.Compute(_wq!, ws.Xn, tokens, ws.Q);
-
-        // Latent and rope key go straight into the cache.
         MatMul.Compute(_wkvA, ws.Xn, tokens, ws.KvA);
-        for (int t = 0; t < tokens; t++)
-        {
-            int pos = startPos + t;
-            var cos = ws.Cos.AsSpan(t * half, half);
-            var sin = ws.Sin.AsSpan(t * half, half);
-            var kv = ws.KvA.AsSpan(t * (_rkv + _dr), _rkv + _dr);
-            Norms.RmsNorm(kv[.._rkv], _kvNorm, _eps, cache.Latent.Row(pos));
-            var pe = cache.RopeKey.Row(pos);
-            kv.Slice(_rkv, _dr).CopyTo(pe);
-            _rope.Apply(pe, cos, sin);
-            for (int h = 0; h < _heads; h++) _rope.Apply(ws.Q.AsSpan(t * _heads * _dq + h * _dq + _dn, _dr), cos, sin);
-        }
+    }
 
-        var pool = WorkerPool.Shared;
+    /// <summary>Row t's normalised latent and rotated rope key straight into the cache at <paramref name="pos"/>; RoPE on its queries.</summary>
+    private void Place(Workspace ws, int t, int pos, MlaCache cache)
+    {
+        int half = _dr / 2;
+        var cos = ws.Cos.AsSpan(t * half, half);
+        var sin = ws.Sin.AsSpan(t * half, half);
+        var kv = ws.KvA.AsSpan(t * (_rkv + _dr), _rkv + _dr);
+        Norms.RmsNorm(kv[.._rkv], _kvNorm, _eps, cache.Latent.Row(pos));
+        var pe = cache.RopeKey.Row(pos);
+        kv.Slice(_rkv, _dr).CopyTo(pe);
+        _rope.Apply(pe, cos, sin);
+        for (int h = 0; h < _heads; h++) _rope.Apply(ws.Q.AsSpan(t * _heads * _dq + h * _dq + _dn, _dr), cos, sin);
+    }
+
+    /// <summary>Absorbed query, attention (phase 2 already set), value and output projections over all rows.</summary>
+    private void Attend(Workspace ws, int tokens, bool bigAttention, WorkerPool pool)
+    {
         bool bigProjections = (long)_heads * _rkv * (_dn + _dv) * tokens >= 65536;
-        bool bigAttention = (long)tokens * _heads * (startPos + tokens) * (_rkv + _dr) >= 65536;
         _phase1.Set(ws, tokens, pool);
         pool.For(_heads, _phase1, bigProjections);
-        _phase2.Set(ws, tokens, startPos, cache, pool);
         pool.For(tokens * _heads, _phase2, bigAttention);
         _phase3.Set(ws, tokens, pool);
         pool.For(_heads, _phase3, bigProjections);
@@ -215,24 +246,31 @@ internal sealed unsafe class Mla : IAttention
         }
     }
 
-    /// <summary>Phase 2, one item per (token, head): causal softmax over the cache, output kept in latent space.</summary>
+    /// <summary>
+    /// Phase 2, one item per (token, head): causal softmax over the cache, output kept in latent space. In a prefill all
+    /// tokens share one cache; in a batched decode token t is the newest of states[t] and reads that sequence's cache.
+    /// </summary>
     private sealed class AttendWork(Mla m) : IParallelWork
     {
         private Workspace? _ws;
         private MlaCache? _cache;
-        private int _startPos;
+        private IReadOnlyList<InferenceState>? _states;
+        private int _startPos, _layer;
         private WorkerPool? _pool;
 
-        public void Set(Workspace ws, int tokens, int startPos, MlaCache cache, WorkerPool pool) { _ws = ws; _startPos = startPos; _cache = cache; _pool = pool; }
-        public void Clear() { _ws = null; _cache = null; _pool = null; }
+        public void Set(Workspace ws, int startPos, MlaCache cache, WorkerPool pool) { _ws = ws; _startPos = startPos; _cache = cache; _pool = pool; }
+        public void SetBatch(Workspace ws, IReadOnlyList<InferenceState> states, int layer, WorkerPool pool) { _ws = ws; _states = states; _layer = layer; _pool = pool; }
+        public void Clear() { _ws = null; _cache = null; _states = null; _pool = null; }
 
         public void Execute(int index, int worker)
         {
             var ws = _ws!;
-            var cache = _cache!;
             int heads = m._heads, rkv = m._rkv, dr = m._dr;
             int t = index / heads, h = index % heads;
-            int len = _startPos + t + 1;
+            MlaCache cache;
+            int len;
+            if (_states is { } states) { cache = (MlaCache)states[t].Caches[_layer]; len = states[t].Length + 1; }
+            else { cache = _cache!; len = _startPos + t + 1; }
             var scores = _pool!.Scratch(worker, len).AsSpan(0, len);
             var qlat = ws.QLatent.AsSpan((t * heads + h) * rkv, rkv);
             var qpe = ws.Q.AsSpan(t * heads * m._dq + h * m._dq + m._dn, dr);

@@ -59,29 +59,8 @@ internal sealed class GqaAttention : IAttention
     {
         var cache = (KvCache)layerCache;
         cache.EnsureCapacity(startPos + tokens);
-        int qw = _heads * _hd, kw = _kvHeads * _hd, half = _hd / 2;
-        MatMul.Compute(_wq, ws.Xn, tokens, ws.Q);
-        MatMul.Compute(_wk, ws.Xn, tokens, ws.K);
-        MatMul.Compute(_wv, ws.Xn, tokens, ws.V);
-        for (int t = 0; t < tokens; t++)
-        {
-            int pos = startPos + t;
-            var q = ws.Q.AsSpan(t * qw, qw);
-            var k = cache.Keys.Row(pos);
-            var v = cache.Values.Row(pos);
-            ws.K.AsSpan(t * kw, kw).CopyTo(k);
-            ws.V.AsSpan(t * kw, kw).CopyTo(v);
-            if (_bq is not null)
-            {
-                TensorPrimitives.Add(q, _bq, q);
-                TensorPrimitives.Add(k, _bk!, k);
-                TensorPrimitives.Add(v, _bv!, v);
-            }
-            var cos = ws.Cos.AsSpan(t * half, half);
-            var sin = ws.Sin.AsSpan(t * half, half);
-            for (int h = 0; h < _heads; h++) _rope.Apply(q.Slice(h * _hd, _hd), cos, sin);
-            for (int h = 0; h < _kvHeads; h++) _rope.Apply(k.Slice(h * _hd, _hd), cos, sin);
-        }
+        Project(ws, tokens);
+        for (int t = 0; t < tokens; t++) Place(ws, t, startPos + t, cache);
         var pool = WorkerPool.Shared;
         _attend.Set(ws, startPos, cache, pool);
         pool.For(tokens * _heads, _attend, (long)tokens * _heads * (startPos + tokens) * _hd >= 32768);
@@ -89,26 +68,87 @@ internal sealed class GqaAttention : IAttention
         MatMul.Compute(_wo, ws.AttnOut, tokens, ws.Out);
     }
 
-    /// <summary>One item per (token, head): causal softmax(q·K/√hd)·V against the head's key/value group.</summary>
+    /// <summary>
+    /// Row b of ws is the next token of <paramref name="states"/>[b]: the q/k/v and o projections run once over all rows
+    /// (each weight read once per step), each row's keys/values go into its own sequence's cache, and each row attends
+    /// only to that cache.
+    /// </summary>
+    public void ForwardDecodeBatch(Workspace ws, IReadOnlyList<InferenceState> states, int layer)
+    {
+        int b = states.Count;
+        Project(ws, b);
+        long work = 0;
+        for (int t = 0; t < b; t++)
+        {
+            var cache = (KvCache)states[t].Caches[layer];
+            int pos = states[t].Length;
+            cache.EnsureCapacity(pos + 1);
+            Place(ws, t, pos, cache);
+            work += (long)_heads * (pos + 1) * _hd;
+        }
+        var pool = WorkerPool.Shared;
+        _attend.SetBatch(ws, states, layer, pool);
+        pool.For(b * _heads, _attend, work >= 32768);
+        _attend.Clear();
+        MatMul.Compute(_wo, ws.AttnOut, b, ws.Out);
+    }
+
+    private void Project(Workspace ws, int tokens)
+    {
+        MatMul.Compute(_wq, ws.Xn, tokens, ws.Q);
+        MatMul.Compute(_wk, ws.Xn, tokens, ws.K);
+        MatMul.Compute(_wv, ws.Xn, tokens, ws.V);
+    }
+
+    /// <summary>Row t's key and value into the cache at <paramref name="pos"/>, biases added, RoPE (ws Cos/Sin row t) on q and k.</summary>
+    private void Place(Workspace ws, int t, int pos, KvCache cache)
+    {
+        int qw = _heads * _hd, kw = _kvHeads * _hd, half = _hd / 2;
+        var q = ws.Q.AsSpan(t * qw, qw);
+        var k = cache.Keys.Row(pos);
+        var v = cache.Values.Row(pos);
+        ws.K.AsSpan(t * kw, kw).CopyTo(k);
+        ws.V.AsSpan(t * kw, kw).CopyTo(v);
+        if (_bq is not null)
+        {
+            TensorPrimitives.Add(q, _bq, q);
+            TensorPrimitives.Add(k, _bk!, k);
+            TensorPrimitives.Add(v, _bv!, v);
+        }
+        var cos = ws.Cos.AsSpan(t * half, half);
+        var sin = ws.Sin.AsSpan(t * half, half);
+        for (int h = 0; h < _heads; h++) _rope.Apply(q.Slice(h * _hd, _hd), cos, sin);
+        for (int h = 0; h < _kvHeads; h++) _rope.Apply(k.Slice(h * _hd, _hd), cos, sin);
+    }
+
+    /// <summary>
+    /// One item per (token, head): causal softmax(q·K/√hd)·V against the head's key/value group. In a prefill all tokens
+    /// share one cache; in a batched decode token t is the newest of states[t] and reads that sequence's cache.
+    /// </summary>
     private sealed class AttendWork(GqaAttention a) : IParallelWork
     {
         private Workspace? _ws;
         private KvCache? _cache;
-        private int _startPos;
+        private IReadOnlyList<InferenceState>? _states;
+        private int _startPos, _layer;
         private WorkerPool? _pool;
 
         public void Set(Workspace ws, int startPos, KvCache cache, WorkerPool pool) { _ws = ws; _startPos = startPos; _cache = cache; _pool = pool; }
-        public void Clear() { _ws = null; _cache = null; _pool = null; }
+        public void SetBatch(Workspace ws, IReadOnlyList<InferenceState> states, int layer, WorkerPool pool) { _ws = ws; _states = states; _layer = layer; _pool = pool; }
+        public void Clear() { _ws = null; _cache = null; _states = null; _pool = null; }
 
         public void Execute(int index, int worker)
         {
             var ws = _ws!;
             int heads = a._heads, hd = a._hd, kvw = a._kvHeads * hd;
             int t = index / heads, h = index % heads, g = h / (heads / a._kvHeads);
-            int len = _startPos + t + 1;
+            KvCache cache;
+            int len;
+            if (_states is { } states) { cache = (KvCache)states[t].Caches[_layer]; len = states[t].Length + 1; }
+            else { cache = _cache!; len = _startPos + t + 1; }
             var scores = _pool!.Scratch(worker, len).AsSpan(0, len);
             var q = ws.Q.AsSpan(t * heads * hd + h * hd, hd);
-            float[] keys = _cache!.Keys.Data, values = _cache.Values.Data;
+            float[] keys = cache.Keys.Data, values = cache.Values.Data;
             for (int s = 0; s < len; s++) scores[s] = a._scale * TensorPrimitives.Dot(q, keys.AsSpan(s * kvw + g * hd, hd));
             Norms.Softmax(scores);
             var o = ws.AttnOut.AsSpan(t * heads * hd + h * hd, hd);
