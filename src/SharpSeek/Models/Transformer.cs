@@ -185,7 +185,7 @@ public sealed class Transformer : IDisposable
     /// Touches every page of every weight so the first answer does not wait on the disk, reporting bytes done
     /// (monotone, ending at <see cref="WeightBytes"/>) to <paramref name="progress"/>; synchronous reports arrive on this thread.
     /// </summary>
-    public void PageIn(IProgress<LoadProgress>? progress = null) => WeightPager.PageIn(_weights, progress);
+    public void PageIn(IProgress<LoadProgress>? progress = null, long memoryBudget = -1) => WeightPager.PageIn(_weights, progress, memoryBudget);
 
     public void Dispose() => _source.Dispose();
 }

@@ -22,12 +22,25 @@ internal static unsafe class WeightPager
         return [.. tensors.Where(t => t.ByteLength > 0 && seen.Add((nint)t.Data))];
     }
 
-    /// <summary>Touches <paramref name="tensors"/> (views of the same bytes count once), reporting bytes done in order, ending at the total.</summary>
-    public static void PageIn(IEnumerable<WeightTensor> tensors, IProgress<LoadProgress>? progress)
+    /// <summary>Half the memory the runtime may use: beyond it, touching everything would only evict what was just read.</summary>
+    public static long DefaultMemoryBudget => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+
+    /// <summary>
+    /// Touches <paramref name="tensors"/> (views of the same bytes count once), reporting bytes done in order, ending at
+    /// the total. A model larger than <paramref name="memoryBudget"/> (by default half the machine's memory) is left to
+    /// page in on demand: a MoE model that size touches only its active experts per token, and reading all of it
+    /// would thrash.
+    /// </summary>
+    public static void PageIn(IEnumerable<WeightTensor> tensors, IProgress<LoadProgress>? progress, long memoryBudget = -1)
     {
         var distinct = Distinct(tensors);
         long total = distinct.Sum(t => t.ByteLength), done = 0, reported = 0;
         progress?.Report(new LoadProgress(0, total));
+        if (total > (memoryBudget < 0 ? DefaultMemoryBudget : memoryBudget))
+        {
+            progress?.Report(new LoadProgress(total, total));
+            return;
+        }
         long sum = 0;
         foreach (var t in distinct)
         {

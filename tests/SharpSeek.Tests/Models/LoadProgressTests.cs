@@ -35,6 +35,18 @@ public sealed class LoadProgressTests
     }
 
     [Fact]
+    public void A_model_larger_than_the_memory_budget_is_left_to_page_in_on_demand()
+    {
+        using var model = ModelLoader.Load(Fixtures.Path("llamacpp", "models", "tiny-qwen2-f32.gguf"));
+        var recorder = new Recorder();
+        model.PageIn(recorder, memoryBudget: model.WeightBytes - 1);
+        Assert.Equal([new LoadProgress(0, model.WeightBytes), new LoadProgress(model.WeightBytes, model.WeightBytes)], recorder.Reports);
+        var all = new Recorder();
+        model.PageIn(all, memoryBudget: model.WeightBytes);
+        Assert.True(all.Reports.Count >= 2);
+    }
+
+    [Fact]
     public void The_bundle_loader_passes_progress_through_and_the_model_still_answers()
     {
         var recorder = new Recorder();
