@@ -33,6 +33,15 @@ public sealed class BpeModel
     /// <summary>Token ids by string.</summary>
     public IReadOnlyDictionary<string, int> Vocab => _vocab;
 
+    /// <summary>The merges as token-string pairs in rank order (to write the vocabulary in another format, e.g. GGUF).</summary>
+    public List<(string Left, string Right)> MergesByRank()
+    {
+        var ranked = new List<(int Rank, string Left, string Right)>(_merges.Count);
+        foreach (var (key, (rank, _)) in _merges) ranked.Add((rank, _idToToken[(int)(key >> 32)], _idToToken[(int)(uint)key]));
+        ranked.Sort((a, b) => a.Rank.CompareTo(b.Rank));
+        return ranked.ConvertAll(m => (m.Left, m.Right));
+    }
+
     /// <summary>Builds the model from a vocabulary and merges (each merge a pair of token strings, rank = position).</summary>
     /// <exception cref="ModelFormatException">a merge names a token that is not in the vocabulary.</exception>
     public BpeModel(IReadOnlyDictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> merges, bool ignoreMerges = false)

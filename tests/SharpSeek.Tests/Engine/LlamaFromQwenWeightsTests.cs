@@ -19,32 +19,7 @@ public sealed class LlamaFromQwenWeightsTests
     public void HfLlamaCheckpointReproducesLlamaCppLogits()
     {
         using var dir = new TempDir();
-        string gguf = Fixtures.Path("llamacpp", "models", "tiny-qwen2-f32.gguf");
-        using (var src = new GgufTensorSource(gguf))
-        {
-            var c = GgufConfig.Build(src.File);
-            var tensors = src.Names.Order(StringComparer.Ordinal)
-                .Select(n => { var t = src.Get(n); var v = t.ToFloat32(); return TestSafetensors.F32(n, t.Shape, i => v[i]); })
-                .ToList();
-            TestSafetensors.Write(dir.File("model.safetensors"), tensors);
-            var config = new Dictionary<string, object>
-            {
-                ["architectures"] = new[] { "LlamaForCausalLM" },
-                ["model_type"] = "llama",
-                ["hidden_size"] = c.HiddenSize,
-                ["intermediate_size"] = c.IntermediateSize,
-                ["num_hidden_layers"] = c.NumHiddenLayers,
-                ["num_attention_heads"] = c.NumAttentionHeads,
-                ["num_key_value_heads"] = c.NumKeyValueHeads,
-                ["vocab_size"] = c.VocabSize,
-                ["rms_norm_eps"] = c.RmsNormEps,
-                ["rope_theta"] = c.RopeTheta,
-                ["max_position_embeddings"] = 512,
-                ["tie_word_embeddings"] = true,
-                ["attention_bias"] = true,
-            };
-            File.WriteAllText(dir.File("config.json"), JsonSerializer.Serialize(config));
-        }
+        TestLlamaCheckpoint.Write(dir.Path);
 
         using var model = ModelLoader.Load(dir.Path);
         Assert.Equal("LlamaForCausalLM", model.Config.Architecture);

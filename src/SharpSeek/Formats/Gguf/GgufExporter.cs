@@ -1,6 +1,7 @@
 using SharpSeek.Formats.Safetensors;
 using SharpSeek.Models;
 using SharpSeek.Tensors;
+using SharpSeek.Tokenization;
 
 namespace SharpSeek.Formats.Gguf;
 
@@ -46,10 +47,15 @@ public static class GgufExporter
         using var src = new SafetensorsCheckpoint(directory, c.Fp8BlockSize);
         var w = new GgufWriter();
         bool deepseek = c.Family == ModelFamily.DeepSeek;
-        // llama-architecture GGUFs store q/k rows permuted for adjacent-pair rope; that permutation is not written yet.
-        if (!deepseek && c.ModelType != "qwen2")
-            throw new SharpSeekException($"{directory}: converting model_type '{c.ModelType}' is not supported yet (qwen2, deepseek_v2, deepseek_v3)");
-        string arch = deepseek ? "deepseek2" : "qwen2";
+        string arch = deepseek ? "deepseek2" : c.Architecture switch
+        {
+            "Qwen2ForCausalLM" => "qwen2",
+            "LlamaForCausalLM" => "llama",
+            _ => throw new SharpSeekException($"{directory}: converting {c.Architecture} is not supported (Qwen2ForCausalLM, LlamaForCausalLM, DeepseekV2/V3ForCausalLM)"),
+        };
+        // The tokenizer first, so config.json's BOS/EOS (what generation stops on) override the tokenizer's own.
+        if (File.Exists(Path.Combine(directory, "tokenizer.json")))
+            GgufTokenizerWriter.Write(w, Tokenizer.FromFile(directory), c.VocabSize, directory);
         WriteConfig(w, c, arch);
         if (target is { } tq)
         {
@@ -79,7 +85,12 @@ public static class GgufExporter
                 if (rest == "self_attn.kv_b_proj.weight") { AddSplitKvB(w, g, src.Get(name), c, target, layers, hasOutput); continue; }
                 string? mapped = MapLayer(rest);
                 if (mapped is null) throw new ModelFormatException($"{directory}: tensor '{name}' has no GGUF name");
-                Add(g + mapped, src.Get(name));
+                // llama.cpp's llama graph rotates adjacent pairs, Hugging Face's Llama split halves: q/k rows are
+                // permuted per head on the way in, exactly as convert_hf_to_gguf does (Qwen2 keeps split halves).
+                int permuteHeads = arch != "llama" ? 0 : rest.StartsWith("self_attn.q_proj.", StringComparison.Ordinal) ? c.NumAttentionHeads
+                    : rest.StartsWith("self_attn.k_proj.", StringComparison.Ordinal) ? c.NumKeyValueHeads : 0;
+                if (permuteHeads > 0) AddPermuted(g + mapped, src.Get(name), permuteHeads);
+                else Add(g + mapped, src.Get(name));
             }
             if (deepseek && src.Contains(hf + "mlp.experts.0.gate_proj.weight"))
                 foreach (var (proj, gname) in new[] { ("gate_proj", "ffn_gate_exps"), ("up_proj", "ffn_up_exps"), ("down_proj", "ffn_down_exps") })
@@ -93,7 +104,56 @@ public static class GgufExporter
         }
         Add("output_norm.weight", src.Get("model.norm.weight"));
         if (hasOutput) Add("output.weight", src.Get("lm_head.weight"));
+        if (c.RopeScaling is { Type: "llama3" } l3) w.AddTensor("rope_freqs.weight", [c.HeadDim / 2], Llama3RopeFactors(c, l3), DType.F32);
         w.Write(output);
+
+        void AddPermuted(string ggufName, WeightTensor t, int heads)
+        {
+            long n = t.Shape[0];
+            if (n % heads != 0 || n / heads % 2 != 0) throw new ModelFormatException($"{t.File}: tensor '{t.Name}' {t.ShapeText} does not split into {heads} heads of even size");
+            long hd = n / heads;
+            long Source(long r) => r / hd * hd + r % 2 * (hd / 2) + r % hd / 2;   // new row (h, j, s) ← old row (h, s, j)
+            if (t.Shape.Length == 1)
+            {
+                var v = t.ToFloat32();
+                var permuted = new float[v.Length];
+                for (long r = 0; r < n; r++) permuted[r] = v[Source(r)];
+                w.AddTensor(ggufName, t.Shape, permuted, DType.F32);
+                return;
+            }
+            DType type = target is { } q ? QuantizationPlan.TypeFor(q, ggufName, t.Shape, layers, hasOutput) : t.Type is DType.F8E4M3 ? DType.BF16 : t.Type;
+            w.AddTensor(ggufName, type, t.Shape, s =>
+            {
+                var row = new float[t.Cols];
+                var bytes = new byte[type.ByteCount(checked((int)t.Cols))];
+                for (long r = 0; r < n; r++)
+                {
+                    t.DequantizeRow(Source(r), row);
+                    GgufEncoding.Encode(type, row, bytes);
+                    s.Write(bytes);
+                }
+            });
+        }
+    }
+
+    /// <summary>Llama-3 rope scaling as llama.cpp stores it: one divisor per rotary frequency in <c>rope_freqs.weight</c>.</summary>
+    private static float[] Llama3RopeFactors(ModelConfig c, RopeScaling s)
+    {
+        int half = c.HeadDim / 2;
+        var factors = new float[half];
+        double lowWavelen = s.OriginalMaxPositionEmbeddings / s.LowFreqFactor, highWavelen = s.OriginalMaxPositionEmbeddings / s.HighFreqFactor;
+        for (int j = 0; j < half; j++)
+        {
+            double freq = 1.0 / Math.Pow(c.RopeTheta, 2.0 * j / c.HeadDim), wavelen = 2 * Math.PI / freq;
+            if (wavelen < highWavelen) factors[j] = 1;
+            else if (wavelen > lowWavelen) factors[j] = (float)s.Factor;
+            else
+            {
+                double smooth = (s.OriginalMaxPositionEmbeddings / wavelen - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor);
+                factors[j] = (float)(1 / ((1 - smooth) / s.Factor + smooth));
+            }
+        }
+        return factors;
     }
 
     private static string? MapLayer(string rest) => rest switch
@@ -211,6 +271,8 @@ public static class GgufExporter
             case "linear":
                 w.Set(a + "rope.scaling.type", "linear").Set(a + "rope.scaling.factor", (float)s.Factor);
                 break;
+            case "llama3":
+                break; // carried by the rope_freqs.weight tensor
             case "yarn":
                 w.Set(a + "rope.scaling.type", "yarn").Set(a + "rope.scaling.factor", (float)s.Factor)
                  .Set(a + "rope.scaling.original_context_length", (uint)s.OriginalMaxPositionEmbeddings)
