@@ -11,8 +11,11 @@ namespace SharpSeek.Training.Recipe;
 /// </summary>
 public static class RecipeTokenizer
 {
-    /// <summary>Pre-tokenizer: single digits, then DeepSeek-V3's rule for words, punctuation and spaces.</summary>
-    public static readonly string[] Patterns = [@"\p{N}", PreTokenizerPatterns.DeepSeekV3[2]];
+    /// <summary>
+    /// Pre-tokenizer: Qwen2's, which splits every digit off on its own. It is one llama.cpp knows by name
+    /// (<c>tokenizer.ggml.pre = qwen2</c>), so <c>sharpseek convert</c> can carry the tokenizer into GGUF.
+    /// </summary>
+    public static readonly string[] Patterns = PreTokenizerPatterns.Qwen2;
 
     /// <summary>DeepSeek-R1's chat template (generation prompt <c>&lt;｜Assistant｜&gt;&lt;think&gt;\n</c>), shortened to what a chat without tools uses.</summary>
     public const string ChatTemplateJinja =
