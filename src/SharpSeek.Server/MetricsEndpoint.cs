@@ -30,6 +30,13 @@ internal static class MetricsEndpoint
             Metric("sharpseek_prompt_tokens_total", "counter", "Prompt tokens received.", m.PromptTokens);
             Metric("sharpseek_prefix_cache_hit_tokens_total", "counter", "Prompt tokens served from the prefix cache.", m.PrefixCacheHitTokens);
             Metric("sharpseek_prefix_cache_entries", "gauge", "Sequences kept for prefix reuse.", s.PrefixCache.Count);
+            if (s.PrefixCache.Disk is { } disk)
+            {
+                Metric("sharpseek_prefix_cache_disk_bytes", "gauge", "Bytes of prefix blocks on disk.", disk.Bytes);
+                Metric("sharpseek_prefix_cache_disk_blocks_written_total", "counter", "Prefix blocks written to disk.", disk.BlocksWritten);
+                Metric("sharpseek_prefix_cache_disk_blocks_loaded_total", "counter", "Prefix blocks loaded from disk.", disk.BlocksLoaded);
+                Metric("sharpseek_prefix_cache_disk_blocks_rejected_total", "counter", "Damaged or foreign prefix block files ignored.", disk.BlocksRejected);
+            }
             Metric("sharpseek_generated_tokens_total", "counter", "Tokens generated.", m.GeneratedTokens);
             Metric("sharpseek_steps_total", "counter", "Scheduler steps.", m.Steps);
             Metric("sharpseek_busy_seconds_total", "counter", "Seconds spent stepping.", m.BusySeconds);

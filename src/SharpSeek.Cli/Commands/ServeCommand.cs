@@ -22,7 +22,9 @@ internal static class ServeCommand
         var parallel = new Option<int>("--parallel") { Description = "Sequences decoded together", DefaultValueFactory = _ => 8 };
         var queue = new Option<int>("--queue") { Description = "Requests that may wait; more get 429", DefaultValueFactory = _ => 32 };
         var data = new Option<string?>("--data-dir") { Description = "Where the web app keeps conversations (default: the user's local app data, sharpseek/)" };
-        var cmd = new Command("serve", "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, ctx, parallel, queue, data };
+        var prefixDir = new Option<string?>("--prefix-cache-dir") { Description = "Save prefix-cache blocks here so context caching survives a restart (default: memory only)" };
+        var prefixMax = new Option<long>("--prefix-cache-max-mb") { Description = "Disk bound of --prefix-cache-dir in MiB; least recently used blocks go first", DefaultValueFactory = _ => 1024 };
+        var cmd = new Command("serve", "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, ctx, parallel, queue, data, prefixDir, prefixMax };
         cmd.SetAction(async (pr, ct) =>
         {
             string path = ModelLocator.Resolve(pr.GetValue(model));
@@ -36,11 +38,16 @@ internal static class ServeCommand
                 ApiKey = pr.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("SHARPSEEK_API_KEY"),
                 ChatFormat = pr.GetValue(format) is { } f ? ChatTemplate.ParseFormat(f) : null,
                 DataDirectory = pr.GetValue(data) ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "sharpseek"),
-                Scheduler = new SchedulerOptions { ContextSize = pr.GetValue(ctx), MaxActive = pr.GetValue(parallel), MaxQueue = pr.GetValue(queue) },
+                Scheduler = new SchedulerOptions
+                {
+                    ContextSize = pr.GetValue(ctx), MaxActive = pr.GetValue(parallel), MaxQueue = pr.GetValue(queue),
+                    PrefixCacheDirectory = pr.GetValue(prefixDir), PrefixCacheMaxBytes = pr.GetValue(prefixMax) << 20,
+                },
                 LoadProgress = bar,
             };
             if (options.Scheduler.MaxActive <= 0 || options.Scheduler.MaxQueue < 0 || options.Scheduler.ContextSize <= 0)
                 throw new SharpSeekException("--parallel and --ctx must be > 0, --queue ≥ 0");
+            if (pr.GetValue(prefixMax) <= 0) throw new SharpSeekException("--prefix-cache-max-mb must be > 0");
             await using var server = SharpSeekServer.Create(options);
             await server.StartAsync(ct);
             Console.Error.WriteLine($"sharpseek: serving {path} on {string.Join(", ", server.Urls)} (loading…)");

@@ -18,6 +18,9 @@ public interface ILayerCache
 
     /// <summary>Bytes held now.</summary>
     long Bytes { get; }
+
+    /// <summary>The per-token row buffers of this layer, always in the same order (the prefix cache copies them to and from disk).</summary>
+    IReadOnlyList<GrowableRows> Rows { get; }
 }
 
 /// <summary>A growable float buffer of [positions, width]; grows by doubling so decoding rarely allocates.</summary>

@@ -6,13 +6,18 @@ namespace SharpSeek.Serving;
 /// DeepSeek-style context caching: states of finished sequences are kept with the tokens they hold, and a new
 /// prompt takes the one sharing its longest prefix, rewound to a whole number of blocks. A state serves one
 /// sequence at a time, so a hit moves it out of the cache; the least recently used entry is dropped when full.
+/// With a <see cref="PrefixBlockStore"/>, every offered state is also saved to disk block by block, and a prompt that
+/// finds more blocks on disk than in memory (e.g. after a restart) starts from a state loaded from there.
 /// </summary>
-public sealed class PrefixCache(int capacity, int blockSize)
+public sealed class PrefixCache(int capacity, int blockSize, PrefixBlockStore? disk = null, Func<InferenceState>? createState = null)
 {
     private readonly LinkedList<(int[] Tokens, InferenceState State)> _entries = new();
     private readonly Lock _lock = new();
 
     public int Count { get { lock (_lock) return _entries.Count; } }
+
+    /// <summary>The blocks on disk, when persistence is on.</summary>
+    public PrefixBlockStore? Disk => disk;
 
     /// <summary>Bytes held by cached states.</summary>
     public long Bytes { get { lock (_lock) return _entries.Sum(e => e.State.CacheBytes); } }
@@ -33,6 +38,17 @@ public sealed class PrefixCache(int capacity, int blockSize)
                 int usable = common / blockSize * blockSize;
                 if (usable > reused) { reused = usable; best = node; }
             }
+            if (disk is not null && createState is not null)
+            {
+                // Disk only when it has more: memory needs no copy, and rows are equal either way.
+                int limit = (prompt.Length - 1) / blockSize;
+                var loaded = disk.Load(prompt, limit, reused / blockSize, createState, out int blocks);
+                if (loaded is not null)
+                {
+                    reused = blocks * blockSize;
+                    return loaded;
+                }
+            }
             if (best is null) return null;
             _entries.Remove(best);
             best.Value.State.Truncate(reused);
@@ -43,7 +59,9 @@ public sealed class PrefixCache(int capacity, int blockSize)
     /// <summary>Offers a state whose cache holds <paramref name="tokens"/>; drops the oldest entry when full.</summary>
     public void Put(int[] tokens, InferenceState state)
     {
-        if (capacity <= 0 || tokens.Length < blockSize) return;
+        if (tokens.Length < blockSize) return;
+        disk?.Save(tokens, state);
+        if (capacity <= 0) return;
         lock (_lock)
         {
             _entries.AddFirst((tokens, state));

@@ -42,7 +42,10 @@ public sealed class Scheduler : IDisposable
         Options = options ?? new SchedulerOptions();
         if (Options.MaxActive <= 0 || Options.MaxQueue < 0 || Options.PrefillChunk <= 0 || Options.BlockSize <= 0)
             throw new ArgumentException("scheduler limits must be positive", nameof(options));
-        PrefixCache = new PrefixCache(Options.PrefixCacheEntries, Options.BlockSize);
+        var disk = Options.PrefixCacheDirectory is { } dir
+            ? new PrefixBlockStore(dir, PrefixBlockLayout.Of(model, Options.BlockSize), Options.PrefixCacheMaxBytes)
+            : null;
+        PrefixCache = new PrefixCache(Options.PrefixCacheEntries, Options.BlockSize, disk, () => _model.CreateState(ContextSize, Options.PrefillChunk));
         _queue = Channel.CreateUnbounded<Sequence>(new UnboundedChannelOptions { SingleReader = true });
         _loop = new Thread(Run) { IsBackground = true, Name = "sharpseek-scheduler" };
         _loop.Start();
@@ -276,10 +279,15 @@ public sealed class Scheduler : IDisposable
         _stop.Cancel();
         _queue.Writer.TryComplete();
         _loop.Join();
-        foreach (var seq in _active) seq.Handle.Writer.TryComplete(new ObjectDisposedException(nameof(Scheduler)));
+        foreach (var seq in _active)
+        {
+            seq.Handle.Writer.TryComplete(new ObjectDisposedException(nameof(Scheduler)));
+            Release(seq);   // what the cut-off sequences computed is still good for the disk cache
+        }
         while (_queue.Reader.TryRead(out var seq)) seq.Handle.Writer.TryComplete(new ObjectDisposedException(nameof(Scheduler)));
         _active.Clear();
         PrefixCache.Clear();
+        PrefixCache.Disk?.Dispose();
         _stop.Dispose();
     }
 }

@@ -20,4 +20,10 @@ public sealed record SchedulerOptions
 
     /// <summary>Finished sequences kept for prefix reuse (0 turns the prefix cache off).</summary>
     public int PrefixCacheEntries { get; init; } = 16;
+
+    /// <summary>Where prefix blocks are saved to survive a restart (null keeps them in memory only).</summary>
+    public string? PrefixCacheDirectory { get; init; }
+
+    /// <summary>Bound of the prefix blocks on disk; the least recently used go first.</summary>
+    public long PrefixCacheMaxBytes { get; init; } = 1L << 30;
 }

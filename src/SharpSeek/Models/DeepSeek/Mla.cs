@@ -18,6 +18,8 @@ internal sealed class MlaCache(int rkv, int dr, int maxSequence) : ILayerCache
     }
 
     public long Bytes => 4L * (Latent.Data.Length + RopeKey.Data.Length);
+
+    public IReadOnlyList<GrowableRows> Rows => [Latent, RopeKey];
 }
 
 /// <summary>

@@ -18,6 +18,8 @@ internal sealed class KvCache(int width, int maxSequence) : ILayerCache
     }
 
     public long Bytes => 4L * (Keys.Data.Length + Values.Data.Length);
+
+    public IReadOnlyList<GrowableRows> Rows => [Keys, Values];
 }
 
 /// <summary>Grouped-query attention of Qwen2 / Llama: q/k/v projections (optional biases), RoPE, causal softmax, o_proj.</summary>
