@@ -12,6 +12,9 @@ public sealed class Sampler
     private readonly float[] _prob;
     private readonly bool[] _seen;
 
+    /// <summary>First window of the top-p-only path (see <see cref="Sample"/>).</summary>
+    private const int NucleusWindow = 256;
+
     public Sampler(int vocabSize, SamplingOptions options)
     {
         options.Validate();
@@ -52,8 +55,23 @@ public sealed class Sampler
         int n = v;
         for (int i = 0; i < v; i++) _index[i] = i;
         int k = _options.TopK > 0 ? Math.Min(_options.TopK, v) : v;
-        bool needSort = k < v || _options.TopP < 1;
-        if (needSort)
+        double mass = -1;   // the whole vocabulary's softmax mass when only a window of it is sorted (top-p without top-k)
+        if (k == v && _options.TopP < 1 && v > NucleusWindow)
+        {
+            // Top-p alone: the nucleus is almost always a few hundred tokens, so sort a top-w window and widen it
+            // only until it holds the top-p mass, instead of sorting a 150k vocabulary for every token.
+            mass = 0;
+            for (int i = 0; i < v; i++) mass += MathF.Exp((logits[i] - max) * invT);
+            double target = _options.TopP * mass;
+            for (int w = NucleusWindow; ; w = Math.Min(v, w * 4))
+            {
+                SelectTopK(logits, w);
+                double inWindow = 0;
+                for (int i = 0; i < w; i++) inWindow += MathF.Exp((logits[_index[i]] - max) * invT);
+                if (inWindow >= target || w == v) { k = w; break; }
+            }
+        }
+        if (k < v || _options.TopP < 1)
         {
             int m = v;
             if (k < v)
@@ -75,7 +93,7 @@ public sealed class Sampler
         }
         if (_options.TopP < 1)
         {
-            double cum = 0, target = _options.TopP * sum;
+            double cum = 0, target = _options.TopP * (mass >= 0 ? mass : sum);
             for (int i = 0; i < n; i++)
             {
                 cum += _prob[i];

@@ -58,6 +58,34 @@ public sealed class SamplerTests
         Assert.Equal(new HashSet<int> { 1, 5 }, seen);
     }
 
+    [Theory]
+    [InlineData(0.5f, 1.0f)]   // a flat distribution: the nucleus holds thousands of tokens, past the first window
+    [InlineData(0.9f, 4.0f)]   // a peaked one: the nucleus fits the first window
+    public void TopPAloneOnALargeVocabularyDrawsExactlyFromTheNucleus(float topP, float spread)
+    {
+        const int v = 20_000;
+        var rng = new Random(7);
+        float[] logits = Enumerable.Range(0, v).Select(_ => (float)(rng.NextDouble() * spread)).ToArray();
+        // Reference nucleus by a full sort.
+        double[] p = logits.Select(l => Math.Exp(l - logits.Max())).ToArray();
+        int[] order = Enumerable.Range(0, v).OrderByDescending(i => logits[i]).ToArray();
+        double target = topP * p.Sum(), cum = 0;
+        var nucleus = new HashSet<int>();
+        foreach (int i in order) { nucleus.Add(i); cum += p[i]; if (cum >= target) break; }
+
+        var s = new Sampler(v, new SamplingOptions { Temperature = 1, TopP = topP, Seed = 11 });
+        var rank = order.Select((id, r) => (id, r)).ToDictionary(x => x.id, x => x.r);
+        int deepest = 0;
+        for (int t = 0; t < 2000; t++)
+        {
+            int tok = s.Sample((float[])logits.Clone());
+            Assert.Contains(tok, nucleus);
+            deepest = Math.Max(deepest, rank[tok]);
+        }
+        // Draws reach deep into a big nucleus (the window grew) and stay inside a small one.
+        Assert.True(nucleus.Count < 256 || deepest > 256, $"nucleus {nucleus.Count}, deepest draw at rank {deepest}");
+    }
+
     [Fact]
     public void MinPDropsUnlikelyTokens()
     {
