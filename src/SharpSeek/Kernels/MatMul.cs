@@ -8,12 +8,16 @@ namespace SharpSeek.Kernels;
 /// With several tokens each weight row is decoded once and reused for all of them (prefill reads weights once).
 /// ggml-quantized weights (Q8_0, Q4_0, Q4_K, Q6_K) never become float: the activations are quantized to 8-bit blocks once
 /// per call (<see cref="Q8Activations"/>) and every row·token product is an integer dot (<see cref="QuantDot"/>), as in llama.cpp.
+/// With two or more tokens those products run as a tiled GEMM (<see cref="QuantGemm"/>): 8 weight rows unpacked once, 4 tokens at a time.
 /// </summary>
 public static unsafe class MatMul
 {
     private const int RowsPerItem = 16;
 
     [ThreadStatic] private static MatMulWork? _work;
+
+    /// <summary>Fewest tokens that take the tiled GEMM (<see cref="QuantGemm"/>); fewer run the per-token mat-vec kernels.</summary>
+    internal static int GemmMinTokens { get; set; } = 2;
 
     /// <summary>False decodes quantized rows to float and keeps float activations (tests measure what the integer scheme changes).</summary>
     internal static bool UseIntegerKernels { get; set; } = true;
@@ -36,6 +40,7 @@ public static unsafe class MatMul
         {
             work.Set(w, xp, yp, tokens, yStride, pool);
             if (work.Quantized) work.Activations.Quantize(x, tokens, cols);
+            if (work.Tiled) work.Groups.Build(work.Activations, w.Type);
             // Below ~64K multiply-adds a hand-off to another core costs more than it saves.
             bool parallel = (long)rows * cols * tokens >= 65536;
             pool.For((rows + RowsPerItem - 1) / RowsPerItem, work, parallel);
@@ -72,12 +77,17 @@ public static unsafe class MatMul
         public Q8Activations Activations { get; } = new();
         public bool Quantized { get; private set; }
 
+        /// <summary>The same activations in token groups, for the tiled GEMM.</summary>
+        public Q8TokenGroups Groups { get; } = new();
+        public bool Tiled { get; private set; }
+
         public void Set(WeightTensor w, float* x, float* y, int tokens, int yStride, WorkerPool pool)
         {
             _w = w; _x = x; _y = y; _tokens = tokens; _yStride = yStride; _pool = pool;
             _rows = (int)w.Rows; _cols = (int)w.Cols;
             _path = KernelPaths.Current;
             Quantized = UsesIntegerKernels(w);
+            Tiled = Quantized && tokens >= GemmMinTokens && QuantGemm.Supports(_path, w.Type);
         }
 
         public void Clear()
@@ -100,6 +110,14 @@ public static unsafe class MatMul
                         for (int t = 0; t < tokens; t++) y[(long)t * ys + r] = Dot.F32(wr, x + (long)t * cols, cols);
                     }
                     return;
+                case DType.Q8_0 or DType.Q4_0 or DType.Q4_K or DType.Q6_K when Tiled:
+                    {
+                        var tile = _pool!.Scratch(worker, (int)((QuantGemm.TileBytes(cols) + 3) / 4));
+                        fixed (float* s = tile)
+                            for (int r = r0; r < r1; r += QuantGemm.Rows)
+                                QuantGemm.Tile(_path, w, r, Math.Min(r + QuantGemm.Rows, r1), Groups, tokens, y, ys, (byte*)s);
+                        return;
+                    }
                 case DType.Q8_0 or DType.Q4_0 or DType.Q4_K or DType.Q6_K when Quantized:
                     {
                         var act = Activations;

@@ -13,7 +13,7 @@ public static unsafe partial class QuantDot
     private const int Q4_KBytes = 144;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ScaleMinK4(int j, byte* q, out int d, out int m)
+    internal static void ScaleMinK4(int j, byte* q, out int d, out int m)
     {
         if (j < 4)
         {
