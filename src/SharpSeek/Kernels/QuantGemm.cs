@@ -99,7 +99,8 @@ public static unsafe partial class QuantGemm
         out Vector256<float> a2, out Vector256<float> a3) where T : IDotU8S8
     {
         float* scales = (float*)(tile + (long)nb * TileBlockBytes);
-        a0 = a1 = a2 = a3 = Vector256<float>.Zero;
+        // Locals, not the out parameters: those live in memory and would cost a load and store per block.
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
         for (int b = 0; b < nb; b++)
         {
             byte* wb = tile + (long)b * TileBlockBytes;
@@ -119,11 +120,12 @@ public static unsafe partial class QuantGemm
             Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 32, out var l1, out var h1);
             Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 64, out var l2, out var h2);
             Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 96, out var l3, out var h3);
-            a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l0 + h0 - Vector256.Create(o[0])), s * Vector256.Create(d[0]), a0);
-            a1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l1 + h1 - Vector256.Create(o[2])), s * Vector256.Create(d[1]), a1);
-            a2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l2 + h2 - Vector256.Create(o[4])), s * Vector256.Create(d[2]), a2);
-            a3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l3 + h3 - Vector256.Create(o[6])), s * Vector256.Create(d[3]), a3);
+            c0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l0 + h0 - Vector256.Create(o[0])), s * Vector256.Create(d[0]), c0);
+            c1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l1 + h1 - Vector256.Create(o[2])), s * Vector256.Create(d[1]), c1);
+            c2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l2 + h2 - Vector256.Create(o[4])), s * Vector256.Create(d[2]), c2);
+            c3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l3 + h3 - Vector256.Create(o[6])), s * Vector256.Create(d[3]), c3);
         }
+        a0 = c0; a1 = c1; a2 = c2; a3 = c3;
     }
 
     /// <summary>Q4_K: y += A·dx·Σ u·x − B·dx·Σx (A = d·sc, B = dmin·m).</summary>
@@ -131,7 +133,8 @@ public static unsafe partial class QuantGemm
         out Vector256<float> a2, out Vector256<float> a3) where T : IDotU8S8
     {
         float* scales = (float*)(tile + (long)nb * TileBlockBytes);
-        a0 = a1 = a2 = a3 = Vector256<float>.Zero;
+        // Locals, not the out parameters: those live in memory and would cost a load and store per block.
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
         for (int b = 0; b < nb; b++)
         {
             byte* wb = tile + (long)b * TileBlockBytes;
@@ -151,11 +154,12 @@ public static unsafe partial class QuantGemm
             Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 32, out var l1, out var h1);
             Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 64, out var l2, out var h2);
             Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 96, out var l3, out var h3);
-            a0 = Fma.MultiplyAddNegated(m, Vector256.Create(ds[0]), Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l0 + h0), s * Vector256.Create(d[0]), a0));
-            a1 = Fma.MultiplyAddNegated(m, Vector256.Create(ds[1]), Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l1 + h1), s * Vector256.Create(d[1]), a1));
-            a2 = Fma.MultiplyAddNegated(m, Vector256.Create(ds[2]), Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l2 + h2), s * Vector256.Create(d[2]), a2));
-            a3 = Fma.MultiplyAddNegated(m, Vector256.Create(ds[3]), Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l3 + h3), s * Vector256.Create(d[3]), a3));
+            c0 = Fma.MultiplyAddNegated(m, Vector256.Create(ds[0]), Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l0 + h0), s * Vector256.Create(d[0]), c0));
+            c1 = Fma.MultiplyAddNegated(m, Vector256.Create(ds[1]), Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l1 + h1), s * Vector256.Create(d[1]), c1));
+            c2 = Fma.MultiplyAddNegated(m, Vector256.Create(ds[2]), Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l2 + h2), s * Vector256.Create(d[2]), c2));
+            c3 = Fma.MultiplyAddNegated(m, Vector256.Create(ds[3]), Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l3 + h3), s * Vector256.Create(d[3]), c3));
         }
+        a0 = c0; a1 = c1; a2 = c2; a3 = c3;
     }
 
     /// <summary>Q6_K: each 16-value half has its own scale: y += A·dx·(Σ₀ u·x − 32Σ₀x) + B·dx·(Σ₁ u·x − 32Σ₁x).</summary>
@@ -163,7 +167,8 @@ public static unsafe partial class QuantGemm
         out Vector256<float> a2, out Vector256<float> a3) where T : IDotU8S8
     {
         float* scales = (float*)(tile + (long)nb * TileBlockBytes);
-        a0 = a1 = a2 = a3 = Vector256<float>.Zero;
+        // Locals, not the out parameters: those live in memory and would cost a load and store per block.
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
         for (int b = 0; b < nb; b++)
         {
             byte* wb = tile + (long)b * TileBlockBytes;
@@ -184,11 +189,12 @@ public static unsafe partial class QuantGemm
             Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 32, out var l1, out var h1);
             Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 64, out var l2, out var h2);
             Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 96, out var l3, out var h3);
-            a0 = Half(l0, h0, o, sl, sh, d[0], a0);
-            a1 = Half(l1, h1, o + 2, sl, sh, d[1], a1);
-            a2 = Half(l2, h2, o + 4, sl, sh, d[2], a2);
-            a3 = Half(l3, h3, o + 6, sl, sh, d[3], a3);
+            c0 = Half(l0, h0, o, sl, sh, d[0], c0);
+            c1 = Half(l1, h1, o + 2, sl, sh, d[1], c1);
+            c2 = Half(l2, h2, o + 4, sl, sh, d[2], c2);
+            c3 = Half(l3, h3, o + 6, sl, sh, d[3], c3);
         }
+        a0 = c0; a1 = c1; a2 = c2; a3 = c3;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
