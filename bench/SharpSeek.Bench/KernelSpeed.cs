@@ -71,15 +71,16 @@ internal static unsafe class KernelSpeed
             {
                 if (!KernelPaths.IsSupported(path) || !QuantGemm.Supports(path, type)) continue;
                 KernelPaths.Current = path;
-                double tiled = 0, perToken = 0;
+                (double wall, double cpu) tiled = default, perToken = default;
                 for (int rep = 0; rep < 5; rep++)
                 {
                     MatMul.GemmMinTokens = 2;
-                    tiled = Math.Max(tiled, Gmacs(w, x, tokens, y, pool));
+                    tiled = Max(tiled, Gmacs(w, x, tokens, y, pool));
                     MatMul.GemmMinTokens = int.MaxValue;
-                    perToken = Math.Max(perToken, Gmacs(w, x, tokens, y, pool));
+                    perToken = Max(perToken, Gmacs(w, x, tokens, y, pool));
                 }
-                Console.WriteLine(string.Create(inv, $"{type,-5} {path,-9} GEMM T={tokens}: tiled {tiled,6:0.0} GMAC/s, per-token {perToken,6:0.0} GMAC/s ({tiled / perToken:0.0}×)"));
+                Console.WriteLine(string.Create(inv,
+                    $"{type,-5} {path,-9} GEMM T={tokens}: tiled {tiled.wall,5:0.0} GMAC/s ({tiled.cpu,5:0.0} per CPU-s), per-token {perToken.wall,5:0.0} ({perToken.cpu,5:0.0}), {tiled.cpu / perToken.cpu:0.0}×"));
             }
         }
         finally
@@ -89,8 +90,13 @@ internal static unsafe class KernelSpeed
         }
     }
 
-    private static double Gmacs(WeightTensor w, float[] x, int tokens, float[] y, WorkerPool pool)
+    private static (double, double) Max((double, double) a, (double, double) b) => (Math.Max(a.Item1, b.Item1), Math.Max(a.Item2, b.Item2));
+
+    /// <summary>G multiply-adds per wall second and per CPU second of this process (the second discounts time the OS gave to other loads).</summary>
+    private static (double wall, double cpu) Gmacs(WeightTensor w, float[] x, int tokens, float[] y, WorkerPool pool)
     {
+        var process = Process.GetCurrentProcess();
+        var cpu0 = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         int iters = 0;
         while (clock.ElapsedMilliseconds < 200)
@@ -98,6 +104,8 @@ internal static unsafe class KernelSpeed
             MatMul.Compute(w, x, tokens, y, pool: pool);
             iters++;
         }
-        return (double)iters * w.Rows * w.Cols * tokens / clock.Elapsed.TotalSeconds / 1e9;
+        double macs = (double)iters * w.Rows * w.Cols * tokens / 1e9;
+        process.Refresh();
+        return (macs / clock.Elapsed.TotalSeconds, macs / (process.TotalProcessorTime - cpu0).TotalSeconds);
     }
 }
