@@ -48,6 +48,30 @@ public static unsafe class MatMul
         }
     }
 
+    /// <summary>
+    /// y[t·ys + r] = W[r, :] · x[t] for rows <paramref name="first"/>..+<paramref name="count"/> and the tokens already quantized in
+    /// <paramref name="act"/>, on the calling thread: tiled when the batch is large enough, else per-token dots. For callers that
+    /// split work themselves (MLA's per-head products); <paramref name="groups"/> and <paramref name="scratch"/> are theirs.
+    /// </summary>
+    internal static void QuantizedRows(WeightTensor w, int first, int count, Q8Activations act, Q8TokenGroups groups, float* y, long ys, WorkerPool pool, int worker)
+    {
+        int tokens = act.Tokens, cols = act.Cols;
+        var path = KernelPaths.Current;
+        if (tokens >= GemmMinTokens && QuantGemm.Supports(path, w.Type))
+        {
+            groups.Build(act, w.Type);
+            fixed (float* s = pool.Scratch(worker, (int)((QuantGemm.TileBytes(cols) + 3) / 4)))
+                for (int r = first; r < first + count; r += QuantGemm.Rows)
+                    QuantGemm.Tile(path, w, r, Math.Min(r + QuantGemm.Rows, first + count), groups, tokens, y, ys, (byte*)s);
+            return;
+        }
+        for (int r = first; r < first + count; r++)
+        {
+            byte* row = w.RowPointer(r);
+            for (int t = 0; t < tokens; t++) y[t * ys + r] = QuantDot.Row(path, w.Type, row, act.Row(t), cols);
+        }
+    }
+
     /// <summary>Reference: decodes each row and accumulates in double. Tests compare the fast path against it.</summary>
     public static void Reference(WeightTensor w, ReadOnlySpan<float> x, int tokens, Span<float> y)
     {
