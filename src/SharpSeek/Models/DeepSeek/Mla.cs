@@ -243,9 +243,9 @@ internal sealed unsafe class Mla : IAttention
             for (int s = 0; s < len; s++)
                 scores[s] = m._scale * (TensorPrimitives.Dot(qlat, lat.AsSpan(s * rkv, rkv)) + TensorPrimitives.Dot(qpe, pe.AsSpan(s * dr, dr)));
             Norms.Softmax(scores);
-            var olat = ws.OLatent.AsSpan((t * heads + h) * rkv, rkv);
-            olat.Clear();
-            for (int s = 0; s < len; s++) TensorPrimitives.MultiplyAdd(lat.AsSpan(s * rkv, rkv), scores[s], olat, olat);
+            fixed (float* lp = lat)
+            fixed (float* op = ws.OLatent)
+                WeightedRows.Sum(lp, rkv, scores, op + (t * heads + h) * rkv, rkv);
         }
     }
 

@@ -90,7 +90,7 @@ internal sealed class GqaAttention : IAttention
     }
 
     /// <summary>One item per (token, head): causal softmax(q·K/√hd)·V against the head's key/value group.</summary>
-    private sealed class AttendWork(GqaAttention a) : IParallelWork
+    private sealed unsafe class AttendWork(GqaAttention a) : IParallelWork
     {
         private Workspace? _ws;
         private KvCache? _cache;
@@ -111,9 +111,9 @@ internal sealed class GqaAttention : IAttention
             float[] keys = _cache!.Keys.Data, values = _cache.Values.Data;
             for (int s = 0; s < len; s++) scores[s] = a._scale * TensorPrimitives.Dot(q, keys.AsSpan(s * kvw + g * hd, hd));
             Norms.Softmax(scores);
-            var o = ws.AttnOut.AsSpan(t * heads * hd + h * hd, hd);
-            o.Clear();
-            for (int s = 0; s < len; s++) TensorPrimitives.MultiplyAdd(values.AsSpan(s * kvw + g * hd, hd), scores[s], o, o);
+            fixed (float* vp = values)
+            fixed (float* op = ws.AttnOut)
+                WeightedRows.Sum(vp + g * hd, kvw, scores, op + t * heads * hd + h * hd, hd);
         }
     }
 }
