@@ -8,7 +8,7 @@ namespace SharpSeek.Kernels;
 /// With several tokens each weight row is decoded once and reused for all of them (prefill reads weights once).
 /// ggml-quantized weights (Q8_0, Q4_0, Q4_K, Q6_K) never become float: the activations are quantized to 8-bit blocks once
 /// per call (<see cref="Q8Activations"/>) and every row·token product is an integer dot (<see cref="QuantDot"/>), as in llama.cpp.
-/// With two or more tokens those products run as a tiled GEMM (<see cref="QuantGemm"/>): 8 weight rows unpacked once, 4 tokens at a time.
+/// Those products run as a tiled GEMM (<see cref="QuantGemm"/>): 8 weight rows unpacked once, 4 tokens at a time (1 in decode).
 /// </summary>
 public static unsafe class MatMul
 {
@@ -16,8 +16,12 @@ public static unsafe class MatMul
 
     [ThreadStatic] private static MatMulWork? _work;
 
-    /// <summary>Fewest tokens that take the tiled GEMM (<see cref="QuantGemm"/>); fewer run the per-token mat-vec kernels.</summary>
-    internal static int GemmMinTokens { get; set; } = 2;
+    /// <summary>
+    /// Fewest tokens that take the tiled kernels (<see cref="QuantGemm"/>); fewer run the per-token dots. 1: decode too, because a
+    /// token's result is then the same bit for bit whatever the batch (prefill, solo decode, batched decode); the per-token dots
+    /// sum in another float order. Benches raise it to compare.
+    /// </summary>
+    internal static int GemmMinTokens { get; set; } = 1;
 
     /// <summary>False decodes quantized rows to float and keeps float activations (tests measure what the integer scheme changes).</summary>
     internal static bool UseIntegerKernels { get; set; } = true;

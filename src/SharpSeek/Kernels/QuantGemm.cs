@@ -21,6 +21,11 @@ public static unsafe partial class QuantGemm
     /// <summary>Tokens per group: 4 float + 4–8 int accumulators beside 8 weight vectors fit the 32 vector registers of AVX-512 VL.</summary>
     public const int Tokens = 4;
 
+    /// <summary>Group width as a type, so the JIT drops tokens 1..3 from the one-token (decode) kernels.</summary>
+    private interface IWidth { static abstract bool Four { get; } }
+    private readonly struct OneToken : IWidth { public static bool Four => false; }
+    private readonly struct FourTokens : IWidth { public static bool Four => true; }
+
     /// <summary>Whether <paramref name="path"/> has a tiled kernel for <paramref name="type"/>.</summary>
     public static bool Supports(KernelPath path, DType type) => QuantDot.Supports(type) && path switch
     {
@@ -44,27 +49,35 @@ public static unsafe partial class QuantGemm
         {
             var grp = x.Group(g);
             Vector256<float> a0, a1, a2, a3;
-            switch (type)
-            {
-                case DType.Q8_0 or DType.Q4_0:
-                    if (vnni) Offset<VnniDot>(tile, nb, grp, out a0, out a1, out a2, out a3);
-                    else Offset<Avx2Dot>(tile, nb, grp, out a0, out a1, out a2, out a3);
-                    break;
-                case DType.Q4_K:
-                    if (vnni) Mins<VnniDot>(tile, nb, grp, out a0, out a1, out a2, out a3);
-                    else Mins<Avx2Dot>(tile, nb, grp, out a0, out a1, out a2, out a3);
-                    break;
-                default:
-                    if (vnni) Halves<VnniDot>(tile, nb, grp, out a0, out a1, out a2, out a3);
-                    else Halves<Avx2Dot>(tile, nb, grp, out a0, out a1, out a2, out a3);
-                    break;
-            }
+            // One token (decode) runs token 0's operations only; each token's result is the same in either width.
+            if (tokens == 1) Run<OneToken>(type, vnni, tile, nb, grp, out a0, out a1, out a2, out a3);
+            else Run<FourTokens>(type, vnni, tile, nb, grp, out a0, out a1, out a2, out a3);
             int t = g * Tokens;
             float* yt = y + t * ys + r0;
             Store(a0, yt, n, t < tokens);
             Store(a1, yt + ys, n, t + 1 < tokens);
             Store(a2, yt + 2 * ys, n, t + 2 < tokens);
             Store(a3, yt + 3 * ys, n, t + 3 < tokens);
+        }
+    }
+
+    private static void Run<W>(DType type, bool vnni, byte* tile, int nb, Q8Group grp, out Vector256<float> a0, out Vector256<float> a1,
+        out Vector256<float> a2, out Vector256<float> a3) where W : IWidth
+    {
+        switch (type)
+        {
+            case DType.Q8_0 or DType.Q4_0:
+                if (vnni) Offset<VnniDot, W>(tile, nb, grp, out a0, out a1, out a2, out a3);
+                else Offset<Avx2Dot, W>(tile, nb, grp, out a0, out a1, out a2, out a3);
+                break;
+            case DType.Q4_K:
+                if (vnni) Mins<VnniDot, W>(tile, nb, grp, out a0, out a1, out a2, out a3);
+                else Mins<Avx2Dot, W>(tile, nb, grp, out a0, out a1, out a2, out a3);
+                break;
+            default:
+                if (vnni) Halves<VnniDot, W>(tile, nb, grp, out a0, out a1, out a2, out a3);
+                else Halves<Avx2Dot, W>(tile, nb, grp, out a0, out a1, out a2, out a3);
+                break;
         }
     }
 
@@ -96,8 +109,8 @@ public static unsafe partial class QuantGemm
     }
 
     /// <summary>Q8_0, Q4_0: y += A·dx·(Σ u·x − offset·Σx).</summary>
-    private static void Offset<T>(byte* tile, int nb, Q8Group x, out Vector256<float> a0, out Vector256<float> a1,
-        out Vector256<float> a2, out Vector256<float> a3) where T : IDotU8S8
+    private static void Offset<T, W>(byte* tile, int nb, Q8Group x, out Vector256<float> a0, out Vector256<float> a1,
+        out Vector256<float> a2, out Vector256<float> a3) where T : IDotU8S8 where W : IWidth
     {
         float* scales = (float*)(tile + (long)nb * TileBlockBytes);
         // Locals, not the out parameters: those live in memory and would cost a load and store per block.
@@ -118,20 +131,23 @@ public static unsafe partial class QuantGemm
             float* d = x.D + b * 4;
             int* o = x.Off + b * 8;
             Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb, out var l0, out var h0);
-            Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 32, out var l1, out var h1);
-            Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 64, out var l2, out var h2);
-            Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 96, out var l3, out var h3);
+            Vector256<int> l1 = default, h1 = default;
+            if (W.Four) Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 32, out l1, out h1);
+            Vector256<int> l2 = default, h2 = default;
+            if (W.Four) Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 64, out l2, out h2);
+            Vector256<int> l3 = default, h3 = default;
+            if (W.Four) Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 96, out l3, out h3);
             c0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l0 + h0 - Vector256.Create(o[0])), s * Vector256.Create(d[0]), c0);
-            c1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l1 + h1 - Vector256.Create(o[2])), s * Vector256.Create(d[1]), c1);
-            c2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l2 + h2 - Vector256.Create(o[4])), s * Vector256.Create(d[2]), c2);
-            c3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l3 + h3 - Vector256.Create(o[6])), s * Vector256.Create(d[3]), c3);
+            if (W.Four) c1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l1 + h1 - Vector256.Create(o[2])), s * Vector256.Create(d[1]), c1);
+            if (W.Four) c2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l2 + h2 - Vector256.Create(o[4])), s * Vector256.Create(d[2]), c2);
+            if (W.Four) c3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l3 + h3 - Vector256.Create(o[6])), s * Vector256.Create(d[3]), c3);
         }
         a0 = c0; a1 = c1; a2 = c2; a3 = c3;
     }
 
     /// <summary>Q4_K: y += A·dx·Σ u·x − B·dx·Σx (A = d·sc, B = dmin·m).</summary>
-    private static void Mins<T>(byte* tile, int nb, Q8Group x, out Vector256<float> a0, out Vector256<float> a1,
-        out Vector256<float> a2, out Vector256<float> a3) where T : IDotU8S8
+    private static void Mins<T, W>(byte* tile, int nb, Q8Group x, out Vector256<float> a0, out Vector256<float> a1,
+        out Vector256<float> a2, out Vector256<float> a3) where T : IDotU8S8 where W : IWidth
     {
         float* scales = (float*)(tile + (long)nb * TileBlockBytes);
         // Locals, not the out parameters: those live in memory and would cost a load and store per block.
@@ -152,20 +168,23 @@ public static unsafe partial class QuantGemm
             sbyte* xb = x.Qs + (long)b * 128;
             float* d = x.D + b * 4, ds = x.DSum + b * 4;
             Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb, out var l0, out var h0);
-            Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 32, out var l1, out var h1);
-            Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 64, out var l2, out var h2);
-            Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 96, out var l3, out var h3);
+            Vector256<int> l1 = default, h1 = default;
+            if (W.Four) Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 32, out l1, out h1);
+            Vector256<int> l2 = default, h2 = default;
+            if (W.Four) Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 64, out l2, out h2);
+            Vector256<int> l3 = default, h3 = default;
+            if (W.Four) Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 96, out l3, out h3);
             c0 = Fma.MultiplyAddNegated(m, Vector256.Create(ds[0]), Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l0 + h0), s * Vector256.Create(d[0]), c0));
-            c1 = Fma.MultiplyAddNegated(m, Vector256.Create(ds[1]), Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l1 + h1), s * Vector256.Create(d[1]), c1));
-            c2 = Fma.MultiplyAddNegated(m, Vector256.Create(ds[2]), Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l2 + h2), s * Vector256.Create(d[2]), c2));
-            c3 = Fma.MultiplyAddNegated(m, Vector256.Create(ds[3]), Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l3 + h3), s * Vector256.Create(d[3]), c3));
+            if (W.Four) c1 = Fma.MultiplyAddNegated(m, Vector256.Create(ds[1]), Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l1 + h1), s * Vector256.Create(d[1]), c1));
+            if (W.Four) c2 = Fma.MultiplyAddNegated(m, Vector256.Create(ds[2]), Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l2 + h2), s * Vector256.Create(d[2]), c2));
+            if (W.Four) c3 = Fma.MultiplyAddNegated(m, Vector256.Create(ds[3]), Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(l3 + h3), s * Vector256.Create(d[3]), c3));
         }
         a0 = c0; a1 = c1; a2 = c2; a3 = c3;
     }
 
     /// <summary>Q6_K: each 16-value half has its own scale: y += A·dx·(Σ₀ u·x − 32Σ₀x) + B·dx·(Σ₁ u·x − 32Σ₁x).</summary>
-    private static void Halves<T>(byte* tile, int nb, Q8Group x, out Vector256<float> a0, out Vector256<float> a1,
-        out Vector256<float> a2, out Vector256<float> a3) where T : IDotU8S8
+    private static void Halves<T, W>(byte* tile, int nb, Q8Group x, out Vector256<float> a0, out Vector256<float> a1,
+        out Vector256<float> a2, out Vector256<float> a3) where T : IDotU8S8 where W : IWidth
     {
         float* scales = (float*)(tile + (long)nb * TileBlockBytes);
         // Locals, not the out parameters: those live in memory and would cost a load and store per block.
@@ -187,13 +206,16 @@ public static unsafe partial class QuantGemm
             float* d = x.D + b * 4;
             int* o = x.Off + b * 8;
             Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb, out var l0, out var h0);
-            Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 32, out var l1, out var h1);
-            Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 64, out var l2, out var h2);
-            Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 96, out var l3, out var h3);
+            Vector256<int> l1 = default, h1 = default;
+            if (W.Four) Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 32, out l1, out h1);
+            Vector256<int> l2 = default, h2 = default;
+            if (W.Four) Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 64, out l2, out h2);
+            Vector256<int> l3 = default, h3 = default;
+            if (W.Four) Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 96, out l3, out h3);
             c0 = Half(l0, h0, o, sl, sh, d[0], c0);
-            c1 = Half(l1, h1, o + 2, sl, sh, d[1], c1);
-            c2 = Half(l2, h2, o + 4, sl, sh, d[2], c2);
-            c3 = Half(l3, h3, o + 6, sl, sh, d[3], c3);
+            if (W.Four) c1 = Half(l1, h1, o + 2, sl, sh, d[1], c1);
+            if (W.Four) c2 = Half(l2, h2, o + 4, sl, sh, d[2], c2);
+            if (W.Four) c3 = Half(l3, h3, o + 6, sl, sh, d[3], c3);
         }
         a0 = c0; a1 = c1; a2 = c2; a3 = c3;
     }

@@ -99,6 +99,23 @@ public sealed unsafe class QuantGemmTests
         }
     }
 
+    /// <summary>A token's result must not depend on the batch it is in (prefill, solo decode and batched decode agree bit for bit).</summary>
+    [Theory, MemberData(nameof(ExactCases))]
+    public void TokenResultDoesNotDependOnBatch(DType type, KernelPath path)
+    {
+        if (!KernelPaths.IsSupported(path)) return;
+        var r = new Random(HashCode.Combine(type, path, 11));
+        int rows = 21, tokens = 6, cols = 3 * type.BlockSize();
+        var bytes = QuantDotTests.RandomRows(r, type, rows, cols);
+        var x = QuantDotTests.RandomFloats(r, tokens * cols);
+        var together = Run(type, path, bytes, x, rows, cols, tokens);
+        for (int t = 0; t < tokens; t++)
+        {
+            var alone = Run(type, path, bytes, x[(t * cols)..((t + 1) * cols)], rows, cols, 1);
+            Assert.Equal(alone, together[(t * rows)..((t + 1) * rows)]);
+        }
+    }
+
     private static float[] Run(DType type, KernelPath path, byte[] bytes, float[] x, int rows, int cols, int tokens)
     {
         var y = new float[tokens * rows];
