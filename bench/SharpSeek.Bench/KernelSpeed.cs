@@ -2,10 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using SharpSeek.Kernels;
 using SharpSeek.Tensors;
+using SharpSeek.Threading;
 
 namespace SharpSeek.Bench;
 
-/// <summary>Single-thread speed of each quantized dot path on an L2-resident matrix, in GB/s of weights.</summary>
+/// <summary>
+/// Single-thread speed of each quantized dot path on an L2-resident matrix, in GB/s of weights; then the multi-token product
+/// (prefill) through <see cref="MatMul"/>, tiled GEMM against the per-token kernels, in G multiply-adds per second.
+/// </summary>
 internal static unsafe class KernelSpeed
 {
     public static void Run()
@@ -44,7 +48,64 @@ internal static unsafe class KernelSpeed
                     }
                     Console.WriteLine(string.Create(inv, $"{type,-5} {path,-9} {best,6:0.0} GB/s  {best * 1e9 / rowBytes * cols / 1e9,6:0.0} Gweights/s  ({sink:0})"));
                 }
+                Gemm(type, w, bytes.Length, rows, cols);
             }
         }
+    }
+
+    /// <summary>rows×cols weights times 64 tokens on one thread, tiled and per-token, for each path that has a tiled kernel.</summary>
+    private static void Gemm(DType type, byte* data, long length, int rows, int cols)
+    {
+        const int tokens = 64;
+        var inv = CultureInfo.InvariantCulture;
+        var r = new Random(2);
+        var x = Enumerable.Range(0, tokens * cols).Select(_ => r.NextSingle() * 2 - 1).ToArray();
+        var y = new float[tokens * rows];
+        var w = new WeightTensor("w", "bench", type, [rows, cols], data, length);
+        using var pool = new WorkerPool(1);
+        var savedPath = KernelPaths.Current;
+        int savedMin = MatMul.GemmMinTokens;
+        try
+        {
+            foreach (var path in Enum.GetValues<KernelPath>())
+            {
+                if (!KernelPaths.IsSupported(path) || !QuantGemm.Supports(path, type)) continue;
+                KernelPaths.Current = path;
+                (double wall, double cpu) tiled = default, perToken = default;
+                for (int rep = 0; rep < 5; rep++)
+                {
+                    MatMul.GemmMinTokens = 2;
+                    tiled = Max(tiled, Gmacs(w, x, tokens, y, pool));
+                    MatMul.GemmMinTokens = int.MaxValue;
+                    perToken = Max(perToken, Gmacs(w, x, tokens, y, pool));
+                }
+                Console.WriteLine(string.Create(inv,
+                    $"{type,-5} {path,-9} GEMM T={tokens}: tiled {tiled.wall,5:0.0} GMAC/s ({tiled.cpu,5:0.0} per CPU-s), per-token {perToken.wall,5:0.0} ({perToken.cpu,5:0.0}), {tiled.cpu / perToken.cpu:0.0}×"));
+            }
+        }
+        finally
+        {
+            KernelPaths.Current = savedPath;
+            MatMul.GemmMinTokens = savedMin;
+        }
+    }
+
+    private static (double, double) Max((double, double) a, (double, double) b) => (Math.Max(a.Item1, b.Item1), Math.Max(a.Item2, b.Item2));
+
+    /// <summary>G multiply-adds per wall second and per CPU second of this process (the second discounts time the OS gave to other loads).</summary>
+    private static (double wall, double cpu) Gmacs(WeightTensor w, float[] x, int tokens, float[] y, WorkerPool pool)
+    {
+        var process = Process.GetCurrentProcess();
+        var cpu0 = process.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        int iters = 0;
+        while (clock.ElapsedMilliseconds < 200)
+        {
+            MatMul.Compute(w, x, tokens, y, pool: pool);
+            iters++;
+        }
+        double macs = (double)iters * w.Rows * w.Cols * tokens / 1e9;
+        process.Refresh();
+        return (macs / clock.Elapsed.TotalSeconds, macs / (process.TotalProcessorTime - cpu0).TotalSeconds);
     }
 }

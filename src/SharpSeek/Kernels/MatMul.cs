@@ -8,12 +8,20 @@ namespace SharpSeek.Kernels;
 /// With several tokens each weight row is decoded once and reused for all of them (prefill reads weights once).
 /// ggml-quantized weights (Q8_0, Q4_0, Q4_K, Q6_K) never become float: the activations are quantized to 8-bit blocks once
 /// per call (<see cref="Q8Activations"/>) and every row·token product is an integer dot (<see cref="QuantDot"/>), as in llama.cpp.
+/// Those products run as a tiled GEMM (<see cref="QuantGemm"/>): 8 weight rows unpacked once, 4 tokens at a time (1 in decode).
 /// </summary>
 public static unsafe class MatMul
 {
     private const int RowsPerItem = 16;
 
     [ThreadStatic] private static MatMulWork? _work;
+
+    /// <summary>
+    /// Fewest tokens that take the tiled kernels (<see cref="QuantGemm"/>); fewer run the per-token dots. 1: decode too, because a
+    /// token's result is then the same bit for bit whatever the batch (prefill, solo decode, batched decode); the per-token dots
+    /// sum in another float order. Benches raise it to compare.
+    /// </summary>
+    internal static int GemmMinTokens { get; set; } = 1;
 
     /// <summary>False decodes quantized rows to float and keeps float activations (tests measure what the integer scheme changes).</summary>
     internal static bool UseIntegerKernels { get; set; } = true;
@@ -36,10 +44,35 @@ public static unsafe class MatMul
         {
             work.Set(w, xp, yp, tokens, yStride, pool);
             if (work.Quantized) work.Activations.Quantize(x, tokens, cols);
+            if (work.Tiled) work.Groups.Build(work.Activations, w.Type);
             // Below ~64K multiply-adds a hand-off to another core costs more than it saves.
             bool parallel = (long)rows * cols * tokens >= 65536;
             pool.For((rows + RowsPerItem - 1) / RowsPerItem, work, parallel);
             work.Clear();
+        }
+    }
+
+    /// <summary>
+    /// y[t·ys + r] = W[r, :] · x[t] for rows <paramref name="first"/>..+<paramref name="count"/> and the tokens already quantized in
+    /// <paramref name="act"/>, on the calling thread: tiled when the batch is large enough, else per-token dots. For callers that
+    /// split work themselves (MLA's per-head products); <paramref name="groups"/> and <paramref name="scratch"/> are theirs.
+    /// </summary>
+    internal static void QuantizedRows(WeightTensor w, int first, int count, Q8Activations act, Q8TokenGroups groups, float* y, long ys, WorkerPool pool, int worker)
+    {
+        int tokens = act.Tokens, cols = act.Cols;
+        var path = KernelPaths.Current;
+        if (tokens >= GemmMinTokens && QuantGemm.Supports(path, w.Type))
+        {
+            groups.Build(act, w.Type);
+            fixed (float* s = pool.Scratch(worker, (int)((QuantGemm.TileBytes(cols) + 3) / 4)))
+                for (int r = first; r < first + count; r += QuantGemm.Rows)
+                    QuantGemm.Tile(path, w, r, Math.Min(r + QuantGemm.Rows, first + count), groups, tokens, y, ys, (byte*)s);
+            return;
+        }
+        for (int r = first; r < first + count; r++)
+        {
+            byte* row = w.RowPointer(r);
+            for (int t = 0; t < tokens; t++) y[t * ys + r] = QuantDot.Row(path, w.Type, row, act.Row(t), cols);
         }
     }
 
@@ -72,12 +105,17 @@ public static unsafe class MatMul
         public Q8Activations Activations { get; } = new();
         public bool Quantized { get; private set; }
 
+        /// <summary>The same activations in token groups, for the tiled GEMM.</summary>
+        public Q8TokenGroups Groups { get; } = new();
+        public bool Tiled { get; private set; }
+
         public void Set(WeightTensor w, float* x, float* y, int tokens, int yStride, WorkerPool pool)
         {
             _w = w; _x = x; _y = y; _tokens = tokens; _yStride = yStride; _pool = pool;
             _rows = (int)w.Rows; _cols = (int)w.Cols;
             _path = KernelPaths.Current;
             Quantized = UsesIntegerKernels(w);
+            Tiled = Quantized && tokens >= GemmMinTokens && QuantGemm.Supports(_path, w.Type);
         }
 
         public void Clear()
@@ -100,6 +138,14 @@ public static unsafe class MatMul
                         for (int t = 0; t < tokens; t++) y[(long)t * ys + r] = Dot.F32(wr, x + (long)t * cols, cols);
                     }
                     return;
+                case DType.Q8_0 or DType.Q4_0 or DType.Q4_K or DType.Q6_K when Tiled:
+                    {
+                        var tile = _pool!.Scratch(worker, (int)((QuantGemm.TileBytes(cols) + 3) / 4));
+                        fixed (float* s = tile)
+                            for (int r = r0; r < r1; r += QuantGemm.Rows)
+                                QuantGemm.Tile(_path, w, r, Math.Min(r + QuantGemm.Rows, r1), Groups, tokens, y, ys, (byte*)s);
+                        return;
+                    }
                 case DType.Q8_0 or DType.Q4_0 or DType.Q4_K or DType.Q6_K when Quantized:
                     {
                         var act = Activations;

@@ -38,6 +38,9 @@ public static class Norms
         // TensorPrimitives.SoftMax does not subtract the maximum, so large scores would overflow.
         float max = TensorPrimitives.Max(x);
         TensorPrimitives.Subtract(x, max, x);
+        // Floor at e^-60: below ~e^-87 exp gives denormals, and every later multiply-add with one takes a microcode assist (100+ cycles;
+        // .NET cannot set flush-to-zero). The floor moves each weight by < 1e-26, far below float resolution.
+        TensorPrimitives.Max(x, -60f, x);
         TensorPrimitives.Exp(x, x);
         float sum = TensorPrimitives.Sum(x);
         TensorPrimitives.Multiply(x, 1f / sum, x);

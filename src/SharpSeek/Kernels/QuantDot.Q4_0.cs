@@ -26,7 +26,7 @@ public static unsafe partial class QuantDot
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Q4_0Nibbles(byte* blk)
+    internal static Vector256<byte> Q4_0Nibbles(byte* blk)
     {
         var q = Vector128.Load(blk + 2);
         var m = Vector128.Create((byte)0x0F);

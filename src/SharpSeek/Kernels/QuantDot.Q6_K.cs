@@ -67,10 +67,12 @@ public static unsafe partial class QuantDot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Q6_KOffset(sbyte* sc, Q8Row x, int i)
     {
-        float o = 0;
-        for (int b = 0; b < 8; b++)
-            o += x.D[i * 8 + b] * (sc[2 * b] * x.Sum16[(i * 8 + b) * 2] + sc[2 * b + 1] * x.Sum16[(i * 8 + b) * 2 + 1]);
-        return o;
+        // 16 scale·Σx products in int32 (exact), pairs summed to the 8 blocks, then ·dx in float.
+        var p0 = Avx2.ConvertToVector256Int32(sc) * Vector256.Load(x.Sum16 + i * 16);
+        var p1 = Avx2.ConvertToVector256Int32(sc + 8) * Vector256.Load(x.Sum16 + i * 16 + 8);
+        // hadd gives blocks 0,1,4,5 | 2,3,6,7; the 64-bit permute puts them in order.
+        var blocks = Avx2.Permute4x64(Avx2.HorizontalAdd(p0, p1).AsInt64(), 0b11_01_10_00).AsInt32();
+        return Vector256.Sum(Vector256.ConvertToSingle(blocks) * Vector256.Load(x.D + i * 8));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -60,7 +60,7 @@ public static unsafe partial class QuantDot
     /// Infinity and NaN are not valid block scales and come out as large finite values.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Half(byte* p)
+    internal static float Half(byte* p)
     {
         uint h = *(ushort*)p;
         float magnitude = BitConverter.UInt32BitsToSingle((h & 0x7FFF) << 13) * 5.192296858534828e33f;
@@ -80,6 +80,9 @@ public static unsafe partial class QuantDot
 internal interface IDotU8S8
 {
     static abstract Vector256<int> Dot(Vector256<byte> u, Vector256<sbyte> s);
+
+    /// <summary>acc + Dot(u, s); one instruction on VNNI.</summary>
+    static abstract Vector256<int> DotAdd(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> s);
 }
 
 /// <summary>AVX2: <c>vpmaddubsw</c> to int16 pairs (no saturation for our ranges: ≤ 2·127·128), then <c>vpmaddwd</c> with ones.</summary>
@@ -88,6 +91,9 @@ internal readonly struct Avx2Dot : IDotU8S8
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Dot(Vector256<byte> u, Vector256<sbyte> s) =>
         Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, s), Vector256.Create((short)1));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotAdd(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> s) => acc + Dot(u, s);
 }
 
 /// <summary>VNNI: one <c>vpdpbusd</c>.</summary>
@@ -95,4 +101,7 @@ internal readonly struct VnniDot : IDotU8S8
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Dot(Vector256<byte> u, Vector256<sbyte> s) => AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, u, s);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotAdd(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> s) => AvxVnni.MultiplyWideningAndAdd(acc, u, s);
 }

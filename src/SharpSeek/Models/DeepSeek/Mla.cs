@@ -169,11 +169,11 @@ internal sealed unsafe class Mla : IAttention
     }
 
     /// <summary>One reusable activation buffer per worker of <paramref name="pool"/>.</summary>
-    private static Q8Activations[] PerWorker(Q8Activations[] current, WorkerPool pool)
+    private static T[] PerWorker<T>(T[] current, WorkerPool pool) where T : new()
     {
         if (current.Length >= pool.ThreadCount) return current;
-        var next = new Q8Activations[pool.ThreadCount];
-        for (int i = 0; i < next.Length; i++) next[i] = i < current.Length ? current[i] : new Q8Activations();
+        var next = new T[pool.ThreadCount];
+        for (int i = 0; i < next.Length; i++) next[i] = i < current.Length ? current[i] : new T();
         return next;
     }
 
@@ -193,8 +193,14 @@ internal sealed unsafe class Mla : IAttention
         private WorkerPool? _pool;
 
         private Q8Activations[] _act = [];
+        private Q8TokenGroups[] _groups = [];
 
-        public void Set(Workspace ws, int tokens, WorkerPool pool) { _ws = ws; _tokens = tokens; _pool = pool; _act = PerWorker(_act, pool); }
+        public void Set(Workspace ws, int tokens, WorkerPool pool)
+        {
+            _ws = ws; _tokens = tokens; _pool = pool;
+            _act = PerWorker(_act, pool);
+            _groups = PerWorker(_groups, pool);
+        }
         public void Clear() { _ws = null; _pool = null; }
 
         public void Execute(int h, int worker)
@@ -203,17 +209,14 @@ internal sealed unsafe class Mla : IAttention
             int rkv = m._rkv, dn = m._dn, dq = m._dq, heads = m._heads;
             if (m._splitLayout && MatMul.UsesIntegerKernels(m._wUK))
             {
-                // llama.cpp's mul_mat(k_b, q_nope): q_nope of this head quantized once, then integer dots per latent channel.
+                // llama.cpp's mul_mat(k_b, q_nope): q_nope of this head quantized once, then integer products per latent channel
+                // (row h·rkv + c of k_b lands at ql[t, h, c], i.e. at t·heads·rkv + row).
                 var act = _act[worker];
                 fixed (float* qp = ws.Q)
                 fixed (float* ql = ws.QLatent)
                 {
                     act.Quantize(qp + (long)h * dq, _tokens, dn, (long)heads * dq);
-                    for (int c = 0; c < rkv; c++)
-                    {
-                        byte* row = m._wUK.RowPointer((long)h * rkv + c);
-                        for (int t = 0; t < _tokens; t++) ql[((long)t * heads + h) * rkv + c] = QuantDot.Row(m._wUK.Type, row, act.Row(t), dn);
-                    }
+                    MatMul.QuantizedRows(m._wUK, h * rkv, rkv, act, _groups[worker], ql, (long)heads * rkv, _pool!, worker);
                 }
                 return;
             }
@@ -280,9 +283,9 @@ internal sealed unsafe class Mla : IAttention
             for (int s = 0; s < len; s++)
                 scores[s] = m._scale * (TensorPrimitives.Dot(qlat, lat.AsSpan(s * rkv, rkv)) + TensorPrimitives.Dot(qpe, pe.AsSpan(s * dr, dr)));
             Norms.Softmax(scores);
-            var olat = ws.OLatent.AsSpan((t * heads + h) * rkv, rkv);
-            olat.Clear();
-            for (int s = 0; s < len; s++) TensorPrimitives.MultiplyAdd(lat.AsSpan(s * rkv, rkv), scores[s], olat, olat);
+            fixed (float* lp = lat)
+            fixed (float* op = ws.OLatent)
+                WeightedRows.Sum(lp, rkv, scores, op + (t * heads + h) * rkv, rkv);
         }
     }
 
@@ -294,8 +297,14 @@ internal sealed unsafe class Mla : IAttention
         private WorkerPool? _pool;
 
         private Q8Activations[] _act = [];
+        private Q8TokenGroups[] _groups = [];
 
-        public void Set(Workspace ws, int tokens, WorkerPool pool) { _ws = ws; _tokens = tokens; _pool = pool; _act = PerWorker(_act, pool); }
+        public void Set(Workspace ws, int tokens, WorkerPool pool)
+        {
+            _ws = ws; _tokens = tokens; _pool = pool;
+            _act = PerWorker(_act, pool);
+            _groups = PerWorker(_groups, pool);
+        }
         public void Clear() { _ws = null; _pool = null; }
 
         public void Execute(int h, int worker)
@@ -305,16 +314,13 @@ internal sealed unsafe class Mla : IAttention
             long baseRow = m._splitLayout ? (long)h * dv : (long)h * (m._dn + dv) + m._dn;
             if (m._splitLayout && MatMul.UsesIntegerKernels(m._wUV))
             {
+                // Row h·dv + v of v_b lands at o[t, h, v], i.e. at t·heads·dv + row.
                 var act = _act[worker];
                 fixed (float* olp = ws.OLatent)
                 fixed (float* op = ws.AttnOut)
                 {
                     act.Quantize(olp + (long)h * rkv, _tokens, rkv, (long)heads * rkv);
-                    for (int v = 0; v < dv; v++)
-                    {
-                        byte* row = m._wUV.RowPointer(baseRow + v);
-                        for (int t = 0; t < _tokens; t++) op[(long)t * heads * dv + h * dv + v] = QuantDot.Row(m._wUV.Type, row, act.Row(t), rkv);
-                    }
+                    MatMul.QuantizedRows(m._wUV, (int)baseRow, dv, act, _groups[worker], op, (long)heads * dv, _pool!, worker);
                 }
                 return;
             }

@@ -127,7 +127,7 @@ internal sealed class GqaAttention : IAttention
     /// One item per (token, head): causal softmax(q·K/√hd)·V against the head's key/value group. In a prefill all tokens
     /// share one cache; in a batched decode token t is the newest of states[t] and reads that sequence's cache.
     /// </summary>
-    private sealed class AttendWork(GqaAttention a) : IParallelWork
+    private sealed unsafe class AttendWork(GqaAttention a) : IParallelWork
     {
         private Workspace? _ws;
         private KvCache? _cache;
@@ -153,9 +153,9 @@ internal sealed class GqaAttention : IAttention
             float[] keys = cache.Keys.Data, values = cache.Values.Data;
             for (int s = 0; s < len; s++) scores[s] = a._scale * TensorPrimitives.Dot(q, keys.AsSpan(s * kvw + g * hd, hd));
             Norms.Softmax(scores);
-            var o = ws.AttnOut.AsSpan(t * heads * hd + h * hd, hd);
-            o.Clear();
-            for (int s = 0; s < len; s++) TensorPrimitives.MultiplyAdd(values.AsSpan(s * kvw + g * hd, hd), scores[s], o, o);
+            fixed (float* vp = values)
+            fixed (float* op = ws.AttnOut)
+                WeightedRows.Sum(vp + g * hd, kvw, scores, op + t * heads * hd + h * hd, hd);
         }
     }
 }

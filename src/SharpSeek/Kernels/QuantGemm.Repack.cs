@@ -1,0 +1,170 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using SharpSeek.Tensors;
+
+namespace SharpSeek.Kernels;
+
+/// <summary>
+/// Weight tiles: <see cref="QuantGemm.Rows"/> rows unpacked once per call into the layout <c>vpdpbusd</c> consumes with a
+/// broadcast activation operand. Per 32-value block: 8 vectors, vector q holding values 4q..4q+3 of rows 0..7 (one int32
+/// lane per row), all unsigned bytes (Q8_0 + 128, Q4_0/Q4_K nibbles, Q6_K 0..63); then per row the float block scale(s):
+/// A = d (Q8_0, Q4_0), d·sc (Q4_K, with B = dmin·m), d·sc of the first and second 16 values (Q6_K).
+/// </summary>
+public static unsafe partial class QuantGemm
+{
+    private const int TileBlockBytes = Rows * 32;
+
+    /// <summary>Bytes of one tile of <paramref name="cols"/> columns: values, then two floats per row and block.</summary>
+    public static long TileBytes(int cols) => (long)(cols / 32) * (TileBlockBytes + 2 * Rows * sizeof(float));
+
+    /// <summary>Unpacks rows <paramref name="r0"/>..<paramref name="r1"/> (at most 8; a short tile repeats its last row).</summary>
+    internal static void Repack(WeightTensor w, int r0, int r1, byte* tile)
+    {
+        int nb = (int)w.Cols / 32;
+        byte** rows = stackalloc byte*[Rows];
+        for (int r = 0; r < Rows; r++) rows[r] = w.RowPointer(Math.Min(r0 + r, r1 - 1));
+        switch (w.Type)
+        {
+            case DType.Q8_0: Repack<Q8_0Tile>(rows, nb, tile); break;
+            case DType.Q4_0: Repack<Q4_0Tile>(rows, nb, tile); break;
+            case DType.Q4_K: Repack<Q4_KTile>(rows, nb, tile); break;
+            case DType.Q6_K: Repack<Q6_KTile>(rows, nb, tile); break;
+            default: throw new NotSupportedException($"no tiled kernel for {w.Type}");
+        }
+    }
+
+    /// <summary>One type's block decoding, specialized per type so the loop carries no type switch.</summary>
+    private interface ITileDecoder
+    {
+        /// <summary>Block <paramref name="b"/> of a row as 32 unsigned bytes in value order.</summary>
+        static abstract Vector256<byte> Values(byte* row, int b);
+
+        /// <summary>Block <paramref name="b"/>'s scale A of rows 0..7 to <paramref name="s"/>[0..8], B to [8..16].</summary>
+        static abstract void Scales(byte** rows, int b, float* s);
+    }
+
+    private static void Repack<T>(byte** rows, int nb, byte* tile) where T : ITileDecoder
+    {
+        float* scales = (float*)(tile + (long)nb * TileBlockBytes);
+        for (int b = 0; b < nb; b++)
+        {
+            Transpose(T.Values(rows[0], b).AsInt32(), T.Values(rows[1], b).AsInt32(), T.Values(rows[2], b).AsInt32(), T.Values(rows[3], b).AsInt32(),
+                T.Values(rows[4], b).AsInt32(), T.Values(rows[5], b).AsInt32(), T.Values(rows[6], b).AsInt32(), T.Values(rows[7], b).AsInt32(),
+                tile + (long)b * TileBlockBytes);
+            T.Scales(rows, b, scales + b * 2 * Rows);
+        }
+    }
+
+    /// <summary>The fp16 at byte <paramref name="at"/> of each row, to float with <see cref="QuantDot.Half"/>'s exact bit trick, 8 at once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Halves(byte** rows, long at)
+    {
+        var h = Vector256.Create(*(ushort*)(rows[0] + at), *(ushort*)(rows[1] + at), *(ushort*)(rows[2] + at), *(ushort*)(rows[3] + at),
+            *(ushort*)(rows[4] + at), *(ushort*)(rows[5] + at), *(ushort*)(rows[6] + at), (uint)*(ushort*)(rows[7] + at));
+        var magnitude = Vector256.ShiftLeft(h & Vector256.Create(0x7FFFu), 13).AsSingle() * Vector256.Create(5.192296858534828e33f);
+        return (magnitude.AsUInt32() | Vector256.ShiftLeft(h & Vector256.Create(0x8000u), 16)).AsSingle();
+    }
+
+    /// <summary>Q8_0: w + 128 (unsigned; the offset comes back as 128·Σx), scale d.</summary>
+    private readonly struct Q8_0Tile : ITileDecoder
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Values(byte* row, int b) => Vector256.Load(row + b * 34 + 2) ^ Vector256.Create((byte)0x80);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Scales(byte** rows, int b, float* s) => Halves(rows, b * 34L).Store(s);
+    }
+
+    /// <summary>Q4_0: the nibbles as they are (offset 8·Σx), scale d.</summary>
+    private readonly struct Q4_0Tile : ITileDecoder
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Values(byte* row, int b) => QuantDot.Q4_0Nibbles(row + b * 18);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Scales(byte** rows, int b, float* s) => Halves(rows, b * 18L).Store(s);
+    }
+
+    /// <summary>Q4_K sub-block b: nibbles, A = d·sc, B = dmin·m.</summary>
+    private readonly struct Q4_KTile : ITileDecoder
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Values(byte* row, int b)
+        {
+            var v = Vector256.Load(row + (b >> 3) * 144 + 16 + ((b & 7) >> 1) * 32);
+            return ((b & 1) == 0 ? v : Vector256.ShiftRightLogical(v, 4)) & Vector256.Create((byte)0x0F);
+        }
+
+        public static void Scales(byte** rows, int b, float* s)
+        {
+            int k = b & 7;
+            for (int r = 0; r < Rows; r++)
+            {
+                byte* blk = rows[r] + (b >> 3) * 144;
+                QuantDot.ScalesMinsK4(blk + 4, out ulong scales, out ulong mins);
+                s[r] = QuantDot.Half(blk) * (byte)(scales >> (8 * k));
+                s[Rows + r] = QuantDot.Half(blk + 2) * (byte)(mins >> (8 * k));
+            }
+        }
+    }
+
+    /// <summary>Q6_K sub-block b: 6-bit values 0..63 (offset 32·Σx per 16), A and B = d·scale of each 16-value half.</summary>
+    private readonly struct Q6_KTile : ITileDecoder
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Values(byte* row, int b)
+        {
+            int k8 = b & 7, n = k8 >> 2, k = k8 & 3;
+            byte* blk = row + (b >> 3) * 210;
+            var l = Vector256.Load(blk + n * 64 + (k & 1) * 32);
+            var h = Vector256.Load(blk + 128 + n * 32);
+            var lo = k < 2 ? l & Vector256.Create((byte)0x0F) : Vector256.ShiftRightLogical(l, 4);
+            return lo | Vector256.ShiftLeft(Vector256.ShiftRightLogical(h, 2 * k) & Vector256.Create((byte)0x03), 4);
+        }
+
+        public static void Scales(byte** rows, int b, float* s)
+        {
+            int k8 = b & 7;
+            for (int r = 0; r < Rows; r++)
+            {
+                byte* blk = rows[r] + (b >> 3) * 210;
+                float d = QuantDot.Half(blk + 208);
+                sbyte* sc = (sbyte*)(blk + 192) + 2 * k8;
+                s[r] = d * sc[0];
+                s[Rows + r] = d * sc[1];
+            }
+        }
+    }
+
+    /// <summary>8×8 transpose of int32 groups (every tiled path has AVX2): row r's group q goes to lane r of output vector q.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose(Vector256<int> v0, Vector256<int> v1, Vector256<int> v2, Vector256<int> v3,
+        Vector256<int> v4, Vector256<int> v5, Vector256<int> v6, Vector256<int> v7, byte* dst)
+    {
+        var t0 = Avx2.UnpackLow(v0, v1).AsInt64();
+        var t1 = Avx2.UnpackHigh(v0, v1).AsInt64();
+        var t2 = Avx2.UnpackLow(v2, v3).AsInt64();
+        var t3 = Avx2.UnpackHigh(v2, v3).AsInt64();
+        var t4 = Avx2.UnpackLow(v4, v5).AsInt64();
+        var t5 = Avx2.UnpackHigh(v4, v5).AsInt64();
+        var t6 = Avx2.UnpackLow(v6, v7).AsInt64();
+        var t7 = Avx2.UnpackHigh(v6, v7).AsInt64();
+        var u0 = Avx2.UnpackLow(t0, t2);   // groups 0 | 4 of rows 0..3
+        var u1 = Avx2.UnpackHigh(t0, t2);  // 1 | 5
+        var u2 = Avx2.UnpackLow(t1, t3);   // 2 | 6
+        var u3 = Avx2.UnpackHigh(t1, t3);  // 3 | 7
+        var u4 = Avx2.UnpackLow(t4, t6);   // same for rows 4..7
+        var u5 = Avx2.UnpackHigh(t4, t6);
+        var u6 = Avx2.UnpackLow(t5, t7);
+        var u7 = Avx2.UnpackHigh(t5, t7);
+        Avx2.Permute2x128(u0, u4, 0x20).Store((long*)dst);
+        Avx2.Permute2x128(u1, u5, 0x20).Store((long*)dst + 4);
+        Avx2.Permute2x128(u2, u6, 0x20).Store((long*)dst + 8);
+        Avx2.Permute2x128(u3, u7, 0x20).Store((long*)dst + 12);
+        Avx2.Permute2x128(u0, u4, 0x31).Store((long*)dst + 16);
+        Avx2.Permute2x128(u1, u5, 0x31).Store((long*)dst + 20);
+        Avx2.Permute2x128(u2, u6, 0x31).Store((long*)dst + 24);
+        Avx2.Permute2x128(u3, u7, 0x31).Store((long*)dst + 28);
+    }
+}
