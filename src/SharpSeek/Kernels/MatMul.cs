@@ -8,7 +8,8 @@ namespace SharpSeek.Kernels;
 /// With several tokens each weight row is decoded once and reused for all of them (prefill reads weights once).
 /// ggml-quantized weights (Q8_0, Q4_0, Q4_K, Q6_K) never become float: the activations are quantized to 8-bit blocks once
 /// per call (<see cref="Q8Activations"/>) and every row·token product is an integer dot (<see cref="QuantDot"/>), as in llama.cpp.
-/// Those products run as a tiled GEMM (<see cref="QuantGemm"/>): 8 weight rows unpacked once, 4 tokens at a time (1 in decode).
+/// In prefill those products run as a tiled GEMM (<see cref="QuantGemm"/>): 8 weight rows unpacked once, 4 tokens at a time;
+/// decode steps run the per-token dots (see <see cref="Decoding"/>).
 /// </summary>
 public static unsafe class MatMul
 {
@@ -17,11 +18,23 @@ public static unsafe class MatMul
     [ThreadStatic] private static MatMulWork? _work;
 
     /// <summary>
-    /// Fewest tokens that take the tiled kernels (<see cref="QuantGemm"/>); fewer run the per-token dots. 1: decode too, because a
-    /// token's result is then the same bit for bit whatever the batch (prefill, solo decode, batched decode); the per-token dots
-    /// sum in another float order. Benches raise it to compare.
+    /// Fewest tokens that take the tiled kernels (<see cref="QuantGemm"/>) outside a decode step; fewer run the per-token dots.
+    /// 1: a product's result for a token is the same bit for bit whatever else is in the call. Benches raise it to compare.
     /// </summary>
     internal static int GemmMinTokens { get; set; } = 1;
+
+    [ThreadStatic] private static bool _decoding;
+
+    /// <summary>
+    /// Set by the model around a decode step (one new token per sequence, however many sequences): products then run the
+    /// per-token dots. A tile re-packs its 8 weight rows on every call, which a single token cannot pay back (Q4_K decode ran
+    /// at a tenth of llama.cpp's speed through tiles), and the per-token dots give a token the same bits whether it is decoded
+    /// alone or in a batch, since each (row, token) dot is computed the same way.
+    /// </summary>
+    internal static bool Decoding { get => _decoding; set => _decoding = value; }
+
+    /// <summary>Whether a product over <paramref name="tokens"/> tokens, called from this thread now, takes the tiles.</summary>
+    internal static bool UseTiles(int tokens) => tokens >= GemmMinTokens && !_decoding;
 
     /// <summary>False decodes quantized rows to float and keeps float activations (tests measure what the integer scheme changes).</summary>
     internal static bool UseIntegerKernels { get; set; } = true;
@@ -57,11 +70,12 @@ public static unsafe class MatMul
     /// <paramref name="act"/>, on the calling thread: tiled when the batch is large enough, else per-token dots. For callers that
     /// split work themselves (MLA's per-head products); <paramref name="groups"/> and <paramref name="scratch"/> are theirs.
     /// </summary>
-    internal static void QuantizedRows(WeightTensor w, int first, int count, Q8Activations act, Q8TokenGroups groups, float* y, long ys, WorkerPool pool, int worker)
+    /// <param name="tiled">The caller's <see cref="UseTiles"/>, read on its own thread (this runs on a worker).</param>
+    internal static void QuantizedRows(WeightTensor w, int first, int count, Q8Activations act, Q8TokenGroups groups, float* y, long ys, WorkerPool pool, int worker, bool tiled)
     {
         int tokens = act.Tokens, cols = act.Cols;
         var path = KernelPaths.Current;
-        if (tokens >= GemmMinTokens && QuantGemm.Supports(path, w.Type))
+        if (tiled && QuantGemm.Supports(path, w.Type))
         {
             groups.Build(act, w.Type);
             fixed (float* s = pool.Scratch(worker, (int)((QuantGemm.TileBytes(cols) + 3) / 4)))
@@ -115,7 +129,7 @@ public static unsafe class MatMul
             _rows = (int)w.Rows; _cols = (int)w.Cols;
             _path = KernelPaths.Current;
             Quantized = UsesIntegerKernels(w);
-            Tiled = Quantized && tokens >= GemmMinTokens && QuantGemm.Supports(_path, w.Type);
+            Tiled = Quantized && UseTiles(tokens) && QuantGemm.Supports(_path, w.Type);
         }
 
         public void Clear()

@@ -106,7 +106,10 @@ public sealed class Transformer : IDisposable
                 int n = Math.Min(ws.MaxBatch, tokens.Length - start);
                 bool last = start + n == tokens.Length;
                 Span<float> rows = allLogits ? logits.Slice(start * v, n * v) : last ? logits[..v] : default;
-                Chunk(state, tokens.Slice(start, n), rows, allLogits);
+                // A one-token chunk is a decode step: per-token dots, the same bits as in a batched decode step.
+                MatMul.Decoding = n == 1;
+                try { Chunk(state, tokens.Slice(start, n), rows, allLogits); }
+                finally { MatMul.Decoding = false; }
             }
         }
     }
@@ -173,11 +176,16 @@ public sealed class Transformer : IDisposable
                 _embed.DequantizeRow(tokens[t], ws.X.AsSpan(t * d, d));
                 _rope.CosSin(states[t].Length, ws.Cos.AsSpan(t * half, half), ws.Sin.AsSpan(t * half, half));
             }
-            for (int i = 0; i < _layers.Length; i++) _layers[i].ForwardDecodeBatch(ws, states, i);
-            foreach (var state in states) state.Length++;
-            float eps = (float)Config.RmsNormEps;
-            for (int t = 0; t < b; t++) Norms.RmsNorm(ws.X.AsSpan(t * d, d), _norm, eps, ws.Xn.AsSpan(t * d, d));
-            MatMul.Compute(_head, ws.Xn.AsSpan(0, b * d), b, logits);
+            MatMul.Decoding = true;
+            try
+            {
+                for (int i = 0; i < _layers.Length; i++) _layers[i].ForwardDecodeBatch(ws, states, i);
+                foreach (var state in states) state.Length++;
+                float eps = (float)Config.RmsNormEps;
+                for (int t = 0; t < b; t++) Norms.RmsNorm(ws.X.AsSpan(t * d, d), _norm, eps, ws.Xn.AsSpan(t * d, d));
+                MatMul.Compute(_head, ws.Xn.AsSpan(0, b * d), b, logits);
+            }
+            finally { MatMul.Decoding = false; }
         }
     }
 

@@ -194,10 +194,12 @@ internal sealed unsafe class Mla : IAttention
 
         private Q8Activations[] _act = [];
         private Q8TokenGroups[] _groups = [];
+        private bool _tiled;
 
         public void Set(Workspace ws, int tokens, WorkerPool pool)
         {
             _ws = ws; _tokens = tokens; _pool = pool;
+            _tiled = MatMul.UseTiles(tokens);
             _act = PerWorker(_act, pool);
             _groups = PerWorker(_groups, pool);
         }
@@ -216,7 +218,7 @@ internal sealed unsafe class Mla : IAttention
                 fixed (float* ql = ws.QLatent)
                 {
                     act.Quantize(qp + (long)h * dq, _tokens, dn, (long)heads * dq);
-                    MatMul.QuantizedRows(m._wUK, h * rkv, rkv, act, _groups[worker], ql, (long)heads * rkv, _pool!, worker);
+                    MatMul.QuantizedRows(m._wUK, h * rkv, rkv, act, _groups[worker], ql, (long)heads * rkv, _pool!, worker, _tiled);
                 }
                 return;
             }
@@ -298,10 +300,12 @@ internal sealed unsafe class Mla : IAttention
 
         private Q8Activations[] _act = [];
         private Q8TokenGroups[] _groups = [];
+        private bool _tiled;
 
         public void Set(Workspace ws, int tokens, WorkerPool pool)
         {
             _ws = ws; _tokens = tokens; _pool = pool;
+            _tiled = MatMul.UseTiles(tokens);
             _act = PerWorker(_act, pool);
             _groups = PerWorker(_groups, pool);
         }
@@ -320,7 +324,7 @@ internal sealed unsafe class Mla : IAttention
                 fixed (float* op = ws.AttnOut)
                 {
                     act.Quantize(olp + (long)h * rkv, _tokens, rkv, (long)heads * rkv);
-                    MatMul.QuantizedRows(m._wUV, (int)baseRow, dv, act, _groups[worker], op, (long)heads * dv, _pool!, worker);
+                    MatMul.QuantizedRows(m._wUV, (int)baseRow, dv, act, _groups[worker], op, (long)heads * dv, _pool!, worker, _tiled);
                 }
                 return;
             }
