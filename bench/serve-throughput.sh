@@ -5,9 +5,10 @@
 set -euo pipefail
 model=$1; max=${2:-128}; streams=${3:-8}; port=${PORT:-18765}
 cli="$(dirname "$0")/../src/SharpSeek.Cli/bin/Release/net10.0/sharpseek"
+if curl -sf "http://127.0.0.1:$port/health" > /dev/null 2>&1; then echo "port $port is already serving; set PORT" >&2; exit 1; fi
 "$cli" serve --model "$model" --host 127.0.0.1 --port "$port" --parallel "$streams" --ctx 1024 > /dev/null 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/health" > /dev/null 2>&1 && break; sleep 0.5; done
 
 request() {
@@ -21,7 +22,7 @@ run() {
   f=$(mktemp)
   start=$(date +%s.%N)
   for i in $(seq 1 "$n"); do request "$i" >> "$f" & done
-  wait $(jobs -p | grep -v "^$pid$") 2>/dev/null || true
+  for j in $(jobs -p); do [ "$j" = "$pid" ] || wait "$j" || true; done
   end=$(date +%s.%N)
   while read -r t; do total=$((total + t)); done < "$f"
   rm -f "$f"

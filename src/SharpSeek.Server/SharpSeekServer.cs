@@ -122,11 +122,18 @@ public sealed class SharpSeekServer : IAsyncDisposable
 
     public Task StartAsync(CancellationToken ct = default) => _app.StartAsync(ct);
 
+    /// <summary>
+    /// Cancelled when the host begins to stop. ASP.NET's console lifetime takes SIGINT/SIGTERM for itself (it stops the host
+    /// and keeps the process alive for a graceful exit), so a caller waiting only on its own token would wait forever.
+    /// </summary>
+    public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
+
     /// <summary>Runs until <paramref name="ct"/> is cancelled (Ctrl+C in the CLI).</summary>
     public async Task RunAsync(CancellationToken ct)
     {
         await _app.StartAsync(ct);
-        try { await Task.Delay(Timeout.Infinite, ct); }
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, Stopping);
+        try { await Task.Delay(Timeout.Infinite, either.Token); }
         catch (OperationCanceledException) { }
     }
 

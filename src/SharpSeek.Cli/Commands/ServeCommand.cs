@@ -51,14 +51,17 @@ internal static class ServeCommand
             await using var server = SharpSeekServer.Create(options);
             await server.StartAsync(ct);
             Console.Error.WriteLine($"sharpseek: serving {path} on {string.Join(", ", server.Urls)} (loading…)");
+            // Ctrl+C or SIGTERM reaches the host first (it stops itself); either way the wait ends and the server is disposed.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, server.Stopping);
             try
             {
-                if (bar is not null) await bar.ShowAsync(err!, $"Loading {Path.GetFileName(Path.TrimEndingDirectorySeparator(path))}", server.Host.Loading.WaitAsync(ct));
-                await server.Host.Loading.WaitAsync(ct);
+                if (bar is not null) await bar.ShowAsync(err!, $"Loading {Path.GetFileName(Path.TrimEndingDirectorySeparator(path))}", server.Host.Loading.WaitAsync(stop.Token));
+                await server.Host.Loading.WaitAsync(stop.Token);
                 Console.Error.WriteLine($"sharpseek: model ready as '{server.Host.Pipeline.Bundle.Name}'");
-                await Task.Delay(Timeout.Infinite, ct);
+                await Task.Delay(Timeout.Infinite, stop.Token);
             }
             catch (OperationCanceledException) { }
+            Console.Error.WriteLine("sharpseek: stopped");
             return 0;
         });
         return cmd;
