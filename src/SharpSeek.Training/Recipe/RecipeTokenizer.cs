@@ -12,10 +12,11 @@ namespace SharpSeek.Training.Recipe;
 public static class RecipeTokenizer
 {
     /// <summary>
-    /// Pre-tokenizer: Qwen2's, which splits every digit off on its own. It is one llama.cpp knows by name
-    /// (<c>tokenizer.ggml.pre = qwen2</c>), so <c>sharpseek convert</c> can carry the tokenizer into GGUF.
+    /// Pre-tokenizer: single digits, then DeepSeek-V3's rule for words, punctuation and spaces (the bundled model's).
+    /// llama.cpp has no name for this pair, so <c>sharpseek convert</c> refuses to write its tokenizer into GGUF. A run
+    /// with Qwen2's pre-tokenizer (which llama.cpp knows) scored far lower on hard problems; see the model card.
     /// </summary>
-    public static readonly string[] Patterns = PreTokenizerPatterns.Qwen2;
+    public static readonly string[] Patterns = [@"\p{N}", PreTokenizerPatterns.DeepSeekV3[2]];
 
     /// <summary>DeepSeek-R1's chat template (generation prompt <c>&lt;｜Assistant｜&gt;&lt;think&gt;\n</c>), shortened to what a chat without tools uses.</summary>
     public const string ChatTemplateJinja =
