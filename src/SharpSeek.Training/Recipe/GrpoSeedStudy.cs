@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using SharpSeek.Tokenization;
 using SharpSeek.Training.Checkpoints;
+using SharpSeek.Training.Training;
 
 namespace SharpSeek.Training.Recipe;
 
@@ -44,14 +45,8 @@ public static class GrpoSeedStudy
             string model = Path.Combine(dir, "model");
             if (!File.Exists(Path.Combine(dir, "done.json")))
             {
-                log.WriteLine($"[grpo seed {s}] from the SFT model");
                 using var policy = HfImport.Load(sftModel);
-                using var reference = HfImport.Load(sftModel);
-                foreach (var prm in reference.parameters()) prm.requires_grad = false;
-                var g = p.Grpo with { Stage = p.Grpo.Stage with { Seed = s, MaxMinutes = p.GrpoMinutes, CpuBudget = p.CpuBudget } };
-                var st = new GrpoTrainer(policy, reference, tokenizer, tokenizerDir, g, dir).Run(log);
-                TinyRecipe.Export(policy, model, tokenizerDir);
-                File.WriteAllText(Path.Combine(dir, "done.json"), JsonSerializer.Serialize(new StageReport("grpo", st.WallSeconds, st.CpuSeconds, st.Tokens, 0, st.Step)));
+                TinyRecipe.RunGrpo(p, policy, sftModel, tokenizer, tokenizerDir, s, dir, CostModel.For(policy, p.SftLength), log);
             }
             runs.Add((s, Accuracy(model, Path.Combine(outDir, $"eval-hard-grpo{i}.json"), items, p, log, $"grpo seed {s}")));
         }

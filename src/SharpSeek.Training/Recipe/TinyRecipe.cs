@@ -106,18 +106,7 @@ public static class TinyRecipe
 
         // 4. GRPO from the SFT model against the frozen SFT reference.
         string grpoDir = Path.Combine(outDir, "grpo"), grpoModel = Path.Combine(grpoDir, "model");
-        if (!File.Exists(Path.Combine(grpoDir, "done.json")))
-        {
-            var g = p.Grpo with { Stage = p.Grpo.Stage with { Seed = seed, MaxMinutes = p.GrpoMinutes, CpuBudget = p.CpuBudget } };
-            log.WriteLine($"[grpo] {g.Stage.Steps} steps × {g.PromptsPerStep} prompts × G={g.GroupSize}, β={g.Beta}, ε={g.ClipEpsilon}{(g.DrGrpo ? ", Dr. GRPO" : "")}");
-            using var reference = HfImport.Load(sftModel);
-            foreach (var prm in reference.parameters()) prm.requires_grad = false;
-            var grpo = new GrpoTrainer(model, reference, tokenizer, tokDir, g, grpoDir);
-            var st = grpo.Run(log);
-            Export(model, grpoModel, tokDir);
-            // Forward + backward of the policy and forward of the reference and old policy: ≈ 4 forward-equivalents of 2·N per token, plus engine rollouts (2·N per token).
-            WriteDone(grpoDir, new StageReport("grpo", st.WallSeconds, st.CpuSeconds, st.Tokens, cost.TrainingFlops(st.Tokens) * 5 / 3, st.Step));
-        }
+        if (!File.Exists(Path.Combine(grpoDir, "done.json"))) RunGrpo(p, model, sftModel, tokenizer, tokDir, seed, grpoDir, cost, log);
         stages.Add(ReadDone(grpoDir));
         model.Dispose();
 
@@ -149,6 +138,22 @@ public static class TinyRecipe
         ReportCard.Write(result, outDir, extra.Length > 0 ? extra : null);
         log.WriteLine($"report card: {Path.Combine(outDir, "report.md")}");
         return result;
+    }
+
+    /// <summary>
+    /// GRPO of <paramref name="policy"/> (the SFT model) against the frozen SFT model at <paramref name="sftModel"/>, with
+    /// <paramref name="seed"/>; exports to <c>dir/model</c> and writes <c>done.json</c>.
+    /// </summary>
+    internal static void RunGrpo(RecipeProfile p, DeepSeekModel policy, string sftModel, Tokenizer tokenizer, string tokDir, long seed, string dir, CostModel cost, TextWriter log)
+    {
+        var g = p.Grpo with { Stage = p.Grpo.Stage with { Seed = seed, MaxMinutes = p.GrpoMinutes, CpuBudget = p.CpuBudget } };
+        log.WriteLine($"[grpo] seed {seed}: {g.Stage.Steps} steps × {g.PromptsPerStep} prompts × G={g.GroupSize}, β={g.Beta}, ε={g.ClipEpsilon}{(g.DrGrpo ? ", Dr. GRPO" : "")}");
+        using var reference = HfImport.Load(sftModel);
+        foreach (var prm in reference.parameters()) prm.requires_grad = false;
+        var st = new GrpoTrainer(policy, reference, tokenizer, tokDir, g, dir).Run(log);
+        Export(policy, Path.Combine(dir, "model"), tokDir);
+        // Forward + backward of the policy and forward of the reference and old policy: ≈ 4 forward-equivalents of 2·N per token, plus engine rollouts (2·N per token).
+        WriteDone(dir, new StageReport("grpo", st.WallSeconds, st.CpuSeconds, st.Tokens, cost.TrainingFlops(st.Tokens) * 5 / 3, st.Step));
     }
 
     /// <summary>The model export plus the recipe's tokenizer files (with the chat template).</summary>

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using SharpSeek.Cli;
 using SharpSeek.Tests.Support;
 
 namespace SharpSeek.Tests.Cli;
@@ -8,16 +7,7 @@ namespace SharpSeek.Tests.Cli;
 [Collection("Console")]
 public sealed class EvalCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        var o = new StringWriter();
-        var e = new StringWriter();
-        Console.SetOut(o);
-        Console.SetError(e);
-        try { return (CliApp.Run(args, e), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(stdout); Console.SetError(stderr); }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     private static string BundledModel()
     {
