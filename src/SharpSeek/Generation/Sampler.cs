@@ -56,6 +56,7 @@ public sealed class Sampler
         for (int i = 0; i < v; i++) _index[i] = i;
         int k = _options.TopK > 0 ? Math.Min(_options.TopK, v) : v;
         double mass = -1;   // the whole vocabulary's softmax mass when only a window of it is sorted (top-p without top-k)
+        bool selected = false;
         if (k == v && _options.TopP < 1 && v > NucleusWindow)
         {
             // Top-p alone: the nucleus is almost always a few hundred tokens, so sort a top-w window and widen it
@@ -68,7 +69,7 @@ public sealed class Sampler
                 SelectTopK(logits, w);
                 double inWindow = 0;
                 for (int i = 0; i < w; i++) inWindow += MathF.Exp((logits[_index[i]] - max) * invT);
-                if (inWindow >= target || w == v) { k = w; break; }
+                if (inWindow >= target || w == v) { k = w; selected = true; break; }
             }
         }
         if (k < v || _options.TopP < 1)
@@ -77,7 +78,7 @@ public sealed class Sampler
             if (k < v)
             {
                 // Top-k first: keep the k best in _index[0..k) with one pass and a min-heap, then sort only those.
-                SelectTopK(logits, k);
+                if (!selected) SelectTopK(logits, k);
                 m = k;
             }
             for (int i = 0; i < m; i++) _prob[i] = -logits[_index[i]];
