@@ -122,17 +122,7 @@ public static class GgufExporter
                 return;
             }
             DType type = target is { } q ? QuantizationPlan.TypeFor(q, ggufName, t.Shape, layers, hasOutput) : t.Type is DType.F8E4M3 ? DType.BF16 : t.Type;
-            w.AddTensor(ggufName, type, t.Shape, s =>
-            {
-                var row = new float[t.Cols];
-                var bytes = new byte[type.ByteCount(checked((int)t.Cols))];
-                for (long r = 0; r < n; r++)
-                {
-                    t.DequantizeRow(Source(r), row);
-                    GgufEncoding.Encode(type, row, bytes);
-                    s.Write(bytes);
-                }
-            });
+            w.AddTensor(ggufName, type, t.Shape, s => WriteRows(s, t, 0, n, type, Source));
         }
     }
 
@@ -218,14 +208,15 @@ public static class GgufExporter
         w.AddTensor(name, type, shape, s => WriteRows(s, t, 0, t.Rows, type));
     }
 
-    private static void WriteRows(Stream s, WeightTensor t, long from, long to, DType type)
+    /// <param name="source">Which source row becomes output row r (a permutation); null: row r itself.</param>
+    private static void WriteRows(Stream s, WeightTensor t, long from, long to, DType type, Func<long, long>? source = null)
     {
         int cols = checked((int)t.Cols);
         var row = new float[cols];
         var bytes = new byte[type.ByteCount(cols)];
         for (long r = from; r < to; r++)
         {
-            t.DequantizeRow(r, row);
+            t.DequantizeRow(source is null ? r : source(r), row);
             GgufEncoding.Encode(type, row, bytes);
             s.Write(bytes);
         }
