@@ -83,6 +83,17 @@ public static unsafe class MatMul
                     QuantGemm.Tile(path, w, r, Math.Min(r + QuantGemm.Rows, first + count), groups, tokens, y, ys, (byte*)s);
             return;
         }
+        if (w.Interleaved)
+        {
+            if (first % RowGroups.Rows != 0 || count % RowGroups.Rows != 0)
+                throw new ArgumentOutOfRangeException(nameof(first), $"rows {first}..{first + count} of '{w.Name}' split an 8-row group");
+            for (int r = first; r < first + count; r += RowGroups.Rows)
+            {
+                byte* g = w.RowPointer(r);
+                for (int t = 0; t < tokens; t++) QuantDot.Group(path, w.Type, g, act.Row(t), cols / 32, y + t * ys + r);
+            }
+            return;
+        }
         for (int r = first; r < first + count; r++)
         {
             byte* row = w.RowPointer(r);
@@ -165,6 +176,16 @@ public static unsafe class MatMul
                         var act = Activations;
                         var type = w.Type;
                         var path = _path;
+                        if (w.Interleaved)
+                        {
+                            // r0 and r1 are multiples of 8: RowsPerItem is, and so are the rows of a grouped tensor.
+                            for (int r = r0; r < r1; r += RowGroups.Rows)
+                            {
+                                byte* g = w.RowPointer(r);
+                                for (int t = 0; t < tokens; t++) QuantDot.Group(path, type, g, act.Row(t), cols / 32, y + (long)t * ys + r);
+                            }
+                            return;
+                        }
                         for (int r = r0; r < r1; r++)
                         {
                             byte* wr = w.RowPointer(r);

@@ -22,6 +22,11 @@ public static unsafe partial class QuantGemm
     internal static void Repack(WeightTensor w, int r0, int r1, byte* tile)
     {
         int nb = (int)w.Cols / 32;
+        if (w.Interleaved)
+        {
+            RepackGroup(w.Type, w.RowPointer(r0), nb, tile);
+            return;
+        }
         byte** rows = stackalloc byte*[Rows];
         for (int r = 0; r < Rows; r++) rows[r] = w.RowPointer(Math.Min(r0 + r, r1 - 1));
         switch (w.Type)
@@ -31,6 +36,32 @@ public static unsafe partial class QuantGemm
             case DType.Q4_K: Repack<Q4_KTile>(rows, nb, tile); break;
             case DType.Q6_K: Repack<Q6_KTile>(rows, nb, tile); break;
             default: throw new NotSupportedException($"no tiled kernel for {w.Type}");
+        }
+    }
+
+    /// <summary>A group of <see cref="RowGroups"/>' layout is the tile already, up to Q4_0's nibbles and the fp16 scales.</summary>
+    private static void RepackGroup(DType type, byte* g, int nb, byte* tile)
+    {
+        float* scales = (float*)(tile + (long)nb * TileBlockBytes);
+        int bb = RowGroups.BlockBytes(type);
+        var m = Vector256.Create((byte)0x0F);
+        for (int b = 0; b < nb; b++)
+        {
+            byte* blk = g + (long)b * bb, v = blk + 2 * Rows, t = tile + (long)b * TileBlockBytes;
+            if (type == DType.Q4_0)
+            {
+                for (int k = 0; k < 4; k++)
+                {
+                    var p = Vector256.Load(v + 32 * k);
+                    (p & m).Store(t + 32 * k);
+                    (Vector256.ShiftRightLogical(p.AsUInt16(), 4).AsByte() & m).Store(t + 32 * (k + 4));
+                }
+            }
+            else
+            {
+                for (int k = 0; k < 8; k++) Vector256.Load(v + 32 * k).Store(t + 32 * k);
+            }
+            QuantDot.Halves8(blk).Store(scales + b * 2 * Rows);
         }
     }
 

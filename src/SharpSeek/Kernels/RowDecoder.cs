@@ -9,6 +9,17 @@ public static unsafe class RowDecoder
 {
     public static void Decode(WeightTensor w, long row, Span<float> dst)
     {
+        if (w.Interleaved)
+        {
+            // A tied embedding in 8-row groups: one row back to the file's layout (a lookup per token, not a product).
+            int bytes = checked((int)w.RowBytes);
+            byte[]? rented = bytes > 4096 ? System.Buffers.ArrayPool<byte>.Shared.Rent(bytes) : null;
+            Span<byte> buf = rented ?? stackalloc byte[bytes];
+            fixed (byte* b = buf) RowGroups.RowBytes(w, row, b);
+            GgmlQuants.DequantizeRow(w.Type, buf[..bytes], dst);
+            if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            return;
+        }
         byte* p = w.RowPointer(row);
         int n = dst.Length;
         switch (w.Type)

@@ -10,9 +10,9 @@ internal sealed class Mlp : IFeedForward
 
     public Mlp(WeightLoader w, string prefix, int dim, int inter)
     {
-        _gate = w.Matrix(prefix + ".gate_proj.weight", inter, dim);
-        _up = w.Matrix(prefix + ".up_proj.weight", inter, dim);
-        _down = w.Matrix(prefix + ".down_proj.weight", dim, inter);
+        _gate = w.Linear(prefix + ".gate_proj.weight", inter, dim);
+        _up = w.Linear(prefix + ".up_proj.weight", inter, dim);
+        _down = w.Linear(prefix + ".down_proj.weight", dim, inter);
         Inter = inter;
         Dim = dim;
     }

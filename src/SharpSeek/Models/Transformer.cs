@@ -13,7 +13,7 @@ namespace SharpSeek.Models;
 public sealed class Transformer : IDisposable
 {
     private readonly ITensorSource _source;
-    private readonly WeightTensor _embed;    // [V, D]
+    private readonly WeightTensor _embed;    // [V, D] (grouped when it is the tied head)
     private readonly float[] _norm;          // [D]
     private readonly WeightTensor _head;     // [V, D]
     private readonly Block[] _layers;
@@ -33,7 +33,8 @@ public sealed class Transformer : IDisposable
         _layers = new Block[config.NumHiddenLayers];
         for (int i = 0; i < _layers.Length; i++) _layers[i] = Block.Load(w, config, i, _rope);
         _norm = w.Vector("model.norm.weight", d);
-        _head = config.TieWordEmbeddings && !w.Has("lm_head.weight") ? _embed : w.Matrix("lm_head.weight", v, d);
+        // A tied head takes the product layout too; the embedding lookup then decodes one row of it per token.
+        _head = config.TieWordEmbeddings && !w.Has("lm_head.weight") ? (_embed = w.Grouped(_embed)) : w.Linear("lm_head.weight", v, d);
         if (config.Family == ModelFamily.DeepSeek)
         {
             var mtp = new List<Mtp>();

@@ -1,4 +1,5 @@
 using SharpSeek.Formats;
+using SharpSeek.Kernels;
 using SharpSeek.Tensors;
 
 namespace SharpSeek.Models;
@@ -15,6 +16,28 @@ internal sealed class WeightLoader(ITensorSource source)
 
     /// <summary>A 2-D weight of shape [rows, cols].</summary>
     public WeightTensor Matrix(string name, long rows, long cols) => Tensor(name, rows, cols);
+
+    /// <summary>
+    /// A matrix that only products read (<see cref="Kernels.MatMul"/>): Q4_0 and Q8_0 ones go into <see cref="RowGroups"/>' 8-row
+    /// layout, a copy in memory, while the copies stay under half of the memory the process may use (a model larger than that
+    /// keeps reading its file's pages, as <see cref="WeightPager"/> leaves it to).
+    /// </summary>
+    public WeightTensor Linear(string name, long rows, long cols) => Grouped(Matrix(name, rows, cols));
+
+    /// <summary><paramref name="t"/> (handed out by this loader) in the 8-row layout when it can take it, else itself.</summary>
+    public WeightTensor Grouped(WeightTensor t)
+    {
+        if (!RowGroups.Enabled || !RowGroups.Supports(t)) return t;
+        long budget = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+        if (_groupedBytes + t.ByteLength > budget) return t;
+        _groupedBytes += t.ByteLength;
+        var g = RowGroups.Interleave(t);
+        int i = _handedOut.IndexOf(t);
+        if (i >= 0) _handedOut[i] = g;
+        return g;
+    }
+
+    private long _groupedBytes;
 
     /// <summary>A tensor of exactly <paramref name="shape"/>.</summary>
     public WeightTensor Tensor(string name, params long[] shape)

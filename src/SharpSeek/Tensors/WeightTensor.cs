@@ -10,7 +10,13 @@ namespace SharpSeek.Tensors;
 public sealed unsafe class WeightTensor
 {
     public WeightTensor(string name, string file, DType type, long[] shape, byte* data, long byteLength, BlockScales? scales = null, int rowOffset = 0)
+        : this(name, file, type, shape, data, byteLength, scales, rowOffset, null)
     {
+    }
+
+    private WeightTensor(string name, string file, DType type, long[] shape, byte* data, long byteLength, BlockScales? scales, int rowOffset, byte[]? storage)
+    {
+        _storage = storage;
         Name = name;
         File = file;
         Type = type;
@@ -26,6 +32,9 @@ public sealed unsafe class WeightTensor
         Rows = Cols == 0 ? 0 : n / Cols;
         RowBytes = type.ByteCount(Cols);
     }
+
+    /// <summary>The grouped copy's memory (<see cref="Interleaved"/>); the tensor keeps it alive.</summary>
+    private readonly byte[]? _storage;
 
     public string Name { get; }
     /// <summary>File the tensor came from, for error messages.</summary>
@@ -44,6 +53,12 @@ public sealed unsafe class WeightTensor
     public BlockScales? Scales { get; }
     /// <summary>Row of the original tensor this view starts at (block scales are indexed by it).</summary>
     public int RowOffset { get; }
+
+    /// <summary>
+    /// Rows are in <see cref="RowGroups"/>' 8-row layout rather than the file's: <see cref="RowPointer"/> of a row that is a
+    /// multiple of 8 points at its group, and only whole groups can be sliced.
+    /// </summary>
+    public bool Interleaved => _storage is not null;
 
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";
 
@@ -70,8 +85,13 @@ public sealed unsafe class WeightTensor
     public WeightTensor SliceRows(long start, long count)
     {
         if (start < 0 || count < 0 || start + count > Rows) throw new ArgumentOutOfRangeException(nameof(start));
-        return new WeightTensor(Name, File, Type, [count, Cols], Data + start * RowBytes, count * RowBytes, Scales, checked(RowOffset + (int)start));
+        if (Interleaved && (start % RowGroups.Rows != 0 || count % RowGroups.Rows != 0))
+            throw new ArgumentOutOfRangeException(nameof(start), $"'{Name}' is in 8-row groups; rows {start}..{start + count} split a group");
+        return new WeightTensor(Name, File, Type, [count, Cols], Data + start * RowBytes, count * RowBytes, Scales, checked(RowOffset + (int)start), _storage);
     }
+
+    /// <summary>This tensor over other bytes of the same size in <see cref="RowGroups"/>' layout.</summary>
+    internal WeightTensor WithLayout(byte* data, byte[] storage) => new(Name, File, Type, Shape, data, ByteLength, Scales, RowOffset, storage);
 
     /// <summary>Sub-tensor <paramref name="index"/> along the first dimension (e.g. one expert of a stacked 3-D tensor).</summary>
     public WeightTensor Slice(long index)
@@ -79,7 +99,7 @@ public sealed unsafe class WeightTensor
         if (Shape.Length < 2 || (ulong)index >= (ulong)Shape[0]) throw new ArgumentOutOfRangeException(nameof(index));
         long rowsPer = Rows / Shape[0];
         var sub = SliceRows(index * rowsPer, rowsPer);
-        return new WeightTensor(Name + "[" + index + "]", File, Type, Shape[1..], sub.Data, sub.ByteLength, Scales, sub.RowOffset);
+        return new WeightTensor(Name + "[" + index + "]", File, Type, Shape[1..], sub.Data, sub.ByteLength, Scales, sub.RowOffset, _storage);
     }
 }
 

@@ -53,26 +53,26 @@ internal sealed unsafe class Mla : IAttention
         _scale = (float)(Math.Pow(_dq, -0.5) * Math.Pow(Rope.SoftmaxMscale(c.RopeScaling), 2));
         if (_rq > 0)
         {
-            _wqA = w.Matrix(prefix + ".q_a_proj.weight", _rq, _dim);
+            _wqA = w.Linear(prefix + ".q_a_proj.weight", _rq, _dim);
             _qNorm = w.Vector(prefix + ".q_a_layernorm.weight", _rq);
-            _wqB = w.Matrix(prefix + ".q_b_proj.weight", _heads * _dq, _rq);
+            _wqB = w.Linear(prefix + ".q_b_proj.weight", _heads * _dq, _rq);
         }
-        else _wq = w.Matrix(prefix + ".q_proj.weight", _heads * _dq, _dim);
-        _wkvA = w.Matrix(prefix + ".kv_a_proj_with_mqa.weight", _rkv + _dr, _dim);
+        else _wq = w.Linear(prefix + ".q_proj.weight", _heads * _dq, _dim);
+        _wkvA = w.Linear(prefix + ".kv_a_proj_with_mqa.weight", _rkv + _dr, _dim);
         _kvNorm = w.Vector(prefix + ".kv_a_layernorm.weight", _rkv);
         if (!w.Has(prefix + ".kv_b_proj.weight") && w.Has(prefix + ".k_b_proj.weight"))
         {
             _splitLayout = true;
             var kb = w.Tensor(prefix + ".k_b_proj.weight", _heads, _rkv, _dn);
             var vb = w.Tensor(prefix + ".v_b_proj.weight", _heads, _dv, _rkv);
-            _wUK = kb.SliceRows(0, kb.Rows);
-            _wUV = vb.SliceRows(0, vb.Rows);
+            _wUK = w.Grouped(kb).SliceRows(0, kb.Rows);
+            _wUV = w.Grouped(vb).SliceRows(0, vb.Rows);
         }
         else
         {
             _wUK = _wUV = w.Matrix(prefix + ".kv_b_proj.weight", _heads * (_dn + _dv), _rkv);
         }
-        _wo = w.Matrix(prefix + ".o_proj.weight", _dim, _heads * _dv);
+        _wo = w.Linear(prefix + ".o_proj.weight", _dim, _heads * _dv);
         _phase1 = new QueryLatentWork(this);
         _phase2 = new AttendWork(this);
         _phase3 = new ValueWork(this);

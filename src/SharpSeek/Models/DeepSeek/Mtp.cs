@@ -17,10 +17,10 @@ internal sealed class Mtp
         Embed = w.Matrix(p + ".embed_tokens.weight", c.VocabSize, d);
         ENorm = w.Vector(p + ".enorm.weight", d);
         HNorm = w.Vector(p + ".hnorm.weight", d);
-        EhProj = w.Matrix(p + ".eh_proj.weight", d, 2L * d);
+        EhProj = w.Linear(p + ".eh_proj.weight", d, 2L * d);
         Block = Block.Load(w, c, layer, rope);
         HeadNorm = w.Vector(p + ".shared_head.norm.weight", d);
-        Head = w.Matrix(p + ".shared_head.head.weight", c.VocabSize, d);
+        Head = w.Linear(p + ".shared_head.head.weight", c.VocabSize, d);
     }
 
     public int Layer { get; }

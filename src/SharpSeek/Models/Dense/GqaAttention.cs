@@ -37,10 +37,10 @@ internal sealed class GqaAttention : IAttention
         _dim = c.HiddenSize; _heads = c.NumAttentionHeads; _kvHeads = c.NumKeyValueHeads; _hd = c.HeadDim;
         _rope = rope;
         _scale = 1f / MathF.Sqrt(_hd);
-        _wq = w.Matrix(prefix + ".q_proj.weight", _heads * _hd, _dim);
-        _wk = w.Matrix(prefix + ".k_proj.weight", _kvHeads * _hd, _dim);
-        _wv = w.Matrix(prefix + ".v_proj.weight", _kvHeads * _hd, _dim);
-        _wo = w.Matrix(prefix + ".o_proj.weight", _dim, _heads * _hd);
+        _wq = w.Linear(prefix + ".q_proj.weight", _heads * _hd, _dim);
+        _wk = w.Linear(prefix + ".k_proj.weight", _kvHeads * _hd, _dim);
+        _wv = w.Linear(prefix + ".v_proj.weight", _kvHeads * _hd, _dim);
+        _wo = w.Linear(prefix + ".o_proj.weight", _dim, _heads * _hd);
         if (c.AttentionBias)
         {
             _bq = w.Vector(prefix + ".q_proj.bias", _heads * _hd);

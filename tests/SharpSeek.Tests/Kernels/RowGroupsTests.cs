@@ -1,0 +1,196 @@
+using SharpSeek.Kernels;
+using SharpSeek.Tensors;
+
+namespace SharpSeek.Tests.Kernels;
+
+/// <summary>
+/// The 8-row grouped layout of Q4_0/Q8_0 matrices: the layout round-trips to the file's bytes, the one-token group kernel
+/// matches its scalar reference and the row kernels on every path (random sizes, random data), and products over a grouped
+/// matrix equal those over the same matrix in rows: bit for bit in prefill (the same tiles), up to float order in decode.
+/// </summary>
+[Collection(KernelPathCollection.Name)]
+public sealed unsafe class RowGroupsTests
+{
+    public static readonly DType[] Types = [DType.Q8_0, DType.Q4_0];
+
+    public static TheoryData<DType, KernelPath, int> KernelCases
+    {
+        get
+        {
+            var data = new TheoryData<DType, KernelPath, int>();
+            foreach (var t in Types)
+                foreach (var p in new[] { KernelPath.Scalar, KernelPath.Avx2, KernelPath.Avx512BW, KernelPath.Vnni })
+                    foreach (int n in new[] { 0, 1, 2, 3, 4, 5, 7, 8, 13, 48 })
+                        data.Add(t, p, n);
+            return data;
+        }
+    }
+
+    private static WeightTensor Grouped(WeightTensor w)
+    {
+        var saved = KernelPaths.Current;
+        try
+        {
+            KernelPaths.Current = KernelPaths.Best;
+            return RowGroups.Interleave(w);
+        }
+        finally { KernelPaths.Current = saved; }
+    }
+
+    [Theory, MemberData(nameof(KernelCases))]
+    public void GroupKernelMatchesReferences(DType type, KernelPath path, int blocks)
+    {
+        if (!KernelPaths.IsSupported(path) || KernelPaths.Best == KernelPath.Scalar) return;
+        var r = new Random(HashCode.Combine(type, path, blocks, 5));
+        int cols = Math.Max(blocks, 1) * 32;
+        var bytes = QuantDotTests.RandomRows(r, type, 8, cols);
+        var act = new Q8Activations();
+        act.Quantize(QuantDotTests.RandomFloats(r, cols), 1, cols);
+        var x = act.Row(0);
+        fixed (byte* p = bytes)
+        {
+            var g = Grouped(new WeightTensor("w", "test", type, [8, cols], p, bytes.Length));
+            float* fast = stackalloc float[8], reference = stackalloc float[8];
+            QuantDot.Group(path, type, g.Data, x, blocks, fast);
+            QuantDot.GroupReference(type, g.Data, x, blocks, reference);
+            for (int i = 0; i < 8; i++)
+            {
+                // The row kernel on the file's bytes, over the same blocks; Σ|w·x| bounds float-order differences.
+                float row = QuantDot.Row(KernelPath.Scalar, type, p + i * type.ByteCount(cols), x, blocks * 32);
+                var wf = new float[cols];
+                GgmlQuants.DequantizeRow(type, new ReadOnlySpan<byte>(p + i * type.ByteCount(cols), (int)type.ByteCount(cols)), wf);
+                double abs = 0;
+                for (int j = 0; j < blocks * 32; j++) abs += Math.Abs((double)wf[j] * x.Qs[j] * x.D[j / 32]);
+                Assert.True(Math.Abs(fast[i] - reference[i]) <= 2e-6 * abs + 1e-30, $"{type} {path} {blocks} row {i}: {fast[i]} vs reference {reference[i]}");
+                Assert.True(Math.Abs(reference[i] - row) <= 2e-6 * abs + 1e-30, $"{type} {blocks} row {i}: reference {reference[i]} vs row kernel {row}");
+                if (blocks > 0) Assert.NotEqual(0f, fast[i]);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(DType.Q8_0)]
+    [InlineData(DType.Q4_0)]
+    public void LayoutRoundTripsAndSlicesWholeGroups(DType type)
+    {
+        if (KernelPaths.Best == KernelPath.Scalar) return;
+        var r = new Random((int)type);
+        int rows = 24, cols = 96;
+        var bytes = QuantDotTests.RandomRows(r, type, rows, cols);
+        long rb = type.ByteCount(cols);
+        fixed (byte* p = bytes)
+        {
+            var w = new WeightTensor("w", "test", type, [rows, cols], p, bytes.Length);
+            var g = Grouped(w);
+            Assert.True(g.Interleaved);
+            Assert.Equal(w.ByteLength, g.ByteLength);
+            var back = new byte[rb];
+            var a = new float[cols];
+            var b = new float[cols];
+            for (int i = 0; i < rows; i++)
+            {
+                fixed (byte* d = back) RowGroups.RowBytes(g, i, d);
+                Assert.Equal(bytes.AsSpan((int)(i * rb), (int)rb).ToArray(), back);
+                w.DequantizeRow(i, a);
+                g.DequantizeRow(i, b);
+                Assert.Equal(a, b);
+            }
+            var slice = g.SliceRows(8, 16);
+            Assert.True(slice.Interleaved);
+            for (int i = 0; i < 16; i++)
+            {
+                w.DequantizeRow(8 + i, a);
+                slice.DequantizeRow(i, b);
+                Assert.Equal(a, b);
+            }
+            Assert.Throws<ArgumentOutOfRangeException>(() => g.SliceRows(4, 8));
+            Assert.Throws<ArgumentOutOfRangeException>(() => g.SliceRows(8, 12));
+            Assert.Throws<ArgumentException>(() => RowGroups.Interleave(g));
+            var odd = new WeightTensor("odd", "test", type, [rows - 1, cols], p, bytes.Length - rb);
+            Assert.False(RowGroups.Supports(odd));
+        }
+    }
+
+    public static TheoryData<DType, KernelPath, int, int, int> MatMulCases
+    {
+        get
+        {
+            var data = new TheoryData<DType, KernelPath, int, int, int>();
+            foreach (var t in Types)
+                foreach (var p in new[] { KernelPath.Scalar, KernelPath.Avx2, KernelPath.Avx512BW, KernelPath.Vnni })
+                    foreach (var (rows, blocks, tokens) in new[] { (8, 1, 1), (40, 3, 1), (136, 2, 5), (64, 48, 2) })
+                        data.Add(t, p, rows, blocks * 32, tokens);
+            return data;
+        }
+    }
+
+    [Theory, MemberData(nameof(MatMulCases))]
+    public void ProductsOverGroupsMatchProductsOverRows(DType type, KernelPath path, int rows, int cols, int tokens)
+    {
+        if (!KernelPaths.IsSupported(path) || KernelPaths.Best == KernelPath.Scalar) return;
+        var r = new Random(HashCode.Combine(type, path, rows, cols, tokens));
+        var bytes = QuantDotTests.RandomRows(r, type, rows, cols);
+        var x = QuantDotTests.RandomFloats(r, tokens * cols);
+        fixed (byte* p = bytes)
+        {
+            var w = new WeightTensor("w", "test", type, [rows, cols], p, bytes.Length);
+            var g = Grouped(w);
+            var wf = w.ToFloat32();
+            foreach (bool decoding in new[] { false, true })
+            {
+                float[] a = Run(w, x, tokens, path, decoding), b = Run(g, x, tokens, path, decoding);
+                if (!decoding && path != KernelPath.Scalar && QuantGemm.Supports(path, type))
+                {
+                    Assert.Equal(a, b);   // prefill: the tiles built from groups are the tiles built from rows
+                    continue;
+                }
+                for (int t = 0; t < tokens; t++)
+                    for (int i = 0; i < rows; i++)
+                    {
+                        double abs = 0;
+                        for (int j = 0; j < cols; j++) abs += Math.Abs((double)wf[i * cols + j] * x[t * cols + j]);
+                        Assert.True(Math.Abs(a[t * rows + i] - b[t * rows + i]) <= 4e-6 * abs + 1e-30,
+                            $"{type} {path} decoding={decoding} [{t},{i}]: rows {a[t * rows + i]} vs groups {b[t * rows + i]}");
+                    }
+            }
+        }
+    }
+
+    /// <summary>A decode step's token gets the same bits alone or beside others (per-token group kernels).</summary>
+    [Theory]
+    [InlineData(DType.Q8_0)]
+    [InlineData(DType.Q4_0)]
+    public void GroupedDecodeDoesNotDependOnBatch(DType type)
+    {
+        if (KernelPaths.Best == KernelPath.Scalar) return;
+        var r = new Random((int)type + 77);
+        int rows = 48, cols = 160, tokens = 5;
+        var bytes = QuantDotTests.RandomRows(r, type, rows, cols);
+        var x = QuantDotTests.RandomFloats(r, tokens * cols);
+        fixed (byte* p = bytes)
+        {
+            var g = Grouped(new WeightTensor("w", "test", type, [rows, cols], p, bytes.Length));
+            var together = Run(g, x, tokens, KernelPaths.Best, decoding: true);
+            for (int t = 0; t < tokens; t++)
+                Assert.Equal(Run(g, x[(t * cols)..((t + 1) * cols)], 1, KernelPaths.Best, decoding: true), together[(t * rows)..((t + 1) * rows)]);
+        }
+    }
+
+    private static float[] Run(WeightTensor w, float[] x, int tokens, KernelPath path, bool decoding)
+    {
+        var y = new float[tokens * (int)w.Rows];
+        var saved = KernelPaths.Current;
+        try
+        {
+            KernelPaths.Current = path;
+            MatMul.Decoding = decoding;
+            MatMul.Compute(w, x, tokens, y);
+        }
+        finally
+        {
+            KernelPaths.Current = saved;
+            MatMul.Decoding = false;
+        }
+        return y;
+    }
+}
