@@ -90,7 +90,7 @@ public static unsafe class MatMul
             for (int r = first; r < first + count; r += RowGroups.Rows)
             {
                 byte* g = w.RowPointer(r);
-                for (int t = 0; t < tokens; t++) QuantDot.Group(path, w.Type, g, act.Row(t), cols / 32, y + t * ys + r);
+                for (int t = 0; t < tokens; t++) QuantDot.Group(path, w.Type, g, act.Row(t), cols, y + t * ys + r);
             }
             return;
         }
@@ -182,7 +182,7 @@ public static unsafe class MatMul
                             for (int r = r0; r < r1; r += RowGroups.Rows)
                             {
                                 byte* g = w.RowPointer(r);
-                                for (int t = 0; t < tokens; t++) QuantDot.Group(path, type, g, act.Row(t), cols / 32, y + (long)t * ys + r);
+                                for (int t = 0; t < tokens; t++) QuantDot.Group(path, type, g, act.Row(t), cols, y + (long)t * ys + r);
                             }
                             return;
                         }

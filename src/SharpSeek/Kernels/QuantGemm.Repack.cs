@@ -39,9 +39,17 @@ public static unsafe partial class QuantGemm
         }
     }
 
-    /// <summary>A group of <see cref="RowGroups"/>' layout is the tile already, up to Q4_0's nibbles and the fp16 scales.</summary>
+    /// <summary>
+    /// A group of <see cref="RowGroups"/>' layout is the tile already, up to unpacking the values and computing the scales; both
+    /// come out bit for bit as <see cref="Repack{T}"/> makes them from rows (the same fp16 conversion and float products).
+    /// </summary>
     private static void RepackGroup(DType type, byte* g, int nb, byte* tile)
     {
+        switch (type)
+        {
+            case DType.Q4_K: RepackGroupQ4_K(g, nb / 8, tile); return;
+            case DType.Q6_K: RepackGroupQ6_K(g, nb / 8, tile); return;
+        }
         float* scales = (float*)(tile + (long)nb * TileBlockBytes);
         int bb = RowGroups.BlockBytes(type);
         var m = Vector256.Create((byte)0x0F);
@@ -62,6 +70,59 @@ public static unsafe partial class QuantGemm
                 for (int k = 0; k < 8; k++) Vector256.Load(v + 32 * k).Store(t + 32 * k);
             }
             QuantDot.Halves8(blk).Store(scales + b * 2 * Rows);
+        }
+    }
+
+    /// <summary>Q4_K: sub-block 2p + h is nibble pair p's low (h = 0) or high nibbles; A = d·sc, B = dmin·m as <see cref="Q4_KTile"/>.</summary>
+    private static void RepackGroupQ4_K(byte* g, int superBlocks, byte* tile)
+    {
+        float* scales = (float*)(tile + (long)superBlocks * 8 * TileBlockBytes);
+        var m4 = Vector256.Create((byte)0x0F);
+        for (int i = 0; i < superBlocks; i++)
+        {
+            byte* sb = g + (long)i * RowGroups.BlockBytes(DType.Q4_K);
+            var d = QuantDot.Halves8(sb);
+            var dmin = QuantDot.Halves8(sb + RowGroups.Q4_KDMin);
+            QuantDot.Q4_KGroupScales(sb, out var scLo, out var scHi, out var mLo, out var mHi);
+            for (int j = 0; j < 8; j++)
+            {
+                int b = i * 8 + j;
+                byte* v = sb + RowGroups.Q4_KQs + 256 * (j >> 1), t = tile + (long)b * TileBlockBytes;
+                for (int k = 0; k < 8; k++)
+                {
+                    var p = Vector256.Load(v + 32 * k);
+                    ((j & 1) == 0 ? p & m4 : Vector256.ShiftRightLogical(p, 4)).Store(t + 32 * k);
+                }
+                var sj = Vector256.ShiftRightLogical(j < 4 ? scLo : scHi, 8 * (j & 3)) & Vector256.Create(0xFFu);
+                var mj = Vector256.ShiftRightLogical(j < 4 ? mLo : mHi, 8 * (j & 3)) & Vector256.Create(0xFFu);
+                (d * Vector256.ConvertToSingle(sj.AsInt32())).Store(scales + b * 2 * Rows);
+                (dmin * Vector256.ConvertToSingle(mj.AsInt32())).Store(scales + b * 2 * Rows + Rows);
+            }
+        }
+    }
+
+    /// <summary>Q6_K: the 6-bit values as the group kernel unpacks them; A and B = d·scale of each 16-value half as <see cref="Q6_KTile"/>.</summary>
+    private static void RepackGroupQ6_K(byte* g, int superBlocks, byte* tile)
+    {
+        float* scales = (float*)(tile + (long)superBlocks * 8 * TileBlockBytes);
+        for (int i = 0; i < superBlocks; i++)
+        {
+            byte* sb = g + (long)i * RowGroups.BlockBytes(DType.Q6_K);
+            var d = QuantDot.Halves8(sb);
+            sbyte* sc = (sbyte*)(sb + RowGroups.Q6_KScales);
+            for (int j = 0; j < 8; j++)
+            {
+                int b = i * 8 + j, k = j & 3;
+                byte* half = sb + RowGroups.Q6_KQ + RowGroups.Q6_KHalf * (j >> 2), t = tile + (long)b * TileBlockBytes;
+                byte* ab = half + (k & 1) * RowGroups.Q6_KPart, c = half + 2 * RowGroups.Q6_KPart;
+                for (int q = 0; q < 8; q++)
+                {
+                    var w = Vector256.Load(ab + 32 * q);
+                    (k < 2 ? RowGroups.Q6_KFirst(w) : RowGroups.Q6_KSecond(w, Vector256.Load(c + 32 * q), k == 3)).Store(t + 32 * q);
+                }
+                (d * Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(sc + 16 * j))).Store(scales + b * 2 * Rows);
+                (d * Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(sc + 16 * j + 8))).Store(scales + b * 2 * Rows + Rows);
+            }
         }
     }
 
@@ -170,7 +231,7 @@ public static unsafe partial class QuantGemm
 
     /// <summary>8×8 transpose of int32 groups (every tiled path has AVX2): row r's group q goes to lane r of output vector q.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose(Vector256<int> v0, Vector256<int> v1, Vector256<int> v2, Vector256<int> v3,
+    internal static void Transpose(Vector256<int> v0, Vector256<int> v1, Vector256<int> v2, Vector256<int> v3,
         Vector256<int> v4, Vector256<int> v5, Vector256<int> v6, Vector256<int> v7, byte* dst)
     {
         var t0 = Avx2.UnpackLow(v0, v1).AsInt64();

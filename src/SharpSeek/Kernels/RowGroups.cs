@@ -1,81 +1,142 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using SharpSeek.Tensors;
 
 namespace SharpSeek.Kernels;
 
 /// <summary>
-/// A load-time layout for Q4_0 and Q8_0 matrices that lets one token's product read 8 rows per instruction: rows go in groups
-/// of 8, and per 32-value block a group holds the 8 fp16 scales, then vectors whose lane r (4 bytes) is row r's values
-/// 4k..4k+3, the operand <c>vpdpbusd</c> takes against the token's 4 bytes broadcast. Q4_0 keeps its packed nibbles (vector k,
-/// k &lt; 4: low nibbles are values 4k.., high nibbles 16+4k..); Q8_0 stores w + 128 as unsigned bytes. A group is exactly
-/// 8 rows' bytes, so the size is unchanged and row <c>8g</c> still starts at <c>8g · RowBytes</c>. llama.cpp does the same
-/// ("repack" of Q4_0 into 8-row blocks); with rows apart, a decode step spent most of its time on per-row, per-block work.
+/// A load-time layout for Q4_0, Q8_0, Q4_K and Q6_K matrices that lets one token's product read 8 rows per instruction: rows go
+/// in groups of 8, and per block (32 values; 256 for the K-quants) a group holds the 8 rows' scales together, then vectors whose
+/// lane r (4 bytes) is row r's values 4k..4k+3, the operand <c>vpdpbusd</c> takes against the token's 4 bytes broadcast. Q4_0
+/// keeps its packed nibbles (vector k, k &lt; 4: low nibbles are values 4k.., high nibbles 16+4k..); Q8_0 stores w + 128 as
+/// unsigned bytes; the K-quants are in RowGroups.KQuants.cs. A group's block is exactly 8 of the file's blocks, so the size is
+/// unchanged and row <c>8g</c> still starts at <c>8g · RowBytes</c>. llama.cpp does the same ("repack" of Q4_0 into 8-row
+/// blocks); with rows apart, a decode step spent most of its time on per-row, per-block work.
 /// </summary>
-public static unsafe class RowGroups
+public static unsafe partial class RowGroups
 {
     public const int Rows = 8;
 
     /// <summary>Off: matrices keep the file's row layout (benches compare; tests run both).</summary>
     public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("SHARPSEEK_ROW_GROUPS") != "0";
 
-    /// <summary>Whether <paramref name="w"/> can take the layout on this CPU.</summary>
+    /// <summary>Whether <paramref name="w"/> can take the layout on this CPU (every vector path has AVX2, which packing uses).</summary>
     public static bool Supports(WeightTensor w) =>
-        w.Type is DType.Q4_0 or DType.Q8_0 && !w.Interleaved && w.Rows > 0 && w.Rows % Rows == 0 && w.Cols % 32 == 0
-        && KernelPaths.Current != KernelPath.Scalar;
+        w.Type is DType.Q4_0 or DType.Q8_0 or DType.Q4_K or DType.Q6_K && !w.Interleaved && w.Rows > 0 && w.Rows % Rows == 0
+        && w.Cols % w.Type.BlockSize() == 0 && KernelPaths.Current != KernelPath.Scalar;
 
-    /// <summary>Bytes of one group's 32-value block.</summary>
+    /// <summary>Bytes of one group's block: 8 of the file's blocks (32 values, or a 256-value super-block for Q4_K and Q6_K).</summary>
     public static int BlockBytes(DType type) => type switch
     {
-        DType.Q4_0 => Rows * 18,
-        DType.Q8_0 => Rows * 34,
+        DType.Q4_0 or DType.Q8_0 or DType.Q4_K or DType.Q6_K => Rows * type.BlockBytes(),
         _ => throw new NotSupportedException($"no row-group layout for {type}"),
     };
 
-    /// <summary>A copy of <paramref name="w"/> in the grouped layout, in pinned managed memory the returned tensor keeps alive.</summary>
+    /// <summary>
+    /// A copy of <paramref name="w"/> in the grouped layout, in pinned managed memory the returned tensor keeps alive. The packing
+    /// methods skip tiering: a model loads before they would be recompiled, and unoptimized, their vector code packed a Q6_K
+    /// matrix ~30× slower.
+    /// </summary>
     public static WeightTensor Interleave(WeightTensor w)
     {
         if (!Supports(w)) throw new ArgumentException($"{w.File}: tensor '{w.Name}' ({w.Type}, {w.ShapeText}) cannot take the row-group layout", nameof(w));
         var storage = GC.AllocateUninitializedArray<byte>(checked((int)w.ByteLength), pinned: true);
         byte* dst = (byte*)Unsafe.AsPointer(ref storage[0]);
-        int nb = (int)(w.Cols / 32), bb = BlockBytes(w.Type);
+        int nb = (int)(w.Cols / w.Type.BlockSize()), bb = BlockBytes(w.Type);
         byte** rows = stackalloc byte*[Rows];
+        byte* scratch = stackalloc byte[3 * Rows * 32];
         for (long g = 0; g < w.Rows / Rows; g++)
         {
             for (int r = 0; r < Rows; r++) rows[r] = w.RowPointer(g * Rows + r);
             byte* gp = dst + g * Rows * w.RowBytes;
-            for (int b = 0; b < nb; b++) PackBlock(w.Type, rows, b, gp + (long)b * bb);
+            for (int b = 0; b < nb; b++)
+            {
+                byte* o = gp + (long)b * bb;
+                switch (w.Type)
+                {
+                    case DType.Q4_0: PackQ4_0(rows, b * 18L, o); break;
+                    case DType.Q8_0: PackQ8_0(rows, b * 34L, o); break;
+                    case DType.Q4_K: PackQ4_K(rows, b * 144L, o); break;
+                    default: PackQ6_K(rows, b * 210L, o, scratch); break;
+                }
+            }
         }
         MappedPages.Release(w.Data, w.ByteLength);
         return w.WithLayout(dst, storage);
     }
 
-    private static void PackBlock(DType type, byte** rows, int b, byte* dst)
-    {
-        int src = type == DType.Q4_0 ? 18 : 34;
-        int vectors = type == DType.Q4_0 ? 4 : 8;
-        byte flip = type == DType.Q8_0 ? (byte)0x80 : (byte)0;
-        for (int r = 0; r < Rows; r++)
-        {
-            byte* blk = rows[r] + (long)b * src;
-            *(ushort*)(dst + 2 * r) = *(ushort*)blk;
-            for (int k = 0; k < vectors; k++)
-                for (int j = 0; j < 4; j++) dst[16 + k * 32 + r * 4 + j] = (byte)(blk[2 + 4 * k + j] ^ flip);
-        }
-    }
-
     /// <summary>Row <paramref name="row"/> of a grouped tensor back in the file's block layout (<paramref name="dst"/>: RowBytes).</summary>
     public static void RowBytes(WeightTensor w, long row, byte* dst)
     {
-        int nb = (int)(w.Cols / 32), bb = BlockBytes(w.Type), r = (int)(row % Rows);
-        int src = w.Type == DType.Q4_0 ? 18 : 34, vectors = w.Type == DType.Q4_0 ? 4 : 8;
-        byte flip = w.Type == DType.Q8_0 ? (byte)0x80 : (byte)0;
+        int nb = (int)(w.Cols / w.Type.BlockSize()), bb = BlockBytes(w.Type), fb = w.Type.BlockBytes(), r = (int)(row % Rows);
         byte* gp = w.Data + row / Rows * Rows * w.RowBytes;
         for (int b = 0; b < nb; b++)
         {
-            byte* g = gp + (long)b * bb, blk = dst + (long)b * src;
-            *(ushort*)blk = *(ushort*)(g + 2 * r);
-            for (int k = 0; k < vectors; k++)
-                for (int j = 0; j < 4; j++) blk[2 + 4 * k + j] = (byte)(g[16 + k * 32 + r * 4 + j] ^ flip);
+            byte* g = gp + (long)b * bb, blk = dst + (long)b * fb;
+            switch (w.Type)
+            {
+                case DType.Q4_0 or DType.Q8_0:
+                    int vectors = w.Type == DType.Q4_0 ? 4 : 8;
+                    byte flip = w.Type == DType.Q8_0 ? (byte)0x80 : (byte)0;
+                    *(ushort*)blk = *(ushort*)(g + 2 * r);
+                    for (int k = 0; k < vectors; k++)
+                        for (int j = 0; j < 4; j++) blk[2 + 4 * k + j] = (byte)(g[16 + k * 32 + r * 4 + j] ^ flip);
+                    break;
+                case DType.Q4_K: UnpackQ4_K(g, r, blk); break;
+                default: UnpackQ6_K(g, r, blk); break;
+            }
         }
+    }
+
+    /// <summary>Q4_0: 8 fp16 scales, then the 16 nibble bytes of each row as 4 lane-interleaved vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackQ4_0(byte** rows, long at, byte* dst)
+    {
+        for (int r = 0; r < Rows; r++) *(ushort*)(dst + 2 * r) = *(ushort*)(rows[r] + at);
+        Transpose8x4(rows, at + 2, out var v0, out var v1, out var v2, out var v3);
+        v0.Store((int*)(dst + 16));
+        v1.Store((int*)(dst + 48));
+        v2.Store((int*)(dst + 80));
+        v3.Store((int*)(dst + 112));
+    }
+
+    /// <summary>Q8_0: 8 fp16 scales, then w + 128 as 8 lane-interleaved vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackQ8_0(byte** rows, long at, byte* dst)
+    {
+        for (int r = 0; r < Rows; r++) *(ushort*)(dst + 2 * r) = *(ushort*)(rows[r] + at);
+        var flip = Vector256.Create((byte)0x80);
+        QuantGemm.Transpose((Vector256.Load(rows[0] + at + 2) ^ flip).AsInt32(), (Vector256.Load(rows[1] + at + 2) ^ flip).AsInt32(),
+            (Vector256.Load(rows[2] + at + 2) ^ flip).AsInt32(), (Vector256.Load(rows[3] + at + 2) ^ flip).AsInt32(),
+            (Vector256.Load(rows[4] + at + 2) ^ flip).AsInt32(), (Vector256.Load(rows[5] + at + 2) ^ flip).AsInt32(),
+            (Vector256.Load(rows[6] + at + 2) ^ flip).AsInt32(), (Vector256.Load(rows[7] + at + 2) ^ flip).AsInt32(), dst + 16);
+    }
+
+    /// <summary>The 32 bytes at <paramref name="at"/> of each of the 8 rows, lane-interleaved into 8 vectors at <paramref name="dst"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(byte** rows, long at, byte* dst) =>
+        QuantGemm.Transpose(Vector256.Load(rows[0] + at).AsInt32(), Vector256.Load(rows[1] + at).AsInt32(),
+            Vector256.Load(rows[2] + at).AsInt32(), Vector256.Load(rows[3] + at).AsInt32(),
+            Vector256.Load(rows[4] + at).AsInt32(), Vector256.Load(rows[5] + at).AsInt32(),
+            Vector256.Load(rows[6] + at).AsInt32(), Vector256.Load(rows[7] + at).AsInt32(), dst);
+
+    /// <summary>The 16 bytes at <paramref name="at"/> of each of the 8 rows as 4 vectors, vector k lane r = row r's bytes 4k..4k+3.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x4(byte** rows, long at, out Vector256<int> v0, out Vector256<int> v1, out Vector256<int> v2, out Vector256<int> v3)
+    {
+        // Rows r and r + 4 share a vector (halves), so one in-lane 4×4 transpose serves both halves.
+        var a = Vector256.Create(Vector128.Load((int*)(rows[0] + at)), Vector128.Load((int*)(rows[4] + at)));
+        var b = Vector256.Create(Vector128.Load((int*)(rows[1] + at)), Vector128.Load((int*)(rows[5] + at)));
+        var c = Vector256.Create(Vector128.Load((int*)(rows[2] + at)), Vector128.Load((int*)(rows[6] + at)));
+        var d = Vector256.Create(Vector128.Load((int*)(rows[3] + at)), Vector128.Load((int*)(rows[7] + at)));
+        var t0 = Avx2.UnpackLow(a, b).AsInt64();   // a0 b0 a1 b1
+        var t1 = Avx2.UnpackHigh(a, b).AsInt64();  // a2 b2 a3 b3
+        var t2 = Avx2.UnpackLow(c, d).AsInt64();
+        var t3 = Avx2.UnpackHigh(c, d).AsInt64();
+        v0 = Avx2.UnpackLow(t0, t2).AsInt32();
+        v1 = Avx2.UnpackHigh(t0, t2).AsInt32();
+        v2 = Avx2.UnpackLow(t1, t3).AsInt32();
+        v3 = Avx2.UnpackHigh(t1, t3).AsInt32();
     }
 }

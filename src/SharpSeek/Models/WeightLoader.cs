@@ -18,9 +18,9 @@ internal sealed class WeightLoader(ITensorSource source)
     public WeightTensor Matrix(string name, long rows, long cols) => Tensor(name, rows, cols);
 
     /// <summary>
-    /// A matrix that only products read (<see cref="Kernels.MatMul"/>): Q4_0 and Q8_0 ones go into <see cref="RowGroups"/>' 8-row
-    /// layout, a copy in memory, while the copies stay under half of the memory the process may use (a model larger than that
-    /// keeps reading its file's pages, as <see cref="WeightPager"/> leaves it to).
+    /// A matrix that only products read (<see cref="Kernels.MatMul"/>): Q4_0, Q8_0, Q4_K and Q6_K ones go into
+    /// <see cref="RowGroups"/>' 8-row layout, a copy in memory, while the copies stay under half of the memory the process may use
+    /// (a model larger than that keeps reading its file's pages, as <see cref="WeightPager"/> leaves it to).
     /// </summary>
     public WeightTensor Linear(string name, long rows, long cols) => Grouped(Matrix(name, rows, cols));
 

@@ -4,14 +4,17 @@ using SharpSeek.Tensors;
 namespace SharpSeek.Tests.Kernels;
 
 /// <summary>
-/// The 8-row grouped layout of Q4_0/Q8_0 matrices: the layout round-trips to the file's bytes, the one-token group kernel
+/// The 8-row grouped layout of Q4_0/Q8_0/Q4_K/Q6_K matrices: the layout round-trips to the file's bytes, the one-token group kernel
 /// matches its scalar reference and the row kernels on every path (random sizes, random data), and products over a grouped
 /// matrix equal those over the same matrix in rows: bit for bit in prefill (the same tiles), up to float order in decode.
 /// </summary>
 [Collection(KernelPathCollection.Name)]
 public sealed unsafe class RowGroupsTests
 {
-    public static readonly DType[] Types = [DType.Q8_0, DType.Q4_0];
+    public static readonly DType[] Types = [DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q6_K];
+
+    /// <summary>Columns: <paramref name="blocks32"/> 32-value blocks of Q4_0/Q8_0, or <paramref name="superBlocks"/> 256-value super-blocks of Q4_K/Q6_K.</summary>
+    private static int Cols(DType type, int blocks32, int superBlocks) => type.BlockSize() == 32 ? blocks32 * 32 : superBlocks * 256;
 
     public static TheoryData<DType, KernelPath, int> KernelCases
     {
@@ -20,7 +23,8 @@ public sealed unsafe class RowGroupsTests
             var data = new TheoryData<DType, KernelPath, int>();
             foreach (var t in Types)
                 foreach (var p in new[] { KernelPath.Scalar, KernelPath.Avx2, KernelPath.Avx512BW, KernelPath.Vnni })
-                    foreach (int n in new[] { 0, 1, 2, 3, 4, 5, 7, 8, 13, 48 })
+                    // Blocks of the type: 32 values, or 256-value super-blocks for the K-quants.
+                    foreach (int n in t.BlockSize() == 32 ? new[] { 0, 1, 2, 3, 4, 5, 7, 8, 13, 48 } : new[] { 0, 1, 2, 3, 4, 6 })
                         data.Add(t, p, n);
             return data;
         }
@@ -42,7 +46,7 @@ public sealed unsafe class RowGroupsTests
     {
         if (!KernelPaths.IsSupported(path) || KernelPaths.Best == KernelPath.Scalar) return;
         var r = new Random(HashCode.Combine(type, path, blocks, 5));
-        int cols = Math.Max(blocks, 1) * 32;
+        int bs = type.BlockSize(), cols = Math.Max(blocks, 1) * bs, n = blocks * bs;
         var bytes = QuantDotTests.RandomRows(r, type, 8, cols);
         var act = new Q8Activations();
         act.Quantize(QuantDotTests.RandomFloats(r, cols), 1, cols);
@@ -51,16 +55,16 @@ public sealed unsafe class RowGroupsTests
         {
             var g = Grouped(new WeightTensor("w", "test", type, [8, cols], p, bytes.Length));
             float* fast = stackalloc float[8], reference = stackalloc float[8];
-            QuantDot.Group(path, type, g.Data, x, blocks, fast);
-            QuantDot.GroupReference(type, g.Data, x, blocks, reference);
+            QuantDot.Group(path, type, g.Data, x, n, fast);
+            QuantDot.GroupReference(type, g.Data, x, n, reference);
             for (int i = 0; i < 8; i++)
             {
                 // The row kernel on the file's bytes, over the same blocks; Σ|w·x| bounds float-order differences.
-                float row = QuantDot.Row(KernelPath.Scalar, type, p + i * type.ByteCount(cols), x, blocks * 32);
+                float row = QuantDot.Row(KernelPath.Scalar, type, p + i * type.ByteCount(cols), x, n);
                 var wf = new float[cols];
                 GgmlQuants.DequantizeRow(type, new ReadOnlySpan<byte>(p + i * type.ByteCount(cols), (int)type.ByteCount(cols)), wf);
                 double abs = 0;
-                for (int j = 0; j < blocks * 32; j++) abs += Math.Abs((double)wf[j] * x.Qs[j] * x.D[j / 32]);
+                for (int j = 0; j < n; j++) abs += Math.Abs((double)wf[j] * x.Qs[j] * x.D[j / 32]);
                 Assert.True(Math.Abs(fast[i] - reference[i]) <= 2e-6 * abs + 1e-30, $"{type} {path} {blocks} row {i}: {fast[i]} vs reference {reference[i]}");
                 Assert.True(Math.Abs(reference[i] - row) <= 2e-6 * abs + 1e-30, $"{type} {blocks} row {i}: reference {reference[i]} vs row kernel {row}");
                 if (blocks > 0) Assert.NotEqual(0f, fast[i]);
@@ -68,14 +72,14 @@ public sealed unsafe class RowGroupsTests
         }
     }
 
-    [Theory]
-    [InlineData(DType.Q8_0)]
-    [InlineData(DType.Q4_0)]
+    public static TheoryData<DType> TypeCases => new(Types);
+
+    [Theory, MemberData(nameof(TypeCases))]
     public void LayoutRoundTripsAndSlicesWholeGroups(DType type)
     {
         if (KernelPaths.Best == KernelPath.Scalar) return;
         var r = new Random((int)type);
-        int rows = 24, cols = 96;
+        int rows = 24, cols = Cols(type, 3, 2);
         var bytes = QuantDotTests.RandomRows(r, type, rows, cols);
         long rb = type.ByteCount(cols);
         fixed (byte* p = bytes)
@@ -118,8 +122,8 @@ public sealed unsafe class RowGroupsTests
             var data = new TheoryData<DType, KernelPath, int, int, int>();
             foreach (var t in Types)
                 foreach (var p in new[] { KernelPath.Scalar, KernelPath.Avx2, KernelPath.Avx512BW, KernelPath.Vnni })
-                    foreach (var (rows, blocks, tokens) in new[] { (8, 1, 1), (40, 3, 1), (136, 2, 5), (64, 48, 2) })
-                        data.Add(t, p, rows, blocks * 32, tokens);
+                    foreach (var (rows, blocks, superBlocks, tokens) in new[] { (8, 1, 1, 1), (40, 3, 3, 1), (136, 2, 2, 5), (64, 48, 6, 2) })
+                        data.Add(t, p, rows, Cols(t, blocks, superBlocks), tokens);
             return data;
         }
     }
@@ -157,14 +161,12 @@ public sealed unsafe class RowGroupsTests
     }
 
     /// <summary>A decode step's token gets the same bits alone or beside others (per-token group kernels).</summary>
-    [Theory]
-    [InlineData(DType.Q8_0)]
-    [InlineData(DType.Q4_0)]
+    [Theory, MemberData(nameof(TypeCases))]
     public void GroupedDecodeDoesNotDependOnBatch(DType type)
     {
         if (KernelPaths.Best == KernelPath.Scalar) return;
         var r = new Random((int)type + 77);
-        int rows = 48, cols = 160, tokens = 5;
+        int rows = 48, cols = Cols(type, 5, 2), tokens = 5;
         var bytes = QuantDotTests.RandomRows(r, type, rows, cols);
         var x = QuantDotTests.RandomFloats(r, tokens * cols);
         fixed (byte* p = bytes)
