@@ -39,6 +39,15 @@ public static unsafe class MatMul
     /// <summary>False decodes quantized rows to float and keeps float activations (tests measure what the integer scheme changes).</summary>
     internal static bool UseIntegerKernels { get; set; } = true;
 
+    /// <summary>
+    /// The 8-bit form a product with <paramref name="w"/> reads its activations in: Q8_K (a scale per 256 values) for the
+    /// K-quants' group kernels, which llama.cpp's K-quant products take too and which lets a super-block sum in int32; Q8_0
+    /// (a scale per 32) for everything else, the tiles and the row kernels included. <paramref name="tiled"/>: the caller's
+    /// <see cref="UseTiles"/>.
+    /// </summary>
+    internal static Q8Format ActivationFormat(WeightTensor w, KernelPath path, bool tiled) =>
+        w.Interleaved && w.Type is DType.Q4_K or DType.Q6_K && !(tiled && QuantGemm.Supports(path, w.Type)) ? Q8Format.Q8_K : Q8Format.Q8_0;
+
     /// <summary>Whether products with <paramref name="w"/> run as integer dots over 8-bit activations.</summary>
     public static bool UsesIntegerKernels(WeightTensor w) =>
         UseIntegerKernels && QuantDot.Supports(w.Type) && w.Cols > 0 && w.Cols % w.Type.BlockSize() == 0;
@@ -56,7 +65,7 @@ public static unsafe class MatMul
         fixed (float* yp = y)
         {
             work.Set(w, xp, yp, tokens, yStride, pool);
-            if (work.Quantized) work.Activations.Quantize(x, tokens, cols);
+            if (work.Quantized) work.Activations.Quantize(xp, tokens, cols, cols, ActivationFormat(w, work.Path, work.Tiled));
             if (work.Tiled) work.Groups.Build(work.Activations, w.Type);
             // Below ~64K multiply-adds a hand-off to another core costs more than it saves.
             bool parallel = (long)rows * cols * tokens >= 65536;
@@ -68,7 +77,8 @@ public static unsafe class MatMul
     /// <summary>
     /// y[t·ys + r] = W[r, :] · x[t] for rows <paramref name="first"/>..+<paramref name="count"/> and the tokens already quantized in
     /// <paramref name="act"/>, on the calling thread: tiled when the batch is large enough, else per-token dots. For callers that
-    /// split work themselves (MLA's per-head products); <paramref name="groups"/> and <paramref name="scratch"/> are theirs.
+    /// split work themselves (MLA's per-head products); <paramref name="groups"/> and <paramref name="scratch"/> are theirs, and
+    /// <paramref name="act"/> is in the form <see cref="ActivationFormat"/> gives.
     /// </summary>
     /// <param name="tiled">The caller's <see cref="UseTiles"/>, read on its own thread (this runs on a worker).</param>
     internal static void QuantizedRows(WeightTensor w, int first, int count, Q8Activations act, Q8TokenGroups groups, float* y, long ys, WorkerPool pool, int worker, bool tiled)
@@ -87,11 +97,7 @@ public static unsafe class MatMul
         {
             if (first % RowGroups.Rows != 0 || count % RowGroups.Rows != 0)
                 throw new ArgumentOutOfRangeException(nameof(first), $"rows {first}..{first + count} of '{w.Name}' split an 8-row group");
-            for (int r = first; r < first + count; r += RowGroups.Rows)
-            {
-                byte* g = w.RowPointer(r);
-                for (int t = 0; t < tokens; t++) QuantDot.Group(path, w.Type, g, act.Row(t), cols, y + t * ys + r);
-            }
+            for (int r = first; r < first + count; r += RowGroups.Rows) GroupDots(path, w.Type, w.RowPointer(r), act, y + r, ys);
             return;
         }
         for (int r = first; r < first + count; r++)
@@ -99,6 +105,16 @@ public static unsafe class MatMul
             byte* row = w.RowPointer(r);
             for (int t = 0; t < tokens; t++) y[t * ys + r] = QuantDot.Row(path, w.Type, row, act.Row(t), cols);
         }
+    }
+
+    /// <summary>y[t·ys + 0..8] = the 8 rows of the group at <paramref name="g"/> · token t, for every token of <paramref name="act"/>.</summary>
+    private static void GroupDots(KernelPath path, DType type, byte* g, Q8Activations act, float* y, long ys)
+    {
+        int cols = act.Cols;
+        if (act.Format == Q8Format.Q8_K)
+            for (int t = 0; t < act.Tokens; t++) QuantDot.Group(path, type, g, act.RowK(t), cols, y + t * ys);
+        else
+            for (int t = 0; t < act.Tokens; t++) QuantDot.Group(path, type, g, act.Row(t), cols, y + t * ys);
     }
 
     /// <summary>Reference: decodes each row and accumulates in double. Tests compare the fast path against it.</summary>
@@ -125,6 +141,7 @@ public static unsafe class MatMul
         private int _tokens, _yStride, _rows, _cols;
         private WorkerPool? _pool;
         private KernelPath _path;
+        public KernelPath Path => _path;
 
         /// <summary>This call's activations in 8-bit blocks (quantized weights only); reused across calls.</summary>
         public Q8Activations Activations { get; } = new();
@@ -179,11 +196,7 @@ public static unsafe class MatMul
                         if (w.Interleaved)
                         {
                             // r0 and r1 are multiples of 8: RowsPerItem is, and so are the rows of a grouped tensor.
-                            for (int r = r0; r < r1; r += RowGroups.Rows)
-                            {
-                                byte* g = w.RowPointer(r);
-                                for (int t = 0; t < tokens; t++) QuantDot.Group(path, type, g, act.Row(t), cols, y + (long)t * ys + r);
-                            }
+                            for (int r = r0; r < r1; r += RowGroups.Rows) GroupDots(path, type, w.RowPointer(r), act, y + r, ys);
                             return;
                         }
                         for (int r = r0; r < r1; r++)

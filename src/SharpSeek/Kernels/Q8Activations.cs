@@ -7,9 +7,11 @@ namespace SharpSeek.Kernels;
 /// Activations quantized to 8-bit blocks of 32, as llama.cpp does before every quantized product (its block_q8_0):
 /// d = amax/127 rounded to fp16, q = round-half-even(x·127/amax). Per block we also keep Σq, and per 16 values Σq,
 /// so kernels can fold weight offsets (Q4_0's −8, Q4_K's min, Q6_K's −32) into one multiply instead of per value.
-/// Buffers grow and are reused, so a decode step allocates nothing.
+/// Buffers grow and are reused, so a decode step allocates nothing. The same buffers can instead hold llama.cpp's Q8_K form
+/// (<see cref="Q8Format.Q8_K"/>, Q8Activations.Q8K.cs), which the K-quants' group kernels take; a call quantizes once, into the
+/// form its kernel reads.
 /// </summary>
-public sealed unsafe class Q8Activations
+public sealed unsafe partial class Q8Activations
 {
     public const int Block = 32;
 
@@ -21,17 +23,21 @@ public sealed unsafe class Q8Activations
     public int Tokens { get; private set; }
     public int Cols { get; private set; }
 
-    /// <summary>Quantizes <paramref name="tokens"/> rows of <paramref name="cols"/> values (cols a multiple of 32).</summary>
-    public void Quantize(ReadOnlySpan<float> x, int tokens, int cols)
+    /// <summary>The form of the last <see cref="Quantize(float*, int, int, long, Q8Format)"/>: <see cref="Row"/> or <see cref="RowK"/> reads it.</summary>
+    public Q8Format Format { get; private set; }
+
+    /// <summary>Quantizes <paramref name="tokens"/> rows of <paramref name="cols"/> values (cols a multiple of the format's block).</summary>
+    public void Quantize(ReadOnlySpan<float> x, int tokens, int cols, Q8Format format = Q8Format.Q8_0)
     {
         if (x.Length < (long)tokens * cols) throw new ArgumentException("input too short", nameof(x));
-        fixed (float* xp = x) Quantize(xp, tokens, cols, cols);
+        fixed (float* xp = x) Quantize(xp, tokens, cols, cols, format);
     }
 
     /// <summary>Quantizes <paramref name="tokens"/> rows of <paramref name="cols"/> values that lie <paramref name="stride"/> floats apart.</summary>
-    public void Quantize(float* x, int tokens, int cols, long stride)
+    public void Quantize(float* x, int tokens, int cols, long stride, Q8Format format = Q8Format.Q8_0)
     {
-        if (cols % Block != 0) throw new ArgumentException($"quantized products need a multiple of {Block} columns, got {cols}", nameof(cols));
+        int block = format == Q8Format.Q8_K ? SuperBlock : Block;
+        if (cols % block != 0) throw new ArgumentException($"{format} activations need a multiple of {block} columns, got {cols}", nameof(cols));
         int n = tokens * cols, nb = n / Block, perRow = cols / Block;
         if (_qs.Length < n)
         {
@@ -42,7 +48,13 @@ public sealed unsafe class Q8Activations
         }
         Tokens = tokens;
         Cols = cols;
+        Format = format;
         bool vector = KernelPaths.Current != KernelPath.Scalar && Vector256.IsHardwareAccelerated;
+        if (format == Q8Format.Q8_K)
+        {
+            QuantizeK(x, tokens, cols, stride, vector);
+            return;
+        }
         fixed (sbyte* q = _qs)
         fixed (float* d = _d)
         fixed (int* s32 = _sum32)
@@ -65,6 +77,7 @@ public sealed unsafe class Q8Activations
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Q8Row Row(int token)
     {
+        if (Format != Q8Format.Q8_0) throw new InvalidOperationException($"the activations are {Format}, not Q8_0");
         int nb = Cols / Block;
         long b = (long)token * nb;
         return new Q8Row(
@@ -120,6 +133,9 @@ public sealed unsafe class Q8Activations
         *sum32 = s0 + s1;
     }
 }
+
+/// <summary>How <see cref="Q8Activations"/> holds its values: llama.cpp's block_q8_0 (scale per 32) or block_q8_K (scale per 256).</summary>
+public enum Q8Format { Q8_0, Q8_K }
 
 /// <summary>One token's quantized activations: values, per-32 scales and sums, per-16 sums.</summary>
 public readonly unsafe struct Q8Row(sbyte* qs, float* d, int* sum32, int* sum16)

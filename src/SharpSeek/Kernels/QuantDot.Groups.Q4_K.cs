@@ -1,19 +1,21 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SharpSeek.Kernels;
 
 /// <summary>
-/// One token against a Q4_K group (<see cref="RowGroups"/>): per 32-value sub-block, 8 <c>vpdpbusd</c> give the 8 rows' exact
-/// int32 nibble dots, and the (scale, min) pairs of all 8 rows are decoded once per super-block with ggml's masks on vectors.
-/// Per sub-block one FMA adds sc·dx·Σqx and one subtracts m·dx·Σx for the 8 rows; d and dmin (fp16, 8 at once) multiply the
-/// super-block's sums once, instead of per row and sub-block as the row kernel does.
+/// One token (Q8_K activations, <see cref="Q8KRow"/>) against a Q4_K group (<see cref="RowGroups"/>): per 32-value sub-block,
+/// 8 <c>vpdpbusd</c> give the 8 rows' exact int32 nibble dots, and the (scale, min) pairs of all 8 rows are decoded once per
+/// super-block with ggml's masks on vectors. As the activations have one scale per super-block, the scales multiply the dots
+/// in int32 (|Σ sc·dot| ≤ 8·63·32·15·127 &lt; 2^25) and the mins the per-32 sums (<c>vpmaddwd</c>, two sub-blocks at once);
+/// the two sums convert once per super-block: y += d·dx·Σ sc·dot − dmin·dx·Σ m·Σx.
 /// </summary>
 public static unsafe partial class QuantDot
 {
     private const int Q4_KGroupBytes = RowGroups.Rows * Q4_KBytes;
 
-    internal static void Q4_KGroupReference(byte* g, Q8Row x, int superBlocks, float* y)
+    internal static void Q4_KGroupReference(byte* g, Q8KRow x, int superBlocks, float* y)
     {
         byte* q = stackalloc byte[12];
         for (int r = 0; r < RowGroups.Rows; r++)
@@ -24,25 +26,27 @@ public static unsafe partial class QuantDot
                 byte* sb = g + (long)i * Q4_KGroupBytes;
                 float d = HalfExact(sb + 2 * r), dmin = HalfExact(sb + RowGroups.Q4_KDMin + 2 * r);
                 for (int j = 0; j < 12; j++) q[j] = sb[RowGroups.Q4_KScales + 32 * (j / 4) + 4 * r + j % 4];
+                int dots = 0, mins = 0;
                 for (int k = 0; k < 8; k++)
                 {
                     ScaleMinK4(k, q, out int sc, out int m);
-                    int b = i * 8 + k;
-                    sbyte* xq = x.Qs + b * 32;
+                    sbyte* xq = x.Qs + i * 256 + k * 32;
                     int s = 0;
                     for (int j = 0; j < 32; j++)
                     {
                         byte v = sb[RowGroups.Q4_KQs + 256 * (k / 2) + 32 * (j / 4) + 4 * r + j % 4];
                         s += ((v >> (4 * (k & 1))) & 0xF) * xq[j];
                     }
-                    sum += d * sc * x.D[b] * s - dmin * m * x.D[b] * x.Sum32[b];
+                    dots += sc * s;
+                    mins += m * (x.BSums[16 * i + 2 * k] + x.BSums[16 * i + 2 * k + 1]);
                 }
+                sum += d * x.D[i] * dots - dmin * x.D[i] * mins;
             }
             y[r] = sum;
         }
     }
 
-    private static void Q4_KGroup<T>(byte* g, Q8Row x, int superBlocks, float* y) where T : IDotU8S8
+    private static void Q4_KGroup<T>(byte* g, Q8KRow x, int superBlocks, float* y) where T : IDotU8S8
     {
         var acc = Vector256<float>.Zero;
         var mins = Vector256<float>.Zero;
@@ -50,37 +54,54 @@ public static unsafe partial class QuantDot
         {
             byte* sb = g + (long)i * Q4_KGroupBytes;
             Q4_KGroupScales(sb, out var scLo, out var scHi, out var mLo, out var mHi);
-            // Even and odd sub-blocks in separate sums, so the FMAs form two chains.
-            Vector256<float> s0 = default, s1 = default, m0 = default, m1 = default;
             byte* q = sb + RowGroups.Q4_KQs;
-            int b = i * 8;
-            sbyte* xq = x.Qs + b * 32;
-            float* dx = x.D + b;
-            int* sx = x.Sum32 + b;
+            sbyte* xq = x.Qs + i * 256;
+            // Even and odd sub-blocks in separate sums, so the multiplies form two chains.
             Q4_KGroupPair<T>(q, xq, out var lo, out var hi);
-            s0 = Q4_KScaled(lo, scLo, 0, dx[0], s0);
-            s1 = Q4_KScaled(hi, scLo, 8, dx[1], s1);
-            m0 = Q4_KScaled(sx[0], mLo, 0, dx[0], m0);
-            m1 = Q4_KScaled(sx[1], mLo, 8, dx[1], m1);
+            var s0 = lo * Q4_KByte(scLo, 0);
+            var s1 = hi * Q4_KByte(scLo, 1);
             Q4_KGroupPair<T>(q + 256, xq + 64, out lo, out hi);
-            s0 = Q4_KScaled(lo, scLo, 16, dx[2], s0);
-            s1 = Q4_KScaled(hi, scLo, 24, dx[3], s1);
-            m0 = Q4_KScaled(sx[2], mLo, 16, dx[2], m0);
-            m1 = Q4_KScaled(sx[3], mLo, 24, dx[3], m1);
+            s0 += lo * Q4_KByte(scLo, 2);
+            s1 += hi * Q4_KByte(scLo, 3);
             Q4_KGroupPair<T>(q + 512, xq + 128, out lo, out hi);
-            s0 = Q4_KScaled(lo, scHi, 0, dx[4], s0);
-            s1 = Q4_KScaled(hi, scHi, 8, dx[5], s1);
-            m0 = Q4_KScaled(sx[4], mHi, 0, dx[4], m0);
-            m1 = Q4_KScaled(sx[5], mHi, 8, dx[5], m1);
+            s0 += lo * Q4_KByte(scHi, 0);
+            s1 += hi * Q4_KByte(scHi, 1);
             Q4_KGroupPair<T>(q + 768, xq + 192, out lo, out hi);
-            s0 = Q4_KScaled(lo, scHi, 16, dx[6], s0);
-            s1 = Q4_KScaled(hi, scHi, 24, dx[7], s1);
-            m0 = Q4_KScaled(sx[6], mHi, 16, dx[6], m0);
-            m1 = Q4_KScaled(sx[7], mHi, 24, dx[7], m1);
-            acc = Vector256.FusedMultiplyAdd(s0 + s1, Halves8(sb), acc);
-            mins = Vector256.FusedMultiplyAdd(m0 + m1, Halves8(sb + RowGroups.Q4_KDMin), mins);
+            s0 += lo * Q4_KByte(scHi, 2);
+            s1 += hi * Q4_KByte(scHi, 3);
+            var m = Q4_KMins(mLo, mHi, (int*)(x.Sum32 + 8 * i));
+            var dx = Vector256.Create(x.D[i]);
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0 + s1), Halves8(sb) * dx, acc);
+            mins = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(m), Halves8(sb + RowGroups.Q4_KDMin) * dx, mins);
         }
         (acc - mins).Store(y);
+    }
+
+    /// <summary>Byte <paramref name="j"/> of each lane as an int32 (one of the 8 rows' scales or mins).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Q4_KByte(Vector256<uint> v, int j) => (j switch
+    {
+        0 => v & Vector256.Create(0xFFu),
+        3 => Vector256.ShiftRightLogical(v, 24),
+        _ => Vector256.ShiftRightLogical(v, 8 * j) & Vector256.Create(0xFFu),
+    }).AsInt32();
+
+    /// <summary>
+    /// Σ m·Σx over a super-block's 8 sub-blocks for the 8 rows: <c>vpshufb</c> spreads each lane's mins j, j+1 into int16
+    /// words, and <c>vpmaddwd</c> against the broadcast int16 sums of sub-blocks j, j+1 adds both (|m·Σx| ≤ 63·32·127).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Q4_KMins(Vector256<uint> mLo, Vector256<uint> mHi, int* sum32Pairs)
+    {
+        var first = Vector256.Create((byte)0, 0x80, 1, 0x80, 4, 0x80, 5, 0x80, 8, 0x80, 9, 0x80, 12, 0x80, 13, 0x80,
+            0, 0x80, 1, 0x80, 4, 0x80, 5, 0x80, 8, 0x80, 9, 0x80, 12, 0x80, 13, 0x80);
+        var second = Vector256.Create((byte)2, 0x80, 3, 0x80, 6, 0x80, 7, 0x80, 10, 0x80, 11, 0x80, 14, 0x80, 15, 0x80,
+            2, 0x80, 3, 0x80, 6, 0x80, 7, 0x80, 10, 0x80, 11, 0x80, 14, 0x80, 15, 0x80);
+        var a = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(mLo.AsByte(), first).AsInt16(), Vector256.Create(sum32Pairs[0]).AsInt16());
+        var b = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(mLo.AsByte(), second).AsInt16(), Vector256.Create(sum32Pairs[1]).AsInt16());
+        a += Avx2.MultiplyAddAdjacent(Avx2.Shuffle(mHi.AsByte(), first).AsInt16(), Vector256.Create(sum32Pairs[2]).AsInt16());
+        b += Avx2.MultiplyAddAdjacent(Avx2.Shuffle(mHi.AsByte(), second).AsInt16(), Vector256.Create(sum32Pairs[3]).AsInt16());
+        return a + b;
     }
 
     /// <summary>
@@ -100,22 +121,6 @@ public static unsafe partial class QuantDot
         scHi = (u2 & k2) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(u0, 6) & k3, 4);
         mLo = u1 & k1;
         mHi = (Vector256.ShiftRightLogical(u2, 4) & k2) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(u1, 6) & k3, 4);
-    }
-
-    /// <summary>acc + dot · (byte <paramref name="shift"/>/8 of each lane of <paramref name="scales"/>) · dx.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Q4_KScaled(Vector256<int> dot, Vector256<uint> scales, int shift, float dx, Vector256<float> acc)
-    {
-        var sc = shift == 24 ? Vector256.ShiftRightLogical(scales, 24) : Vector256.ShiftRightLogical(scales, shift) & Vector256.Create(0xFFu);
-        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot), Vector256.ConvertToSingle(sc.AsInt32()) * Vector256.Create(dx), acc);
-    }
-
-    /// <summary>The min term: acc + m · dx·Σx (the same for all 8 rows but m).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Q4_KScaled(int sumX, Vector256<uint> mins, int shift, float dx, Vector256<float> acc)
-    {
-        var m = shift == 24 ? Vector256.ShiftRightLogical(mins, 24) : Vector256.ShiftRightLogical(mins, shift) & Vector256.Create(0xFFu);
-        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(m.AsInt32()), Vector256.Create(dx * sumX), acc);
     }
 
     /// <summary>

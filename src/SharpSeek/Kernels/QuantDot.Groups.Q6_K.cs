@@ -5,16 +5,17 @@ using System.Runtime.Intrinsics.X86;
 namespace SharpSeek.Kernels;
 
 /// <summary>
-/// One token against a Q6_K group (<see cref="RowGroups"/>): per 32-value sub-block, 4 + 4 <c>vpdpbusd</c> give the 8 rows'
-/// dots of the first and second 16 values (each has its own scale); −32·Σx per 16 comes off and the two int8 scales (8 rows
-/// in one sign-extending load each) multiply in int32, which stays exact (|Σ(q−32)x| ≤ 16·32·127 per half, ·128, twice: under
-/// 2^24, so the convert is exact too). One FMA per sub-block applies dx; d (fp16, 8 at once) multiplies each super-block's sum.
+/// One token (Q8_K activations, <see cref="Q8KRow"/>) against a Q6_K group (<see cref="RowGroups"/>): per 32-value sub-block,
+/// 4 + 4 <c>vpdpbusd</c> give the 8 rows' dots of the first and second 16 values (each has its own scale); −32·Σx per 16 comes
+/// off and the two int8 scales (8 rows in one sign-extending load each) multiply in int32. As the activations have one scale
+/// per super-block, the whole super-block sums in int32 (|Σ(q−32)x| ≤ 16·32·127 per 16, ·128, 16 times: under 2^28) and
+/// converts once; d (fp16, 8 at once) and dx multiply it.
 /// </summary>
 public static unsafe partial class QuantDot
 {
     private const int Q6_KGroupBytes = RowGroups.Rows * Q6_KBytes;
 
-    internal static void Q6_KGroupReference(byte* g, Q8Row x, int superBlocks, float* y)
+    internal static void Q6_KGroupReference(byte* g, Q8KRow x, int superBlocks, float* y)
     {
         for (int r = 0; r < RowGroups.Rows; r++)
         {
@@ -22,15 +23,13 @@ public static unsafe partial class QuantDot
             for (int i = 0; i < superBlocks; i++)
             {
                 byte* sb = g + (long)i * Q6_KGroupBytes;
-                float d = HalfExact(sb + 2 * r);
+                int total = 0;
                 for (int n = 0; n < 2; n++)
                 {
                     byte* half = sb + RowGroups.Q6_KQ + RowGroups.Q6_KHalf * n;
                     for (int k = 0; k < 4; k++)
                     {
-                        int b = i * 8 + n * 4 + k;
-                        sbyte* xq = x.Qs + b * 32;
-                        int total = 0;
+                        sbyte* xq = x.Qs + i * 256 + (n * 4 + k) * 32;
                         for (int h = 0; h < 2; h++)
                         {
                             int s = 0;
@@ -49,50 +48,47 @@ public static unsafe partial class QuantDot
                             }
                             total += (sbyte)sb[RowGroups.Q6_KScales + 8 * (2 * (4 * n + k) + h) + r] * s;
                         }
-                        sum += d * x.D[b] * total;
                     }
                 }
+                sum += HalfExact(sb + 2 * r) * x.D[i] * total;
             }
             y[r] = sum;
         }
     }
 
-    private static void Q6_KGroup<T>(byte* g, Q8Row x, int superBlocks, float* y) where T : IDotU8S8
+    private static void Q6_KGroup<T>(byte* g, Q8KRow x, int superBlocks, float* y) where T : IDotU8S8
     {
         var acc = Vector256<float>.Zero;
         for (int i = 0; i < superBlocks; i++)
         {
             byte* sb = g + (long)i * Q6_KGroupBytes;
             sbyte* sc = (sbyte*)(sb + RowGroups.Q6_KScales);
-            // Sub-blocks 0, 2 and 1, 3 of each half in separate sums, so the FMAs form two chains.
-            Vector256<float> s0 = default, s1 = default;
+            // Sub-blocks 0, 2 and 1, 3 of each half in separate sums, so the multiplies form two chains.
+            Vector256<int> s0 = default, s1 = default;
             for (int n = 0; n < 2; n++)
             {
                 byte* a = sb + RowGroups.Q6_KQ + RowGroups.Q6_KHalf * n, c = a + 2 * RowGroups.Q6_KPart;
-                int b = i * 8 + 4 * n;
-                sbyte* xq = x.Qs + b * 32;
+                sbyte* xq = x.Qs + i * 256 + 128 * n;
+                int* bs = x.BSums + 16 * i + 8 * n;
                 sbyte* s = sc + 8 * 2 * (4 * n);
                 // Sub-blocks 0 and 2 read A (and C's low nibbles), 1 and 3 read B (and C's high nibbles).
                 Q6_KGroupPair<T>(a, c, false, xq, xq + 64, out var lo0, out var hi0, out var lo2, out var hi2);
-                s0 = Q6_KScaled(lo0, hi0, s, x, b, s0);
-                s0 = Q6_KScaled(lo2, hi2, s + 32, x, b + 2, s0);
+                s0 = Q6_KScaled(lo0, hi0, s, bs, s0);
+                s0 = Q6_KScaled(lo2, hi2, s + 32, bs + 4, s0);
                 Q6_KGroupPair<T>(a + RowGroups.Q6_KPart, c, true, xq + 32, xq + 96, out var lo1, out var hi1, out var lo3, out var hi3);
-                s1 = Q6_KScaled(lo1, hi1, s + 16, x, b + 1, s1);
-                s1 = Q6_KScaled(lo3, hi3, s + 48, x, b + 3, s1);
+                s1 = Q6_KScaled(lo1, hi1, s + 16, bs + 2, s1);
+                s1 = Q6_KScaled(lo3, hi3, s + 48, bs + 6, s1);
             }
-            acc = Vector256.FusedMultiplyAdd(s0 + s1, Halves8(sb), acc);
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0 + s1), Halves8(sb) * Vector256.Create(x.D[i]), acc);
         }
         acc.Store(y);
     }
 
-    /// <summary>acc + dx · ((lo − 32Σ₀x)·sc₀ + (hi − 32Σ₁x)·sc₁) for sub-block <paramref name="b"/>, its 2 × 8 scales at <paramref name="sc"/>.</summary>
+    /// <summary>acc + (lo − 32Σ₀x)·sc₀ + (hi − 32Σ₁x)·sc₁ for one sub-block: its 2 × 8 scales at <paramref name="sc"/>, its two sums at <paramref name="bsums"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Q6_KScaled(Vector256<int> lo, Vector256<int> hi, sbyte* sc, Q8Row x, int b, Vector256<float> acc)
-    {
-        var t = (lo - Vector256.Create(32 * x.Sum16[2 * b])) * Avx2.ConvertToVector256Int32(sc)
-            + (hi - Vector256.Create(32 * x.Sum16[2 * b + 1])) * Avx2.ConvertToVector256Int32(sc + 8);
-        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(t), Vector256.Create(x.D[b]), acc);
-    }
+    private static Vector256<int> Q6_KScaled(Vector256<int> lo, Vector256<int> hi, sbyte* sc, int* bsums, Vector256<int> acc) =>
+        acc + (lo - Vector256.Create(32 * bsums[0])) * Avx2.ConvertToVector256Int32(sc)
+            + (hi - Vector256.Create(32 * bsums[1])) * Avx2.ConvertToVector256Int32(sc + 8);
 
     /// <summary>
     /// Two sub-blocks of a half: the first from <paramref name="ab"/> alone (A or B), the second with C's low or

@@ -10,11 +10,12 @@ namespace SharpSeek.Kernels;
 /// groups broadcast give the 8 rows' int32 block dots in one vector; the weight offset (Q4_0's 8, Q8_0's 128, times Σx) comes off
 /// in int32 and one convert + FMA applies the 8 scales, converted from fp16 8 at a time. About 5 instructions per row and block,
 /// where the row-at-a-time kernels spend about 35 (a scalar fp16 decode, a scale broadcast and an offset per row and block).
-/// The K-quants' kernels are in QuantDot.Groups.Q4_K.cs and QuantDot.Groups.Q6_K.cs.
+/// The K-quants' kernels, which take Q8_K activations (one scale per 256 values) as llama.cpp's do, are in
+/// QuantDot.Groups.Q4_K.cs and QuantDot.Groups.Q6_K.cs.
 /// </summary>
 public static unsafe partial class QuantDot
 {
-    /// <summary>y[0..8] = rows 0..7 of the group at <paramref name="g"/> · x, over <paramref name="cols"/> values.</summary>
+    /// <summary>y[0..8] = rows 0..7 of the Q4_0 or Q8_0 group at <paramref name="g"/> · x, over <paramref name="cols"/> values.</summary>
     public static void Group(KernelPath path, DType type, byte* g, Q8Row x, int cols, float* y)
     {
         switch (type)
@@ -24,21 +25,38 @@ public static unsafe partial class QuantDot
             case DType.Q8_0 when path == KernelPath.Vnni: Group<Q8_0Group, VnniDot>(g, x, cols / 32, y); return;
             // vpmaddubsw would saturate on w + 128; without VNNI the bytes go back to signed and take the sign trick.
             case DType.Q8_0 when path != KernelPath.Scalar: Group<Q8_0SignedGroup, Avx2Dot>(g, x, cols / 32, y); return;
+            case DType.Q4_0 or DType.Q8_0: GroupReference(type, g, x, cols, y); return;
+            default: throw new NotSupportedException($"no row-group kernel for {type} over Q8_0 activations");
+        }
+    }
+
+    /// <summary>y[0..8] = rows 0..7 of the Q4_K or Q6_K group at <paramref name="g"/> · x (Q8_K activations), over <paramref name="cols"/> values.</summary>
+    public static void Group(KernelPath path, DType type, byte* g, Q8KRow x, int cols, float* y)
+    {
+        switch (type)
+        {
             // Nibbles and 6-bit values stay far from vpmaddubsw's int16 limit (2·63·127), so AVX2 runs the same kernels.
             case DType.Q4_K when path == KernelPath.Vnni: Q4_KGroup<VnniDot>(g, x, cols / 256, y); return;
             case DType.Q4_K when path != KernelPath.Scalar: Q4_KGroup<Avx2Dot>(g, x, cols / 256, y); return;
             case DType.Q6_K when path == KernelPath.Vnni: Q6_KGroup<VnniDot>(g, x, cols / 256, y); return;
             case DType.Q6_K when path != KernelPath.Scalar: Q6_KGroup<Avx2Dot>(g, x, cols / 256, y); return;
-            case DType.Q4_0 or DType.Q8_0 or DType.Q4_K or DType.Q6_K: GroupReference(type, g, x, cols, y); return;
-            default: throw new NotSupportedException($"no row-group kernel for {type}");
+            case DType.Q4_K or DType.Q6_K: GroupReference(type, g, x, cols, y); return;
+            default: throw new NotSupportedException($"no row-group kernel for {type} over Q8_K activations");
         }
     }
 
-    /// <summary>Scalar reference: each row's values read back out of the group, summed as the row references sum them.</summary>
+    /// <summary>Scalar reference for the K-quants: each row's values read back out of the group, the super-block summed in int.</summary>
+    internal static void GroupReference(DType type, byte* g, Q8KRow x, int cols, float* y)
+    {
+        if (type == DType.Q4_K) Q4_KGroupReference(g, x, cols / 256, y);
+        else if (type == DType.Q6_K) Q6_KGroupReference(g, x, cols / 256, y);
+        else throw new NotSupportedException($"no Q8_K group reference for {type}");
+    }
+
+    /// <summary>Scalar reference for Q4_0 and Q8_0: each row's values read back out of the group, summed as the row references sum them.</summary>
     internal static void GroupReference(DType type, byte* g, Q8Row x, int cols, float* y)
     {
-        if (type == DType.Q4_K) { Q4_KGroupReference(g, x, cols / 256, y); return; }
-        if (type == DType.Q6_K) { Q6_KGroupReference(g, x, cols / 256, y); return; }
+        if (type is not (DType.Q4_0 or DType.Q8_0)) throw new NotSupportedException($"no Q8_0 group reference for {type}");
         int bytes = RowGroups.BlockBytes(type), blocks = cols / 32;
         for (int r = 0; r < RowGroups.Rows; r++)
         {

@@ -5,8 +5,10 @@ namespace SharpSeek.Tests.Kernels;
 
 /// <summary>
 /// The 8-row grouped layout of Q4_0/Q8_0/Q4_K/Q6_K matrices: the layout round-trips to the file's bytes, the one-token group kernel
-/// matches its scalar reference and the row kernels on every path (random sizes, random data), and products over a grouped
-/// matrix equal those over the same matrix in rows: bit for bit in prefill (the same tiles), up to float order in decode.
+/// matches its scalar reference on every path (random sizes, random data), and products over a grouped matrix equal those over
+/// the same matrix in rows: bit for bit in prefill (the same tiles). In decode Q4_0/Q8_0 groups equal rows up to float order;
+/// the K-quants' groups read Q8_K activations where the row kernels read Q8_0, so each is held to its own activation rounding
+/// of the float product.
 /// </summary>
 [Collection(KernelPathCollection.Name)]
 public sealed unsafe class RowGroupsTests
@@ -16,18 +18,19 @@ public sealed unsafe class RowGroupsTests
     /// <summary>Columns: <paramref name="blocks32"/> 32-value blocks of Q4_0/Q8_0, or <paramref name="superBlocks"/> 256-value super-blocks of Q4_K/Q6_K.</summary>
     private static int Cols(DType type, int blocks32, int superBlocks) => type.BlockSize() == 32 ? blocks32 * 32 : superBlocks * 256;
 
-    public static TheoryData<DType, KernelPath, int> KernelCases
+    public static TheoryData<DType, KernelPath, int> KernelCases => KernelCasesOf(DType.Q8_0, DType.Q4_0);
+
+    public static TheoryData<DType, KernelPath, int> KQuantKernelCases => KernelCasesOf(DType.Q4_K, DType.Q6_K);
+
+    private static TheoryData<DType, KernelPath, int> KernelCasesOf(params DType[] types)
     {
-        get
-        {
-            var data = new TheoryData<DType, KernelPath, int>();
-            foreach (var t in Types)
-                foreach (var p in new[] { KernelPath.Scalar, KernelPath.Avx2, KernelPath.Avx512BW, KernelPath.Vnni })
-                    // Blocks of the type: 32 values, or 256-value super-blocks for the K-quants.
-                    foreach (int n in t.BlockSize() == 32 ? new[] { 0, 1, 2, 3, 4, 5, 7, 8, 13, 48 } : new[] { 0, 1, 2, 3, 4, 6 })
-                        data.Add(t, p, n);
-            return data;
-        }
+        var data = new TheoryData<DType, KernelPath, int>();
+        foreach (var t in types)
+            foreach (var p in new[] { KernelPath.Scalar, KernelPath.Avx2, KernelPath.Avx512BW, KernelPath.Vnni })
+                // Blocks of the type: 32 values, or 256-value super-blocks for the K-quants.
+                foreach (int n in t.BlockSize() == 32 ? new[] { 0, 1, 2, 3, 4, 5, 7, 8, 13, 48 } : new[] { 0, 1, 2, 3, 4, 6 })
+                    data.Add(t, p, n);
+        return data;
     }
 
     private static WeightTensor Grouped(WeightTensor w)
@@ -70,6 +73,73 @@ public sealed unsafe class RowGroupsTests
                 if (blocks > 0) Assert.NotEqual(0f, fast[i]);
             }
         }
+    }
+
+    /// <summary>
+    /// Q4_K/Q6_K groups over Q8_K activations: every path against the scalar reference, the reference against a double dot of
+    /// the dequantized weights and the dequantized Q8_K activations, and against the row kernel over Q8_0 activations of the
+    /// same floats within the two activation roundings.
+    /// </summary>
+    [Theory, MemberData(nameof(KQuantKernelCases))]
+    public void KQuantGroupKernelMatchesReferences(DType type, KernelPath path, int superBlocks)
+    {
+        if (!KernelPaths.IsSupported(path) || KernelPaths.Best == KernelPath.Scalar) return;
+        var r = new Random(HashCode.Combine(type, path, superBlocks, 7));
+        int cols = Math.Max(superBlocks, 1) * 256, n = superBlocks * 256;
+        var bytes = QuantDotTests.RandomRows(r, type, 8, cols);
+        var xf = QuantDotTests.RandomFloats(r, cols);
+        var act = new Q8Activations();
+        act.Quantize(xf, 1, cols, Q8Format.Q8_K);
+        var x = act.RowK(0);
+        var act0 = new Q8Activations();
+        act0.Quantize(xf, 1, cols);
+        fixed (byte* p = bytes)
+        {
+            var g = Grouped(new WeightTensor("w", "test", type, [8, cols], p, bytes.Length));
+            float* fast = stackalloc float[8], reference = stackalloc float[8];
+            QuantDot.Group(path, type, g.Data, x, n, fast);
+            QuantDot.GroupReference(type, g.Data, x, n, reference);
+            var wf = new float[cols];
+            for (int i = 0; i < 8; i++)
+            {
+                GgmlQuants.DequantizeRow(type, new ReadOnlySpan<byte>(p + i * type.ByteCount(cols), (int)type.ByteCount(cols)), wf);
+                double exact = 0, abs = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    double v = (double)wf[j] * x.Qs[j] * x.D[j / 256];
+                    exact += v;
+                    abs += Math.Abs(v);
+                }
+                Assert.True(Math.Abs(fast[i] - reference[i]) <= 2e-6 * abs + 1e-30, $"{type} {path} {superBlocks} row {i}: {fast[i]} vs reference {reference[i]}");
+                Assert.True(Math.Abs(reference[i] - exact) <= 2e-6 * abs + 1e-30, $"{type} {superBlocks} row {i}: reference {reference[i]} vs exact {exact}");
+                float row = QuantDot.Row(KernelPath.Scalar, type, p + i * type.ByteCount(cols), act0.Row(0), n);
+                double bound = ActivationBound(wf, xf, 0, n, Q8Format.Q8_K) + ActivationBound(wf, xf, 0, n, Q8Format.Q8_0) + 4e-6 * abs;
+                Assert.True(Math.Abs(fast[i] - row) <= bound + 1e-30, $"{type} {path} {superBlocks} row {i}: Q8_K {fast[i]} vs Q8_0 row kernel {row} (bound {bound})");
+                if (superBlocks > 0) Assert.NotEqual(0f, fast[i]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Bound on |Σ w·(x − x̂)| for x quantized in <paramref name="format"/>: Q8_K's error is at most amax/254 per 256 values;
+    /// Q8_0's amax/254 per 32 plus its fp16 scale's rounding (127 · amax/127 · 2^-11).
+    /// </summary>
+    internal static double ActivationBound(float[] w, float[] x, int at, int n, Q8Format format)
+    {
+        int block = format == Q8Format.Q8_K ? 256 : 32;
+        double perAmax = format == Q8Format.Q8_K ? 1.0 / 254 : 1.0 / 254 + 1.0 / 2048;
+        double bound = 0;
+        for (int b = 0; b < n; b += block)
+        {
+            double amax = 0, wabs = 0;
+            for (int j = b; j < b + block; j++)
+            {
+                amax = Math.Max(amax, Math.Abs(x[at + j]));
+                wabs += Math.Abs(w[j]);
+            }
+            bound += wabs * amax * perAmax;
+        }
+        return bound * 1.001;
     }
 
     public static TheoryData<DType> TypeCases => new(Types);
@@ -148,13 +218,30 @@ public sealed unsafe class RowGroupsTests
                     Assert.Equal(a, b);   // prefill: the tiles built from groups are the tiles built from rows
                     continue;
                 }
+                bool kQuant = type is DType.Q4_K or DType.Q6_K;
                 for (int t = 0; t < tokens; t++)
                     for (int i = 0; i < rows; i++)
                     {
-                        double abs = 0;
-                        for (int j = 0; j < cols; j++) abs += Math.Abs((double)wf[i * cols + j] * x[t * cols + j]);
-                        Assert.True(Math.Abs(a[t * rows + i] - b[t * rows + i]) <= 4e-6 * abs + 1e-30,
-                            $"{type} {path} decoding={decoding} [{t},{i}]: rows {a[t * rows + i]} vs groups {b[t * rows + i]}");
+                        double abs = 0, exact = 0;
+                        for (int j = 0; j < cols; j++)
+                        {
+                            double v = (double)wf[i * cols + j] * x[t * cols + j];
+                            abs += Math.Abs(v);
+                            exact += v;
+                        }
+                        float rowsY = a[t * rows + i], groupsY = b[t * rows + i];
+                        if (!kQuant)
+                        {
+                            Assert.True(Math.Abs(rowsY - groupsY) <= 4e-6 * abs + 1e-30,
+                                $"{type} {path} decoding={decoding} [{t},{i}]: rows {rowsY} vs groups {groupsY}");
+                            continue;
+                        }
+                        // Groups read Q8_K activations, rows Q8_0: each within its own activation rounding of the float product.
+                        var wi = wf.AsSpan(i * cols, cols).ToArray();
+                        double kBound = ActivationBound(wi, x, t * cols, cols, Q8Format.Q8_K) + 4e-6 * abs;
+                        double bound0 = ActivationBound(wi, x, t * cols, cols, Q8Format.Q8_0) + 4e-6 * abs;
+                        Assert.True(Math.Abs(groupsY - exact) <= kBound + 1e-30, $"{type} {path} decoding={decoding} [{t},{i}]: groups {groupsY} vs float {exact} (bound {kBound})");
+                        Assert.True(Math.Abs(rowsY - exact) <= bound0 + 1e-30, $"{type} {path} decoding={decoding} [{t},{i}]: rows {rowsY} vs float {exact} (bound {bound0})");
                     }
             }
         }

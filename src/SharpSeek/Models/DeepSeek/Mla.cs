@@ -217,7 +217,7 @@ internal sealed unsafe class Mla : IAttention
                 fixed (float* qp = ws.Q)
                 fixed (float* ql = ws.QLatent)
                 {
-                    act.Quantize(qp + (long)h * dq, _tokens, dn, (long)heads * dq);
+                    act.Quantize(qp + (long)h * dq, _tokens, dn, (long)heads * dq, MatMul.ActivationFormat(m._wUK, KernelPaths.Current, _tiled));
                     MatMul.QuantizedRows(m._wUK, h * rkv, rkv, act, _groups[worker], ql, (long)heads * rkv, _pool!, worker, _tiled);
                 }
                 return;
@@ -323,7 +323,7 @@ internal sealed unsafe class Mla : IAttention
                 fixed (float* olp = ws.OLatent)
                 fixed (float* op = ws.AttnOut)
                 {
-                    act.Quantize(olp + (long)h * rkv, _tokens, rkv, (long)heads * rkv);
+                    act.Quantize(olp + (long)h * rkv, _tokens, rkv, (long)heads * rkv, MatMul.ActivationFormat(m._wUV, KernelPaths.Current, _tiled));
                     MatMul.QuantizedRows(m._wUV, (int)baseRow, dv, act, _groups[worker], op, (long)heads * dv, _pool!, worker, _tiled);
                 }
                 return;
