@@ -7,7 +7,8 @@ using SharpSeek.Threading;
 namespace SharpSeek.Bench;
 
 /// <summary>
-/// Single-thread speed of each quantized dot path on an L2-resident matrix, in GB/s of weights; then the multi-token product
+/// Single-thread speed of each quantized dot path on an L2-resident matrix, in GB/s of weights, row kernels and then the
+/// one-token group kernels (<see cref="RowGroups"/>, activations in the form decode gives them); then the multi-token product
 /// (prefill) through <see cref="MatMul"/>, tiled GEMM against the per-token kernels, in G multiply-adds per second.
 /// </summary>
 internal static unsafe class KernelSpeed
@@ -48,8 +49,44 @@ internal static unsafe class KernelSpeed
                     }
                     Console.WriteLine(string.Create(inv, $"{type,-5} {path,-9} {best,6:0.0} GB/s  {best * 1e9 / rowBytes * cols / 1e9,6:0.0} Gweights/s  ({sink:0})"));
                 }
+                Groups(type, w, bytes.Length, rows, cols, x);
                 Gemm(type, w, bytes.Length, rows, cols);
             }
+        }
+    }
+
+    /// <summary>The one-token group kernels on the same matrix in the 8-row layout; also in ns per 256 values of a row.</summary>
+    private static void Groups(DType type, byte* data, long length, int rows, int cols, float[] x)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var w = new WeightTensor("w", "bench", type, [rows, cols], data, length);
+        if (!RowGroups.Supports(w)) return;
+        var g = RowGroups.Interleave(w);
+        var format = MatMul.ActivationFormat(g, KernelPaths.Current, tiled: false);
+        var act = new Q8Activations();
+        act.Quantize(x, 1, cols, format);
+        float* y = stackalloc float[RowGroups.Rows];
+        foreach (var path in Enum.GetValues<KernelPath>())
+        {
+            if (!KernelPaths.IsSupported(path)) continue;
+            double best = 0;
+            for (int rep = 0; rep < 5; rep++)
+            {
+                var clock = Stopwatch.StartNew();
+                int iters = 0;
+                while (clock.ElapsedMilliseconds < 200)
+                {
+                    for (int i = 0; i < rows; i += RowGroups.Rows)
+                    {
+                        if (format == Q8Format.Q8_K) QuantDot.Group(path, type, g.RowPointer(i), act.RowK(0), cols, y);
+                        else QuantDot.Group(path, type, g.RowPointer(i), act.Row(0), cols, y);
+                    }
+                    iters++;
+                }
+                best = Math.Max(best, (double)iters * length / clock.Elapsed.TotalSeconds / 1e9);
+            }
+            double weights = best * 1e9 / type.ByteCount(cols) * cols;
+            Console.WriteLine(string.Create(inv, $"{type,-5} {path,-9} {best,6:0.0} GB/s  {weights / 1e9,6:0.0} Gweights/s  {256 / weights * 1e9,6:0.00} ns/256  group, {format} ({y[0]:0})"));
         }
     }
 
