@@ -7,7 +7,8 @@ namespace SharpSeek.Kernels;
 /// y[t, r] = W[r, :] · x[t, :] for a weight matrix in any supported type, rows split across the worker pool.
 /// With several tokens each weight row is decoded once and reused for all of them (prefill reads weights once).
 /// ggml-quantized weights (Q8_0, Q4_0, Q4_K, Q6_K) never become float: the activations are quantized to 8-bit blocks once
-/// per call (<see cref="Q8Activations"/>) and every row·token product is an integer dot (<see cref="QuantDot"/>), as in llama.cpp.
+/// per call (<see cref="Q8Activations"/>, in the form the call's kernels read: <see cref="ActivationFormat"/>) and every
+/// row·token product is an integer dot (<see cref="QuantDot"/>), as in llama.cpp.
 /// In prefill those products run as a tiled GEMM (<see cref="QuantGemm"/>): 8 weight rows unpacked once, 4 tokens at a time;
 /// decode steps run the per-token dots (see <see cref="Decoding"/>).
 /// </summary>
@@ -65,7 +66,7 @@ public static unsafe class MatMul
         fixed (float* yp = y)
         {
             work.Set(w, xp, yp, tokens, yStride, pool);
-            if (work.Quantized) work.Activations.Quantize(xp, tokens, cols, cols, ActivationFormat(w, work.Path, work.Tiled));
+            if (work.Quantized) work.Activations.Quantize(xp, tokens, cols, cols, work.Format);
             if (work.Tiled) work.Groups.Build(work.Activations, w.Type);
             // Below ~64K multiply-adds a hand-off to another core costs more than it saves.
             bool parallel = (long)rows * cols * tokens >= 65536;
@@ -141,7 +142,6 @@ public static unsafe class MatMul
         private int _tokens, _yStride, _rows, _cols;
         private WorkerPool? _pool;
         private KernelPath _path;
-        public KernelPath Path => _path;
 
         /// <summary>This call's activations in 8-bit blocks (quantized weights only); reused across calls.</summary>
         public Q8Activations Activations { get; } = new();
@@ -151,6 +151,9 @@ public static unsafe class MatMul
         public Q8TokenGroups Groups { get; } = new();
         public bool Tiled { get; private set; }
 
+        /// <summary>The form this call's kernels read the activations in (<see cref="ActivationFormat"/>).</summary>
+        public Q8Format Format { get; private set; }
+
         public void Set(WeightTensor w, float* x, float* y, int tokens, int yStride, WorkerPool pool)
         {
             _w = w; _x = x; _y = y; _tokens = tokens; _yStride = yStride; _pool = pool;
@@ -158,6 +161,7 @@ public static unsafe class MatMul
             _path = KernelPaths.Current;
             Quantized = UsesIntegerKernels(w);
             Tiled = Quantized && UseTiles(tokens) && QuantGemm.Supports(_path, w.Type);
+            Format = ActivationFormat(w, _path, Tiled);
         }
 
         public void Clear()
