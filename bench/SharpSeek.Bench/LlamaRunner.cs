@@ -60,6 +60,17 @@ internal sealed class LlamaRunner : IDisposable
         return steps / clock.Elapsed.TotalSeconds;
     }
 
+    /// <summary>One decode step of <paramref name="token"/> at <paramref name="pos"/> (the cache continues); its logits.</summary>
+    public float[] Step(int token, int pos)
+    {
+        if (pos == 0) _context.NativeHandle.MemoryClear(true);
+        _batch.Clear();
+        _batch.Add((LLamaToken)token, (LLamaPos)pos, LLamaSeqId.Zero, true);
+        var r = _context.Decode(_batch);
+        if (r != DecodeResult.Ok) throw new InvalidOperationException($"llama_decode: {r}");
+        return _context.NativeHandle.GetLogitsIth(0).ToArray();
+    }
+
     private static int ArgMax(ReadOnlySpan<float> x)
     {
         int best = 0;

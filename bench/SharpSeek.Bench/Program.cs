@@ -8,6 +8,7 @@ using SharpSeek.Models;
 // SharpSeek vs llama.cpp on the same GGUF, A/B interleaved.
 //   make-model SHAPE TYPE OUT.gguf        SHAPE: qwen2-1.5b | deepseek-v2-lite; TYPE: Q8_0 | Q4_0 | Q4_K_M
 //   compare MODEL.gguf [prompt=512] [gen=128] [threads=2] [reps=3]
+//   agree MODEL.gguf [steps=16] [threads=2]   decode logits against llama.cpp's
 var inv = CultureInfo.InvariantCulture;
 if (args.Length >= 4 && args[0] == "make-model")
 {
@@ -17,9 +18,15 @@ if (args.Length >= 4 && args[0] == "make-model")
     return 0;
 }
 if (args.Length == 1 && args[0] == "kernels") { KernelSpeed.Run(); return 0; }
+if (args.Length >= 2 && args[0] == "agree")
+{
+    NativeLibraryConfig.All.WithLogCallback((level, message) => { if (level >= LLamaLogLevel.Error) Console.Error.Write(message); });
+    Agreement.Run(args[1], args.Length > 2 ? int.Parse(args[2], inv) : 16, args.Length > 3 ? int.Parse(args[3], inv) : 2);
+    return 0;
+}
 if (args.Length < 2 || args[0] != "compare")
 {
-    Console.Error.WriteLine("usage: make-model SHAPE TYPE OUT.gguf | compare MODEL.gguf [prompt] [gen] [threads] [reps]");
+    Console.Error.WriteLine("usage: make-model SHAPE TYPE OUT.gguf | compare MODEL.gguf [prompt] [gen] [threads] [reps] | agree MODEL.gguf [steps] [threads] | kernels");
     return 2;
 }
 string path = args[1];
