@@ -219,6 +219,8 @@ public sealed unsafe class RowGroupsTests
                     continue;
                 }
                 bool kQuant = type is DType.Q4_K or DType.Q6_K;
+                var q8k = new Q8Activations();
+                if (kQuant) q8k.Quantize(x, tokens, cols, Q8Format.Q8_K);
                 for (int t = 0; t < tokens; t++)
                     for (int i = 0; i < rows; i++)
                     {
@@ -241,6 +243,11 @@ public sealed unsafe class RowGroupsTests
                         double kBound = ActivationBound(wi, x, t * cols, cols, Q8Format.Q8_K) + 4e-6 * abs;
                         double bound0 = ActivationBound(wi, x, t * cols, cols, Q8Format.Q8_0) + 4e-6 * abs;
                         Assert.True(Math.Abs(groupsY - exact) <= kBound + 1e-30, $"{type} {path} decoding={decoding} [{t},{i}]: groups {groupsY} vs float {exact} (bound {kBound})");
+                        // And tightly: the product of the dequantized weights with the Q8_K values the call should have made.
+                        var xk = q8k.RowK(t);
+                        double onQ8K = 0;
+                        for (int j = 0; j < cols; j++) onQ8K += (double)wi[j] * xk.Qs[j] * xk.D[j / 256];
+                        Assert.True(Math.Abs(groupsY - onQ8K) <= 4e-6 * abs + 1e-30, $"{type} {path} decoding={decoding} [{t},{i}]: groups {groupsY} vs Q8_K product {onQ8K}");
                         Assert.True(Math.Abs(rowsY - exact) <= bound0 + 1e-30, $"{type} {path} decoding={decoding} [{t},{i}]: rows {rowsY} vs float {exact} (bound {bound0})");
                     }
             }
