@@ -15,6 +15,9 @@ namespace SharpSeek.Kernels;
 public static unsafe class MatMul
 {
     private const int RowsPerItem = 16;
+    private const int TokensPerItem = 8, GroupsPerItem = 2;
+
+    private enum MatMulPhase { Products, Quantize, Group }
 
     [ThreadStatic] private static MatMulWork? _work;
 
@@ -66,10 +69,24 @@ public static unsafe class MatMul
         fixed (float* yp = y)
         {
             work.Set(w, xp, yp, tokens, yStride, pool);
-            if (work.Quantized) work.Activations.Quantize(xp, tokens, cols, cols, work.Format);
-            if (work.Tiled) work.Groups.Build(work.Activations, w.Type);
             // Below ~64K multiply-adds a hand-off to another core costs more than it saves.
             bool parallel = (long)rows * cols * tokens >= 65536;
+            if (work.Quantized)
+            {
+                // A batch's quantization and regrouping run over the pool too: on one thread they left the other core
+                // spinning for several percent of a MoE prefill, whose experts each quantize their own tokens.
+                bool split = parallel && tokens >= 2 * TokensPerItem;
+                work.Activations.Prepare(tokens, cols, work.Format);
+                work.Phase = MatMulPhase.Quantize;
+                pool.For((tokens + TokensPerItem - 1) / TokensPerItem, work, split);
+                if (work.Tiled)
+                {
+                    work.Groups.Prepare(work.Activations);
+                    work.Phase = MatMulPhase.Group;
+                    pool.For((work.Groups.Groups + GroupsPerItem - 1) / GroupsPerItem, work, split);
+                }
+                work.Phase = MatMulPhase.Products;
+            }
             pool.For((rows + RowsPerItem - 1) / RowsPerItem, work, parallel);
             work.Clear();
         }
@@ -164,13 +181,26 @@ public static unsafe class MatMul
             Format = ActivationFormat(w, _path, Tiled);
         }
 
+        /// <summary>What <see cref="Execute"/> does with an item: quantize 8 tokens, regroup 2 groups, or the products of 16 rows.</summary>
+        public MatMulPhase Phase { get; set; }
+
         public void Clear()
         {
             _w = null; _pool = null; _x = null; _y = null;
+            Phase = MatMulPhase.Products;
         }
 
         public void Execute(int index, int worker)
         {
+            switch (Phase)
+            {
+                case MatMulPhase.Quantize:
+                    Activations.QuantizeTokens(_x, index * TokensPerItem, Math.Min(_tokens, (index + 1) * TokensPerItem), _cols);
+                    return;
+                case MatMulPhase.Group:
+                    Groups.BuildGroups(Activations, _w!.Type, index * GroupsPerItem, Math.Min(Groups.Groups, (index + 1) * GroupsPerItem));
+                    return;
+            }
             var w = _w!;
             int r0 = index * RowsPerItem, r1 = Math.Min(r0 + RowsPerItem, _rows);
             int cols = _cols, tokens = _tokens, ys = _yStride;

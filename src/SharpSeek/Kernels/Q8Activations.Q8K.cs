@@ -17,14 +17,14 @@ public sealed unsafe partial class Q8Activations
 {
     public const int SuperBlock = 256;
 
-    private void QuantizeK(float* x, int tokens, int cols, long stride, bool vector)
+    private void QuantizeK(float* x, int t0, int t1, int cols, long stride, bool vector)
     {
         int perRow = cols / SuperBlock;
         fixed (sbyte* q = _qs)
         fixed (float* d = _d)
         fixed (int* s16 = _sum16, s32 = _sum32)
         {
-            for (int t = 0; t < tokens; t++)
+            for (int t = t0; t < t1; t++)
             {
                 float* xr = x + t * stride;
                 for (int k = 0; k < perRow; k++)

@@ -36,9 +36,19 @@ public sealed unsafe partial class Q8Activations
     /// <summary>Quantizes <paramref name="tokens"/> rows of <paramref name="cols"/> values that lie <paramref name="stride"/> floats apart.</summary>
     public void Quantize(float* x, int tokens, int cols, long stride, Q8Format format = Q8Format.Q8_0)
     {
+        Prepare(tokens, cols, format);
+        QuantizeTokens(x, 0, tokens, stride);
+    }
+
+    /// <summary>
+    /// Sizes the buffers and sets the shape and form for <see cref="QuantizeTokens"/>, which may then run on several
+    /// threads for disjoint token ranges (a prefill batch's quantization is split over the worker pool).
+    /// </summary>
+    public void Prepare(int tokens, int cols, Q8Format format)
+    {
         int block = format == Q8Format.Q8_K ? SuperBlock : Block;
         if (cols % block != 0) throw new ArgumentException($"{format} activations need a multiple of {block} columns, got {cols}", nameof(cols));
-        int n = tokens * cols, nb = n / Block, perRow = cols / Block;
+        int n = tokens * cols, nb = n / Block;
         if (_qs.Length < n)
         {
             _qs = GC.AllocateUninitializedArray<sbyte>(n, pinned: true);
@@ -49,10 +59,16 @@ public sealed unsafe partial class Q8Activations
         Tokens = tokens;
         Cols = cols;
         Format = format;
+    }
+
+    /// <summary>Quantizes tokens <paramref name="t0"/>..<paramref name="t1"/> in the form <see cref="Prepare"/> set.</summary>
+    public void QuantizeTokens(float* x, int t0, int t1, long stride)
+    {
+        int cols = Cols, perRow = cols / Block;
         bool vector = KernelPaths.Current != KernelPath.Scalar && Vector256.IsHardwareAccelerated;
-        if (format == Q8Format.Q8_K)
+        if (Format == Q8Format.Q8_K)
         {
-            QuantizeK(x, tokens, cols, stride, vector);
+            QuantizeK(x, t0, t1, cols, stride, vector);
             return;
         }
         fixed (sbyte* q = _qs)
@@ -60,7 +76,7 @@ public sealed unsafe partial class Q8Activations
         fixed (int* s32 = _sum32)
         fixed (int* s16 = _sum16)
         {
-            for (int t = 0; t < tokens; t++)
+            for (int t = t0; t < t1; t++)
             {
                 float* xr = x + t * stride;
                 for (int k = 0; k < perRow; k++)

@@ -24,6 +24,13 @@ public sealed unsafe class Q8TokenGroups
     /// <summary>Regroups all of <paramref name="act"/>'s tokens for weights of <paramref name="type"/>.</summary>
     public void Build(Q8Activations act, DType type)
     {
+        Prepare(act);
+        BuildGroups(act, type, 0, Groups);
+    }
+
+    /// <summary>Sizes the buffers for <paramref name="act"/>; then <see cref="BuildGroups"/> may run on several threads for disjoint groups.</summary>
+    public void Prepare(Q8Activations act)
+    {
         int tokens = act.Tokens, nb = act.Cols / Q8Activations.Block;
         int groups = (tokens + G - 1) / G;
         long n = (long)groups * nb;
@@ -36,11 +43,17 @@ public sealed unsafe class Q8TokenGroups
         }
         Groups = groups;
         Blocks = nb;
+    }
+
+    /// <summary>Fills groups <paramref name="g0"/>..<paramref name="g1"/> (after <see cref="Prepare"/>).</summary>
+    public void BuildGroups(Q8Activations act, DType type, int g0, int g1)
+    {
+        int tokens = act.Tokens, nb = Blocks;
         fixed (sbyte* qs = _qs)
         fixed (float* d = _d, dsum = _dsum)
         fixed (int* off = _off)
         {
-            for (int g = 0; g < groups; g++)
+            for (int g = g0; g < g1; g++)
                 for (int j = 0; j < G; j++)
                 {
                     int t = g * G + j;
