@@ -88,6 +88,7 @@ internal static unsafe class KernelSpeed
             double weights = best * 1e9 / type.ByteCount(cols) * cols;
             Console.WriteLine(string.Create(inv, $"{type,-5} {path,-9} {best,6:0.0} GB/s  {weights / 1e9,6:0.0} Gweights/s  {256 / weights * 1e9,6:0.00} ns/256  group, {format} ({y[0]:0})"));
         }
+        GC.KeepAlive(g);   // the kernels read g's own memory through raw pointers
     }
 
     /// <summary>rows×cols weights times 64 tokens on one thread, tiled and per-token, for each path that has a tiled kernel.</summary>

@@ -60,6 +60,7 @@ public sealed unsafe class RowGroupsTests
             float* fast = stackalloc float[8], reference = stackalloc float[8];
             QuantDot.Group(path, type, g.Data, x, n, fast);
             QuantDot.GroupReference(type, g.Data, x, n, reference);
+            GC.KeepAlive(g);   // g.Data points into memory g owns: a GC between the calls could otherwise free it
             for (int i = 0; i < 8; i++)
             {
                 // The row kernel on the file's bytes, over the same blocks; Σ|w·x| bounds float-order differences.
@@ -99,6 +100,7 @@ public sealed unsafe class RowGroupsTests
             float* fast = stackalloc float[8], reference = stackalloc float[8];
             QuantDot.Group(path, type, g.Data, x, n, fast);
             QuantDot.GroupReference(type, g.Data, x, n, reference);
+            GC.KeepAlive(g);   // g.Data points into memory g owns: a GC between the calls could otherwise free it
             var wf = new float[cols];
             for (int i = 0; i < 8; i++)
             {
