@@ -4,8 +4,8 @@ using System.Text;
 namespace SharpSeek.Training.Recipe;
 
 /// <summary>
-/// Column-method scratchpads for the <c>&lt;think&gt;</c> part, e.g. <c>8+3+1=12 carry1 got21</c>. Each column step
-/// names its two digits, the carry and the result digits so far, so every token the model writes is a local copy
+/// Column-method scratchpads for the <c>&lt;think&gt;</c> part, e.g. <c>48+3 8+3+1=12 carry1 got21</c>. Each column step
+/// rewrites the digits still to use, names the two it uses now, the carry and the result digits so far, so every token the model writes is a local copy
 /// or a one-digit fact: the form a small model can learn to generalise rather than memorise. Written without
 /// spaces because each space before a digit costs a token, and a CPU-trained model's budget is tokens.
 /// </summary>
@@ -23,6 +23,7 @@ public static class WorkedSolution
         {
             int dx = Digit(x, i), dy = Digit(y, i);
             int s = dx + dy + carry;
+            sb.Append(Rest(x, i)).Append('+').Append(Rest(y, i)).Append(' ');
             FactDrill.AdditionFact(sb, dx, dy, carry);
             carry = s / 10;
             partial = (s % 10).ToString(CultureInfo.InvariantCulture) + partial;
@@ -52,6 +53,7 @@ public static class WorkedSolution
         {
             int dx = Digit(x, i), dy = Digit(y, i);
             int top = dx - borrow;
+            sb.Append(Rest(x, i)).Append('-').Append(Rest(y, i)).Append(' ');
             FactDrill.SubtractionFact(sb, dx, dy, borrow);
             if (top < dy)
             {
@@ -104,6 +106,7 @@ public static class WorkedSolution
             {
                 int dx = Digit(x, i);
                 int p = dx * d + carry;
+                sb.Append(Rest(x, i)).Append('*').Append(d).Append(' ');
                 // The product and the carry as two one-step facts ("4*6=24+4=28"): a tiny model learns the
                 // 100 products and a small addition far more reliably than 900 fused "a*b+c" facts.
                 FactDrill.MultiplicationFact(sb, dx, d, carry);
@@ -137,6 +140,13 @@ public static class WorkedSolution
             default: throw new ArgumentException($"unknown operator '{op}'", nameof(op));
         }
     }
+
+    /// <summary>
+    /// The digits not yet used after <paramref name="i"/> columns: each step starts by rewriting what is left, so
+    /// its digits are the last ones of that line (a lookup next to a separator) and no step has to count columns,
+    /// the mistake that cost the first bundled model most of its 4- and 5-digit problems.
+    /// </summary>
+    private static string Rest(string s, int i) => i < s.Length ? s[..(s.Length - i)] : "";
 
     /// <summary>The i-th digit from the right (0 = ones), 0 past the number's length.</summary>
     private static int Digit(string s, int i) => i < s.Length ? s[s.Length - 1 - i] - '0' : 0;

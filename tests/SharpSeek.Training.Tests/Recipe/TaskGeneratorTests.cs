@@ -57,14 +57,14 @@ public sealed class TaskGeneratorTests
     {
         var sb = new System.Text.StringBuilder();
         WorkedSolution.Add(sb, 482, 39);
-        Assert.Equal("482+39:\n2+9=11 carry1 got1\n8+3+1=12 carry1 got21\n4+0+1=5 carry0 got521\n482+39=521\n", sb.ToString());
+        Assert.Equal("482+39:\n482+39 2+9=11 carry1 got1\n48+3 8+3+1=12 carry1 got21\n4+ 4+0+1=5 carry0 got521\n482+39=521\n", sb.ToString());
         sb.Clear();
         WorkedSolution.Apply(sb, '-', 1200, 457);
         Assert.EndsWith("1200-457=743\n", sb.ToString(), StringComparison.Ordinal);
         Assert.Contains("borrow", sb.ToString(), StringComparison.Ordinal);
         sb.Clear();
         WorkedSolution.Apply(sb, '*', 34, 27);
-        Assert.Contains("4*7=28 carry2 got8\n3*7=21+2=23 carry2 got38\nlast got238\n", sb.ToString(), StringComparison.Ordinal);
+        Assert.Contains("34*7 4*7=28 carry2 got8\n3*7 3*7=21+2=23 carry2 got38\nlast got238\n", sb.ToString(), StringComparison.Ordinal);
         Assert.Contains("34*7=238", sb.ToString(), StringComparison.Ordinal);
         Assert.Contains("34*20=680", sb.ToString(), StringComparison.Ordinal);
         Assert.EndsWith("34*27=918\n", sb.ToString(), StringComparison.Ordinal);
