@@ -85,9 +85,12 @@ public static unsafe partial class QuantDot
 
     /// <summary>8 consecutive fp16 values to float, with <see cref="Half"/>'s exact bit trick.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> Halves8(byte* p)
+    internal static Vector256<float> Halves8(byte* p) => HalfBits(Avx2.ConvertToVector256Int32((ushort*)p).AsUInt32());
+
+    /// <summary>fp16 bit patterns (one per uint lane) to float, with <see cref="Half"/>'s exact bit trick.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> HalfBits(Vector256<uint> h)
     {
-        var h = Avx2.ConvertToVector256Int32((ushort*)p).AsUInt32();
         var magnitude = Vector256.ShiftLeft(h & Vector256.Create(0x7FFFu), 13).AsSingle() * Vector256.Create(5.192296858534828e33f);
         return (magnitude.AsUInt32() | Vector256.ShiftLeft(h & Vector256.Create(0x8000u), 16)).AsSingle();
     }

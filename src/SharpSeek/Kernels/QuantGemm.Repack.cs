@@ -154,8 +154,7 @@ public static unsafe partial class QuantGemm
     {
         var h = Vector256.Create(*(ushort*)(rows[0] + at), *(ushort*)(rows[1] + at), *(ushort*)(rows[2] + at), *(ushort*)(rows[3] + at),
             *(ushort*)(rows[4] + at), *(ushort*)(rows[5] + at), *(ushort*)(rows[6] + at), (uint)*(ushort*)(rows[7] + at));
-        var magnitude = Vector256.ShiftLeft(h & Vector256.Create(0x7FFFu), 13).AsSingle() * Vector256.Create(5.192296858534828e33f);
-        return (magnitude.AsUInt32() | Vector256.ShiftLeft(h & Vector256.Create(0x8000u), 16)).AsSingle();
+        return QuantDot.HalfBits(h);
     }
 
     /// <summary>Q8_0: w + 128 (unsigned; the offset comes back as 128·Σx), scale d.</summary>
