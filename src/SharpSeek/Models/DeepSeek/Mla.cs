@@ -160,7 +160,7 @@ internal sealed unsafe class Mla : IAttention
         bool bigProjections = (long)_heads * _rkv * (_dn + _dv) * tokens >= 65536;
         _phase1.Set(ws, tokens, pool);
         pool.For(_heads, _phase1, bigProjections);
-        pool.For(tokens * _heads, _phase2, bigAttention);
+        pool.For(_phase2.Items(tokens, bigAttention ? pool.ThreadCount : 1), _phase2, bigAttention);
         _phase3.Set(ws, tokens, pool);
         pool.For(_heads, _phase3, bigProjections);
         _phase1.Clear(); _phase2.Clear(); _phase3.Clear();
@@ -254,40 +254,58 @@ internal sealed unsafe class Mla : IAttention
     }
 
     /// <summary>
-    /// Phase 2, one item per (token, head): causal softmax over the cache, output kept in latent space. In a prefill all
-    /// tokens share one cache; in a batched decode token t is the newest of states[t] and reads that sequence's cache.
+    /// Phase 2, one item per (token, group of heads): causal softmax over the cache, output kept in latent space. In a prefill
+    /// all tokens share one cache; in a batched decode token t is the newest of states[t] and reads that sequence's cache.
+    /// A token's heads read the same latent keys, so a group's scores and value sums run as multi-row tiles
+    /// (<see cref="AttentionScores"/>, <see cref="WeightedRows.SumRows"/>) that load each cached row once per four heads.
     /// </summary>
     private sealed class AttendWork(Mla m) : IParallelWork
     {
         private Workspace? _ws;
         private MlaCache? _cache;
         private IReadOnlyList<InferenceState>? _states;
-        private int _startPos, _layer;
+        private int _startPos, _layer, _groups, _groupHeads;
         private WorkerPool? _pool;
 
         public void Set(Workspace ws, int startPos, MlaCache cache, WorkerPool pool) { _ws = ws; _startPos = startPos; _cache = cache; _pool = pool; }
         public void SetBatch(Workspace ws, IReadOnlyList<InferenceState> states, int layer, WorkerPool pool) { _ws = ws; _states = states; _layer = layer; _pool = pool; }
         public void Clear() { _ws = null; _cache = null; _states = null; _pool = null; }
 
+        /// <summary>
+        /// Items for <paramref name="tokens"/> rows: whole tokens (all heads) when there are enough of them to keep every worker
+        /// busy, else each token's heads split into groups (of at least 4, the tile height) so a decode step still spreads.
+        /// </summary>
+        public int Items(int tokens, int workers)
+        {
+            int heads = m._heads;
+            _groups = Math.Clamp((4 * workers + tokens - 1) / tokens, 1, Math.Max(1, heads / 4));
+            _groupHeads = (heads + _groups - 1) / _groups;
+            _groups = (heads + _groupHeads - 1) / _groupHeads;
+            return tokens * _groups;
+        }
+
         public void Execute(int index, int worker)
         {
             var ws = _ws!;
-            int heads = m._heads, rkv = m._rkv, dr = m._dr;
-            int t = index / heads, h = index % heads;
+            int heads = m._heads, rkv = m._rkv, dr = m._dr, dq = m._dq;
+            int t = index / _groups, h0 = index % _groups * _groupHeads, hn = Math.Min(_groupHeads, heads - h0);
             MlaCache cache;
             int len;
             if (_states is { } states) { cache = (MlaCache)states[t].Caches[_layer]; len = states[t].Length + 1; }
             else { cache = _cache!; len = _startPos + t + 1; }
-            var scores = _pool!.Scratch(worker, len).AsSpan(0, len);
-            var qlat = ws.QLatent.AsSpan((t * heads + h) * rkv, rkv);
-            var qpe = ws.Q.AsSpan(t * heads * m._dq + h * m._dq + m._dn, dr);
-            float[] lat = cache.Latent.Data, pe = cache.RopeKey.Data;
-            for (int s = 0; s < len; s++)
-                scores[s] = m._scale * (TensorPrimitives.Dot(qlat, lat.AsSpan(s * rkv, rkv)) + TensorPrimitives.Dot(qpe, pe.AsSpan(s * dr, dr)));
-            Norms.Softmax(scores);
-            fixed (float* lp = lat)
+            var scores = _pool!.Scratch(worker, hn * len);
+            long row = (long)t * heads + h0;
+            fixed (float* sp = scores)
+            fixed (float* qlat = ws.QLatent)
+            fixed (float* q = ws.Q)
+            fixed (float* lat = cache.Latent.Data)
+            fixed (float* pe = cache.RopeKey.Data)
             fixed (float* op = ws.OLatent)
-                WeightedRows.Sum(lp, rkv, scores, op + (t * heads + h) * rkv, rkv);
+            {
+                AttentionScores.Compute(qlat + row * rkv, rkv, q + row * dq + m._dn, dq, hn, lat, rkv, rkv, pe, dr, dr, len, m._scale, sp, len);
+                for (int i = 0; i < hn; i++) Norms.Softmax(new Span<float>(sp + i * len, len));
+                WeightedRows.SumRows(lat, rkv, sp, len, hn, len, op + row * rkv, rkv, rkv);
+            }
         }
     }
 
