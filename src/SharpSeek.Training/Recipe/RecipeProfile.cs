@@ -50,6 +50,8 @@ public sealed record RecipeProfile
     /// <summary>GRPO runs from the SFT model with different seeds, for the lift's spread on the hardest split (1: the recipe's run only, no study).</summary>
     public int GrpoSeeds { get; init; } = 1;
     public int HardEvalItems { get; init; } = 300;
+    /// <summary>Samples per problem for the seed study's second, R1-style pass@1 (temperature 0.6, top-p 0.95); 1 = greedy only.</summary>
+    public int HardEvalSamples { get; init; } = 4;
     public string EvalSuite { get; init; } = "test";
     public int EvalItems { get; init; } = 300;
     public int EvalMaxTokens { get; init; } = 768;
@@ -68,7 +70,7 @@ public sealed record RecipeProfile
         KvLoraRank = 16, QkNope = 8, QkRope = 8, VHead = 8, MaxPositions = 256, VocabSize = 300, TokenizerItems = 200,
         Difficulties = [TaskGenerator.Easy], PretrainSteps = 30, PretrainBatch = 4, PretrainSeqLen = 64, SftSteps = 40, SftRows = 4, SftLength = 192, SftLearningRate = 3e-3,
         Grpo = new GrpoOptions { Stage = new StageOptions { Steps = 2, LearningRate = 1e-4, MinLearningRate = 1e-4, WarmupSteps = 0, WeightDecay = 0, MtpWeight = 0, LogEvery = 1, CheckpointEvery = 0 }, PromptsPerStep = 2, GroupSize = 2, MaxNewTokens = 24, Difficulties = [TaskGenerator.Easy] },
-        EvalSuite = "smoke", EvalItems = 4, EvalMaxTokens = 24, HardEvalItems = 4,
+        EvalSuite = "smoke", EvalItems = 4, EvalMaxTokens = 24, HardEvalItems = 4, HardEvalSamples = 2,
     };
 
     /// <summary>

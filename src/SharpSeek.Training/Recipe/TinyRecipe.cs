@@ -132,7 +132,11 @@ public static class TinyRecipe
         var fc = CostModel.For(final, p.SftLength);
         var result = new RecipeResult(p, stages, preHistory, sftHistory, ReadGrpoHistory(grpoDir), evals, grpoModel, fc.TotalParameters, fc.ActiveParameters);
         string extra = "";
-        if (p.GrpoSeeds > 1) extra += GrpoSeedStudy.Section(GrpoSeedStudy.Run(p, outDir, seed, p.GrpoSeeds, tokenizer, tokDir, p.HardEvalItems, log));
+        if (p.GrpoSeeds > 1)
+        {
+            var (greedy, sampled) = GrpoSeedStudy.Run(p, outDir, seed, p.GrpoSeeds, tokenizer, tokDir, p.HardEvalItems, p.HardEvalSamples, log);
+            extra += GrpoSeedStudy.Section(greedy, sampled);
+        }
         if (baselineDir is not null)
             extra += ArchComparison.Section([RecipeRun.From(result, p.Arch, cfg.Architecture), RecipeRun.Read(baselineDir, Path.GetFileName(Path.TrimEndingDirectorySeparator(baselineDir)))], outDir);
         ReportCard.Write(result, outDir, extra.Length > 0 ? extra : null);

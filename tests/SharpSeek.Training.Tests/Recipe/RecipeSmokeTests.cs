@@ -67,6 +67,11 @@ public sealed class RecipeSmokeTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("## GRPO lift on the hardest split (3 seeds)", report, StringComparison.Ordinal);
         Assert.Contains("| GRPO | 2003 |", report, StringComparison.Ordinal);
         Assert.Contains("standard deviation over seeds", report, StringComparison.Ordinal);
+        // The R1-style sampled pass@1 beside the greedy one, for the SFT model and every seed.
+        Assert.Contains("sampled pass@1 (k=2)", report, StringComparison.Ordinal);
+        Assert.Contains("Sampled (k=2): mean lift", report, StringComparison.Ordinal);
+        foreach (string f in new[] { "eval-hard-sft-k2.json", "eval-hard-grpo0-k2.json", "eval-hard-grpo2-k2.json" })
+            Assert.Equal(2, System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, f)))!["samples"]!.GetValue<int>());
         var lift = new GrpoLift(0.5, [(1, 0.6), (2, 0.7), (3, 0.8)], 10);
         Assert.Equal(0.2, lift.MeanLift, 9);
         Assert.Equal(0.1, lift.LiftStd, 9);
