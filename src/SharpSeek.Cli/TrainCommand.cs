@@ -46,7 +46,7 @@ internal static class TrainCommand
         var recipe = new Option<string?>("--recipe") { Description = "run the reasoning recipe: tokenizer → pretrain → SFT → GRPO → eval (recipe: tiny)" };
         var profile = new Option<string>("--profile") { Description = "full (the bundled model, ≤ 60 min on 2 cores) or smoke (every stage in seconds, for CI)", DefaultValueFactory = _ => "full" };
         var recipeOut = new Option<DirectoryInfo>("--out") { Description = "run folder (re-run to resume)", DefaultValueFactory = _ => new DirectoryInfo("runs/recipe-tiny") };
-        var recipeThreads = new Option<int>("--threads") { Description = "torch intra-op threads", DefaultValueFactory = _ => 1 };
+        var recipeThreads = new Option<int>("--threads") { Description = "threads: torch's intra-op threads, and the engine's for rollouts and evaluation (unless SHARPSEEK_THREADS is set)", DefaultValueFactory = _ => 1 };
         var recipeSeed = new Option<long>("--seed") { Description = "seed of data, initialisation and sampling", DefaultValueFactory = _ => 1234 };
         var arch = new Option<string>("--arch") { Description = "deepseek (MLA + MoE + MTP) or dense (the Llama baseline with the same active parameters)", DefaultValueFactory = _ => "deepseek" };
         arch.AcceptOnlyFromAmong("deepseek", "dense");
@@ -67,7 +67,13 @@ internal static class TrainCommand
             if (parse.GetValue(grpoSeeds) is < 1 or > 20) throw new SharpSeekException("--grpo-seeds must be between 1 and 20");
             p = p with { GrpoSeeds = parse.GetValue(grpoSeeds) };
             if (parse.GetValue(grpoLr) is double glr) p = p with { Grpo = p.Grpo with { Stage = p.Grpo.Stage with { LearningRate = glr, MinLearningRate = glr } } };
-            TinyRecipe.Run(p, parse.GetValue(recipeOut)!.FullName, parse.GetValue(recipeSeed), parse.GetValue(recipeThreads), Console.Out, parse.GetValue(baseline)?.FullName);
+            int threads = parse.GetValue(recipeThreads);
+            if (threads < 1) throw new SharpSeekException($"--threads must be ≥ 1, is {threads}");
+            // The engine's process-wide pool is sized on first use. Left at one thread per core, its idle worker would
+            // spin between the tiny model's kernels and spend the stage's CPU budget (a third of GRPO's) on nothing.
+            if (Environment.GetEnvironmentVariable("SHARPSEEK_THREADS") is null)
+                Environment.SetEnvironmentVariable("SHARPSEEK_THREADS", threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            TinyRecipe.Run(p, parse.GetValue(recipeOut)!.FullName, parse.GetValue(recipeSeed), threads, Console.Out, parse.GetValue(baseline)?.FullName);
             return 0;
         });
         return train;

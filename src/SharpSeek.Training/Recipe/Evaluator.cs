@@ -57,6 +57,62 @@ public sealed class Evaluator : IDisposable
         return (_tokenizer.Decode(tokens), tokens);
     }
 
+    /// <summary>
+    /// One completion per entry of <paramref name="samplings"/> after the same prompt, decoded together
+    /// (<see cref="Transformer.ForwardDecodeBatch"/>: each weight read once per step for all of them). Each completion is
+    /// exactly what <see cref="Complete"/> gives with its sampling options: the batch only changes the speed.
+    /// </summary>
+    public List<(string Text, int[] Tokens)> CompleteMany(int[] prompt, IReadOnlyList<SamplingOptions> samplings)
+    {
+        int n = samplings.Count, v = _model.Config.VocabSize;
+        int max = Math.Min(MaxTokens, _model.Config.MaxPositionEmbeddings - prompt.Length);
+        var outputs = new List<int>[n];
+        for (int i = 0; i < n; i++) outputs[i] = [];
+        if (max > 0 && n > 0)
+        {
+            var stops = new HashSet<int>(_model.Config.EosTokenIds);
+            var states = new InferenceState[n];
+            var samplers = new Sampler[n];
+            var logits = new float[(long)n * v];
+            for (int i = 0; i < n; i++)
+            {
+                states[i] = _model.CreateState(Math.Min(_model.Config.MaxPositionEmbeddings, prompt.Length + max));
+                samplers[i] = new Sampler(v, samplings[i]);
+                foreach (int t in prompt) samplers[i].Observe(t);
+                _model.Forward(states[i], prompt, logits.AsSpan(i * v, v));
+            }
+            var live = Enumerable.Range(0, n).ToList();
+            var liveStates = new List<InferenceState>(n);
+            var next = new int[n];
+            var batchLogits = new float[(long)n * v];
+            // live[j] still generating; its logits are at row j of the last pass (row i of the prompt pass at first).
+            var rowOf = Enumerable.Range(0, n).ToArray();
+            float[] current = logits;
+            while (live.Count > 0)
+            {
+                var stillLive = new List<int>(live.Count);
+                foreach (int i in live)
+                {
+                    int tok = samplers[i].Sample(current.AsSpan(rowOf[i] * v, v));
+                    if (stops.Contains(tok)) continue;
+                    outputs[i].Add(tok);
+                    if (outputs[i].Count == max || states[i].Length >= states[i].MaxSequence) continue;
+                    samplers[i].Observe(tok);
+                    next[stillLive.Count] = tok;
+                    rowOf[i] = stillLive.Count;
+                    stillLive.Add(i);
+                }
+                live = stillLive;
+                if (live.Count == 0) break;
+                liveStates.Clear();
+                foreach (int i in live) liveStates.Add(states[i]);
+                _model.ForwardDecodeBatch(liveStates, next.AsSpan(0, live.Count), batchLogits.AsSpan(0, live.Count * v));
+                current = batchLogits;
+            }
+        }
+        return outputs.Select(o => (_tokenizer.Decode(o.ToArray()), o.ToArray())).ToList();
+    }
+
     public EvalResult Evaluate(EvalItem item, int samples, ulong seed)
     {
         var prompt = PromptTokens(item.Prompt);
@@ -64,10 +120,11 @@ public sealed class Evaluator : IDisposable
         var preds = new List<string?>();
         var correct = new List<bool>();
         var lengths = new List<int>();
-        for (int s = 0; s < samples; s++)
+        var samplings = Enumerable.Range(0, samples)
+            .Select(s => samples == 1 ? SamplingOptions.Greedy : new SamplingOptions { Temperature = 0.6f, TopP = 0.95f, Seed = seed + (ulong)s }).ToList();
+        var outputs = samples == 1 ? [Complete(prompt, samplings[0])] : CompleteMany(prompt, samplings);
+        foreach (var (text, tokens) in outputs)
         {
-            var sampling = samples == 1 ? SamplingOptions.Greedy : new SamplingOptions { Temperature = 0.6f, TopP = 0.95f, Seed = seed + (ulong)s };
-            var (text, tokens) = Complete(prompt, sampling);
             string? p = AnswerExtractor.Extract(text, _template.PromptOpensReasoning);
             completions.Add(text);
             preds.Add(p);

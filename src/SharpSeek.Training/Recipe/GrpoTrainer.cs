@@ -52,10 +52,12 @@ public sealed class GrpoTrainer(DeepSeekModel policy, DeepSeekModel reference, T
                 for (int p = 0; p < items.Count; p++)
                 {
                     var prompt = evaluator.PromptTokens(items[p].Prompt);
-                    for (int g = 0; g < options.GroupSize; g++)
+                    // The group's G samples decode as one batch (each weight read once per step for all of them).
+                    var samplings = Enumerable.Range(0, options.GroupSize)
+                        .Select(g => new SamplingOptions { Temperature = options.Temperature, Seed = (ulong)(o.Seed * 1_000_003 + step * 10007 + p * 101 + g) }).ToList();
+                    foreach (var (text, sampled) in evaluator.CompleteMany(prompt, samplings))
                     {
-                        var sampling = new SamplingOptions { Temperature = options.Temperature, Seed = (ulong)(o.Seed * 1_000_003 + step * 10007 + p * 101 + g) };
-                        var (text, completion) = evaluator.Complete(prompt, sampling);
+                        var completion = sampled;
                         bool finished = completion.Length < Math.Min(options.MaxNewTokens, engine.Config.MaxPositionEmbeddings - prompt.Length);
                         if (finished) completion = [.. completion, eos];
                         string? answer = AnswerExtractor.Extract(text);

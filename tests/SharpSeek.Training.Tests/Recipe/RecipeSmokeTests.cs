@@ -110,5 +110,15 @@ public sealed class RecipeSmokeTests(ITestOutputHelper output) : IDisposable
         Evaluator.WriteResults(path, results);
         Assert.Equal(2, File.ReadAllLines(path).Length);
         Assert.Equal("5", JsonNode.Parse(File.ReadAllLines(path)[0])!["answer"]!.GetValue<string>());
+
+        // Decoding a group together (GRPO's rollouts, sampled evaluation) gives each sample exactly what decoding it alone gives.
+        using var wide = new Evaluator(Path.Combine(_dir, "sft", "model")) { MaxTokens = 40 };
+        var prompt = wide.PromptTokens("What is 12 + 7?");
+        var samplings = Enumerable.Range(0, 6).Select(i => new SharpSeek.Generation.SamplingOptions { Temperature = 1.5f, Seed = 17 + (ulong)i }).ToList();
+        var together = wide.CompleteMany(prompt, samplings);
+        Assert.Equal(6, together.Count);
+        for (int i = 0; i < samplings.Count; i++) Assert.Equal(wide.Complete(prompt, samplings[i]).Tokens, together[i].Tokens);
+        Assert.True(together.Select(t => string.Join(",", t.Tokens)).Distinct().Count() > 1, "the samples should differ, or the test proves little");
+        Assert.Contains(together, t => t.Tokens.Length < 40); // some stop early (EOS) while the others go on
     }
 }
