@@ -18,9 +18,9 @@ public sealed record RecipeProfile
     public int MoeIntermediate { get; init; } = 128;
     public int RoutedExperts { get; init; } = 4;
     public int ExpertsPerToken { get; init; } = 2;
-    public int KvLoraRank { get; init; } = 64;
+    public int KvLoraRank { get; init; } = 32;
     public int QkNope { get; init; } = 32;
-    public int QkRope { get; init; } = 16;
+    public int QkRope { get; init; } = 32;
     public int VHead { get; init; } = 32;
     public int MaxPositions { get; init; } = 1024;
     public int VocabSize { get; init; } = 512;
