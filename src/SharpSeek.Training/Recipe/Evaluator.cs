@@ -81,33 +81,28 @@ public sealed class Evaluator : IDisposable
                 foreach (int t in prompt) samplers[i].Observe(t);
                 _model.Forward(states[i], prompt, logits.AsSpan(i * v, v));
             }
-            var live = Enumerable.Range(0, n).ToList();
+            // live[j] is still generating and its logits are row j of the last pass (the prompt pass has row i for sequence i).
+            List<int> live = [.. Enumerable.Range(0, n)], stillLive = new(n);
             var liveStates = new List<InferenceState>(n);
             var next = new int[n];
-            var batchLogits = new float[(long)n * v];
-            // live[j] still generating; its logits are at row j of the last pass (row i of the prompt pass at first).
-            var rowOf = Enumerable.Range(0, n).ToArray();
-            float[] current = logits;
             while (live.Count > 0)
             {
-                var stillLive = new List<int>(live.Count);
-                foreach (int i in live)
+                stillLive.Clear();
+                for (int j = 0; j < live.Count; j++)
                 {
-                    int tok = samplers[i].Sample(current.AsSpan(rowOf[i] * v, v));
+                    int i = live[j], tok = samplers[i].Sample(logits.AsSpan(j * v, v));
                     if (stops.Contains(tok)) continue;
                     outputs[i].Add(tok);
                     if (outputs[i].Count == max || states[i].Length >= states[i].MaxSequence) continue;
                     samplers[i].Observe(tok);
                     next[stillLive.Count] = tok;
-                    rowOf[i] = stillLive.Count;
                     stillLive.Add(i);
                 }
-                live = stillLive;
+                (live, stillLive) = (stillLive, live);
                 if (live.Count == 0) break;
                 liveStates.Clear();
                 foreach (int i in live) liveStates.Add(states[i]);
-                _model.ForwardDecodeBatch(liveStates, next.AsSpan(0, live.Count), batchLogits.AsSpan(0, live.Count * v));
-                current = batchLogits;
+                _model.ForwardDecodeBatch(liveStates, next.AsSpan(0, live.Count), logits.AsSpan(0, live.Count * v));
             }
         }
         return outputs.Select(o => (_tokenizer.Decode(o.ToArray()), o.ToArray())).ToList();
