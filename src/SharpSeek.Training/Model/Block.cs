@@ -36,9 +36,9 @@ public class Block : nn.Module
     public Moe? Moe => _moe;
 
     /// <summary>x <c>[B, S, D]</c> → <c>[B, S, D]</c>.</summary>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, ForwardContext? ctx)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ForwardContext? ctx)
     {
-        var h = x + _attn.Forward(_attnNorm.call(x), cos, sin, mask);
+        var h = x + _attn.Forward(_attnNorm.call(x), cos, sin);
         var f = _ffnNorm.call(h);
         return h + (_moe is not null ? _moe.Forward(f, ctx) : _dense!.call(f));
     }
@@ -69,10 +69,10 @@ public sealed class MtpLayer : Block
     }
 
     /// <summary>Combines the next token's embedding <c>[B, S, D]</c> with the main model's hidden state <c>[B, S, D]</c> and runs the block; returns the normed output.</summary>
-    public Tensor Forward(Tensor nextEmbedding, Tensor hidden, Tensor cos, Tensor sin, Tensor mask, ForwardContext? ctx)
+    public Tensor Forward(Tensor nextEmbedding, Tensor hidden, Tensor cos, Tensor sin, ForwardContext? ctx)
     {
         var h = _ehProj.call(cat([_enorm.call(nextEmbedding), _hnorm.call(hidden)], -1));
-        return _sharedHead.Norm.call(Forward(h, cos, sin, mask, ctx));
+        return _sharedHead.Norm.call(Forward(h, cos, sin, ctx));
     }
 
     /// <summary>Holds <c>shared_head.norm</c>; <c>shared_head.head</c> is the main <c>lm_head</c>, written as a copy on export.</summary>

@@ -59,9 +59,8 @@ public sealed class DeepSeekModel : nn.Module
     {
         long t = tokens.shape[1];
         var (cos, sin) = RopeTables(t);
-        var mask = CausalMask(t);
         var h = _model.Embed.call(tokens);
-        foreach (var layer in _model.Main) h = layer.Forward(h, cos, sin, mask, ctx);
+        foreach (var layer in _model.Main) h = layer.Forward(h, cos, sin, ctx);
         var hidden = _model.Norm.call(h);
         return (_lmHead.call(hidden), hidden);
     }
@@ -76,7 +75,7 @@ public sealed class DeepSeekModel : nn.Module
         long t = tokens.shape[1] - 1;
         var (cos, sin) = RopeTables(t);
         var next = _model.Embed.call(tokens.narrow(1, 1, t));
-        return _lmHead.call(mtp.Forward(next, hidden.narrow(1, 0, t), cos, sin, CausalMask(t), ctx));
+        return _lmHead.call(mtp.Forward(next, hidden.narrow(1, 0, t), cos, sin, ctx));
     }
 
     /// <summary>
@@ -133,8 +132,6 @@ public sealed class DeepSeekModel : nn.Module
         }
         return (_cos, _sin!);
     }
-
-    private static Tensor CausalMask(long t) => full(t, t, float.NegativeInfinity).triu(1);
 
     protected override void Dispose(bool disposing)
     {

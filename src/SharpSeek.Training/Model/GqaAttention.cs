@@ -32,7 +32,7 @@ public sealed class GqaAttention : Attention
         register_module("o_proj", _o);
     }
 
-    public override Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor mask)
+    public override Tensor Forward(Tensor x, Tensor cos, Tensor sin)
     {
         long b = x.shape[0], s = x.shape[1];
         var q = Rope.ApplyHalfSplit(_q.call(x).view(b, s, _heads, _hd), cos, sin).transpose(1, 2);   // [B, H, S, hd]
@@ -43,8 +43,7 @@ public sealed class GqaAttention : Attention
             k = k.repeat_interleave(_heads / _kvHeads, 1);
             v = v.repeat_interleave(_heads / _kvHeads, 1);
         }
-        var scores = q.matmul(k.transpose(-2, -1)) * _scale + mask;
-        var o = scores.softmax(-1).matmul(v);                                                      // [B, H, S, hd]
+        var o = CausalAttention(q, k, v, _scale);                                                  // [B, H, S, hd]
         return _o.call(o.transpose(1, 2).reshape(b, s, _heads * _hd));
     }
 }

@@ -55,7 +55,7 @@ public sealed class Mla : Attention
         register_module("o_proj", _oProj);
     }
 
-    public override Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor mask)
+    public override Tensor Forward(Tensor x, Tensor cos, Tensor sin)
     {
         long b = x.shape[0], s = x.shape[1];
         var q = _qProj is not null ? _qProj.call(x) : _qBProj!.call(_qANorm!.call(_qAProj!.call(x)));
@@ -71,8 +71,7 @@ public sealed class Mla : Attention
 
         var qh = cat([qNope, qPe], -1).transpose(1, 2);                                // [B, H, S, dq]
         var kh = cat([kNope, kPe.expand(b, s, _heads, _dr)], -1).transpose(1, 2);      // [B, H, S, dq]
-        var scores = qh.matmul(kh.transpose(-2, -1)) * _scale + mask;                  // [B, H, S, S]
-        var o = scores.softmax(-1).matmul(v.transpose(1, 2));                          // [B, H, S, dv]
+        var o = CausalAttention(qh, kh, v.transpose(1, 2), _scale);                    // [B, H, S, dv]
         return _oProj.call(o.transpose(1, 2).reshape(b, s, _heads * _dv));
     }
 }
