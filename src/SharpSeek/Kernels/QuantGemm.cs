@@ -21,6 +21,12 @@ public static unsafe partial class QuantGemm
     /// <summary>Tokens per group: 4 float + 4–8 int accumulators beside 8 weight vectors fit the 32 vector registers of AVX-512 VL.</summary>
     public const int Tokens = 4;
 
+    /// <summary>A block's correction as a type, so the JIT compiles one loop per kind: Q4_K's mins (B·Σx), Q8_0/Q4_0's offset·Σx, or Q6_K's two scaled halves.</summary>
+    private interface ITerm { static abstract bool Mins { get; } static abstract bool Halves { get; } }
+    private readonly struct MinTerm : ITerm { public static bool Mins => true; public static bool Halves => false; }
+    private readonly struct OffsetTerm : ITerm { public static bool Mins => false; public static bool Halves => false; }
+    private readonly struct HalfTerm : ITerm { public static bool Mins => false; public static bool Halves => true; }
+
     /// <summary>Group width as a type, so the JIT drops tokens 1..3 from the one-token (decode) kernels.</summary>
     private interface IWidth { static abstract bool Four { get; } }
     private readonly struct OneToken : IWidth { public static bool Four => false; }
@@ -45,7 +51,31 @@ public static unsafe partial class QuantGemm
         int nb = x.Blocks, n = r1 - r0;
         var type = w.Type;
         bool vnni = path == KernelPath.Vnni;
-        for (int g = 0; g < x.Groups; g++)
+        int g = 0;
+        // Two groups at a time: each weight vector then serves 8 tokens.
+        if (tokens > Tokens)
+        {
+            var acc = stackalloc Vector256<float>[2 * Tokens];
+            for (; g + 1 < x.Groups; g += 2)
+            {
+                Q8Group gx = x.Group(g), gz = x.Group(g + 1);
+                switch (type)
+                {
+                    case DType.Q8_0 or DType.Q4_0:
+                        if (vnni) Eight<VnniDot, OffsetTerm>(tile, nb, gx, gz, acc); else Eight<Avx2Dot, OffsetTerm>(tile, nb, gx, gz, acc);
+                        break;
+                    case DType.Q4_K:
+                        if (vnni) Eight<VnniDot, MinTerm>(tile, nb, gx, gz, acc); else Eight<Avx2Dot, MinTerm>(tile, nb, gx, gz, acc);
+                        break;
+                    default:
+                        if (vnni) Eight<VnniDot, HalfTerm>(tile, nb, gx, gz, acc); else Eight<Avx2Dot, HalfTerm>(tile, nb, gx, gz, acc);
+                        break;
+                }
+                int t0 = g * Tokens;
+                for (int j = 0; j < 2 * Tokens; j++) Store(acc[j], y + (t0 + j) * ys + r0, n, t0 + j < tokens);
+            }
+        }
+        for (; g < x.Groups; g++)
         {
             var grp = x.Group(g);
             Vector256<float> a0, a1, a2, a3;
@@ -106,6 +136,82 @@ public static unsafe partial class QuantGemm
         k = T.DotAdd(k, w6, Broadcast(x + 24));
         lo = T.DotAdd(i, w3, Broadcast(x + 12));
         hi = T.DotAdd(k, w7, Broadcast(x + 28));
+    }
+
+    /// <summary>One token's block against the 8 rows as one int32 sum (Q8_0, Q4_0, Q4_K: one scale per block, and int32 sums are exact in any order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Dot<T>(Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
+        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, sbyte* x) where T : IDotU8S8
+    {
+        // Two chains of four: one chain of eight dependent vpdpbusd measured slower for Q4_K.
+        var i = T.Dot(w0, Broadcast(x));
+        var k = T.Dot(w4, Broadcast(x + 16));
+        i = T.DotAdd(i, w1, Broadcast(x + 4));
+        k = T.DotAdd(k, w5, Broadcast(x + 20));
+        i = T.DotAdd(i, w2, Broadcast(x + 8));
+        k = T.DotAdd(k, w6, Broadcast(x + 24));
+        i = T.DotAdd(i, w3, Broadcast(x + 12));
+        k = T.DotAdd(k, w7, Broadcast(x + 28));
+        return i + k;
+    }
+
+    /// <summary>
+    /// Groups <paramref name="x"/> and <paramref name="z"/> (8 tokens) over the tile: the weight vectors are loaded once per 8
+    /// tokens instead of 4. Each token's result is bit-identical to the 4-token kernels': the int32 block sums are exact, and
+    /// the float steps are the same.
+    /// </summary>
+    private static void Eight<T, K>(byte* tile, int nb, Q8Group x, Q8Group z, Vector256<float>* acc) where T : IDotU8S8 where K : ITerm
+    {
+        float* scales = (float*)(tile + (long)nb * TileBlockBytes);
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (int b = 0; b < nb; b++)
+        {
+            byte* wb = tile + (long)b * TileBlockBytes;
+            var w0 = Vector256.Load(wb);
+            var w1 = Vector256.Load(wb + 32);
+            var w2 = Vector256.Load(wb + 64);
+            var w3 = Vector256.Load(wb + 96);
+            var w4 = Vector256.Load(wb + 128);
+            var w5 = Vector256.Load(wb + 160);
+            var w6 = Vector256.Load(wb + 192);
+            var w7 = Vector256.Load(wb + 224);
+            var s = Vector256.Load(scales + b * 2 * Rows);
+            var m = K.Mins || K.Halves ? Vector256.Load(scales + b * 2 * Rows + Rows) : default;   // mins, or the second half's scales
+            sbyte* xb = x.Qs + (long)b * 128, zb = z.Qs + (long)b * 128;
+            float* dx = x.D + b * 4, dz = z.D + b * 4, sx = x.DSum + b * 4, sz = z.DSum + b * 4;
+            int* ox = x.Off + b * 8, oz = z.Off + b * 8;
+            // Each token's sums go into its accumulator at once: eight tokens' int32 results held together would spill.
+            c0 = Token<T, K>(w0, w1, w2, w3, w4, w5, w6, w7, xb, s, m, dx, sx, ox, 0, c0);
+            c1 = Token<T, K>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 32, s, m, dx, sx, ox, 1, c1);
+            c2 = Token<T, K>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 64, s, m, dx, sx, ox, 2, c2);
+            c3 = Token<T, K>(w0, w1, w2, w3, w4, w5, w6, w7, xb + 96, s, m, dx, sx, ox, 3, c3);
+            c4 = Token<T, K>(w0, w1, w2, w3, w4, w5, w6, w7, zb, s, m, dz, sz, oz, 0, c4);
+            c5 = Token<T, K>(w0, w1, w2, w3, w4, w5, w6, w7, zb + 32, s, m, dz, sz, oz, 1, c5);
+            c6 = Token<T, K>(w0, w1, w2, w3, w4, w5, w6, w7, zb + 64, s, m, dz, sz, oz, 2, c6);
+            c7 = Token<T, K>(w0, w1, w2, w3, w4, w5, w6, w7, zb + 96, s, m, dz, sz, oz, 3, c7);
+        }
+        acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3; acc[4] = c4; acc[5] = c5; acc[6] = c6; acc[7] = c7;
+    }
+
+    /// <summary>
+    /// Token <paramref name="j"/> of a group against the block: acc + A·dx·Σux − B·Σx (Q4_K's mins), acc + A·dx·(Σux − offset·Σx)
+    /// (Q8_0, Q4_0), or Q6_K's two halves (<see cref="Half"/>), in the same float steps as the 4-token kernels. Arrays another kind
+    /// uses are not read (they may not be filled).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Token<T, K>(Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
+        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, sbyte* x,
+        Vector256<float> s, Vector256<float> m, float* d, float* sum, int* offset, int j, Vector256<float> acc) where T : IDotU8S8 where K : ITerm
+    {
+        if (K.Halves)
+        {
+            Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, x, out var lo, out var hi);
+            return Half(lo, hi, offset + 2 * j, s, m, d[j], acc);
+        }
+        var i = Dot<T>(w0, w1, w2, w3, w4, w5, w6, w7, x);
+        return K.Mins
+            ? Fma.MultiplyAddNegated(m, Vector256.Create(sum[j]), Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i), s * Vector256.Create(d[j]), acc))
+            : Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i - Vector256.Create(offset[2 * j])), s * Vector256.Create(d[j]), acc);
     }
 
     /// <summary>Q8_0, Q4_0: y += A·dx·(Σ u·x − offset·Σx).</summary>
