@@ -46,7 +46,7 @@ internal static class TrainCommand
         var recipe = new Option<string?>("--recipe") { Description = "run the reasoning recipe: tokenizer → pretrain → SFT → GRPO → eval (recipe: tiny)" };
         var profile = new Option<string>("--profile") { Description = "full (the bundled model, ≤ 60 min on 2 cores) or smoke (every stage in seconds, for CI)", DefaultValueFactory = _ => "full" };
         var recipeOut = new Option<DirectoryInfo>("--out") { Description = "run folder (re-run to resume)", DefaultValueFactory = _ => new DirectoryInfo("runs/recipe-tiny") };
-        var recipeThreads = new Option<int>("--threads") { Description = "threads: torch's intra-op threads, and the engine's for rollouts and evaluation (unless SHARPSEEK_THREADS is set)", DefaultValueFactory = _ => 1 };
+        var recipeThreads = new Option<int>("--threads") { Description = "threads: torch's intra-op threads, and the engine's for rollouts and evaluation (unless SHARPSEEK_THREADS is set); the tiny profile's CPU budgets are sized for 2", DefaultValueFactory = _ => 2 };
         var recipeSeed = new Option<long>("--seed") { Description = "seed of data, initialisation and sampling", DefaultValueFactory = _ => 1234 };
         var arch = new Option<string>("--arch") { Description = "deepseek (MLA + MoE + MTP) or dense (the Llama baseline with the same active parameters)", DefaultValueFactory = _ => "deepseek" };
         arch.AcceptOnlyFromAmong("deepseek", "dense");
