@@ -119,6 +119,21 @@ public static unsafe partial class QuantGemm
         else for (int r = 0; r < n; r++) y[r] = a.GetElement(r);
     }
 
+    /// <summary>A tile block's 8 weight vectors: vector q holds values 4q..4q+3 of the 8 rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadBlock(byte* wb, out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3,
+        out Vector256<byte> w4, out Vector256<byte> w5, out Vector256<byte> w6, out Vector256<byte> w7)
+    {
+        w0 = Vector256.Load(wb);
+        w1 = Vector256.Load(wb + 32);
+        w2 = Vector256.Load(wb + 64);
+        w3 = Vector256.Load(wb + 96);
+        w4 = Vector256.Load(wb + 128);
+        w5 = Vector256.Load(wb + 160);
+        w6 = Vector256.Load(wb + 192);
+        w7 = Vector256.Load(wb + 224);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Broadcast(sbyte* x) => Vector256.Create(*(int*)x).AsSByte();
 
@@ -166,15 +181,7 @@ public static unsafe partial class QuantGemm
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         for (int b = 0; b < nb; b++)
         {
-            byte* wb = tile + (long)b * TileBlockBytes;
-            var w0 = Vector256.Load(wb);
-            var w1 = Vector256.Load(wb + 32);
-            var w2 = Vector256.Load(wb + 64);
-            var w3 = Vector256.Load(wb + 96);
-            var w4 = Vector256.Load(wb + 128);
-            var w5 = Vector256.Load(wb + 160);
-            var w6 = Vector256.Load(wb + 192);
-            var w7 = Vector256.Load(wb + 224);
+            LoadBlock(tile + (long)b * TileBlockBytes, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
             var s = Vector256.Load(scales + b * 2 * Rows);
             var m = K.Mins || K.Halves ? Vector256.Load(scales + b * 2 * Rows + Rows) : default;   // mins, or the second half's scales
             sbyte* xb = x.Qs + (long)b * 128, zb = z.Qs + (long)b * 128;
@@ -223,15 +230,7 @@ public static unsafe partial class QuantGemm
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
         for (int b = 0; b < nb; b++)
         {
-            byte* wb = tile + (long)b * TileBlockBytes;
-            var w0 = Vector256.Load(wb);
-            var w1 = Vector256.Load(wb + 32);
-            var w2 = Vector256.Load(wb + 64);
-            var w3 = Vector256.Load(wb + 96);
-            var w4 = Vector256.Load(wb + 128);
-            var w5 = Vector256.Load(wb + 160);
-            var w6 = Vector256.Load(wb + 192);
-            var w7 = Vector256.Load(wb + 224);
+            LoadBlock(tile + (long)b * TileBlockBytes, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
             var s = Vector256.Load(scales + b * 2 * Rows);
             sbyte* xb = x.Qs + (long)b * 128;
             float* d = x.D + b * 4;
@@ -260,15 +259,7 @@ public static unsafe partial class QuantGemm
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
         for (int b = 0; b < nb; b++)
         {
-            byte* wb = tile + (long)b * TileBlockBytes;
-            var w0 = Vector256.Load(wb);
-            var w1 = Vector256.Load(wb + 32);
-            var w2 = Vector256.Load(wb + 64);
-            var w3 = Vector256.Load(wb + 96);
-            var w4 = Vector256.Load(wb + 128);
-            var w5 = Vector256.Load(wb + 160);
-            var w6 = Vector256.Load(wb + 192);
-            var w7 = Vector256.Load(wb + 224);
+            LoadBlock(tile + (long)b * TileBlockBytes, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
             var s = Vector256.Load(scales + b * 2 * Rows);
             var m = Vector256.Load(scales + b * 2 * Rows + Rows);
             sbyte* xb = x.Qs + (long)b * 128;
@@ -297,15 +288,7 @@ public static unsafe partial class QuantGemm
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
         for (int b = 0; b < nb; b++)
         {
-            byte* wb = tile + (long)b * TileBlockBytes;
-            var w0 = Vector256.Load(wb);
-            var w1 = Vector256.Load(wb + 32);
-            var w2 = Vector256.Load(wb + 64);
-            var w3 = Vector256.Load(wb + 96);
-            var w4 = Vector256.Load(wb + 128);
-            var w5 = Vector256.Load(wb + 160);
-            var w6 = Vector256.Load(wb + 192);
-            var w7 = Vector256.Load(wb + 224);
+            LoadBlock(tile + (long)b * TileBlockBytes, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
             var sl = Vector256.Load(scales + b * 2 * Rows);
             var sh = Vector256.Load(scales + b * 2 * Rows + Rows);
             sbyte* xb = x.Qs + (long)b * 128;
