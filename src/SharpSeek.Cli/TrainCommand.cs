@@ -54,8 +54,9 @@ internal static class TrainCommand
         var sftMinutes = new Option<double?>("--sft-minutes") { Description = "override the profile's SFT budget in minutes (CPU minutes for the tiny profile; the cosine schedule follows it)" };
         var grpoMinutes = new Option<double?>("--grpo-minutes") { Description = "override the profile's GRPO budget in minutes (CPU minutes for the tiny profile)" };
         var grpoLr = new Option<double?>("--grpo-lr") { Description = "override the profile's GRPO learning rate" };
+        var grpoDifficulties = new Option<string?>("--grpo-difficulties") { Description = "override the difficulties GRPO draws prompts from: comma-separated easy, medium, hard" };
         var grpoSeeds = new Option<int>("--grpo-seeds") { Description = "run GRPO with this many seeds from the SFT model and report the lift on the hardest split with its spread", DefaultValueFactory = _ => 1 };
-        foreach (var o in new Option[] { recipe, profile, recipeOut, recipeThreads, recipeSeed, arch, baseline, sftMinutes, grpoMinutes, grpoLr, grpoSeeds }) train.Options.Add(o);
+        foreach (var o in new Option[] { recipe, profile, recipeOut, recipeThreads, recipeSeed, arch, baseline, sftMinutes, grpoMinutes, grpoLr, grpoDifficulties, grpoSeeds }) train.Options.Add(o);
         train.SetAction(parse =>
         {
             string? name = parse.GetValue(recipe);
@@ -67,6 +68,13 @@ internal static class TrainCommand
             if (parse.GetValue(grpoSeeds) is < 1 or > 20) throw new SharpSeekException("--grpo-seeds must be between 1 and 20");
             p = p with { GrpoSeeds = parse.GetValue(grpoSeeds) };
             if (parse.GetValue(grpoLr) is double glr) p = p with { Grpo = p.Grpo with { Stage = p.Grpo.Stage with { LearningRate = glr, MinLearningRate = glr } } };
+            if (parse.GetValue(grpoDifficulties) is { } gd)
+            {
+                var levels = gd.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                if (levels.Length == 0 || levels.Any(l => !TaskGenerator.Difficulties.Contains(l)))
+                    throw new SharpSeekException($"--grpo-difficulties: '{gd}' is not a comma-separated list of {string.Join(", ", TaskGenerator.Difficulties)}");
+                p = p with { Grpo = p.Grpo with { Difficulties = levels } };
+            }
             int threads = parse.GetValue(recipeThreads);
             if (threads < 1) throw new SharpSeekException($"--threads must be ≥ 1, is {threads}");
             // The engine's process-wide pool is sized on first use. Left at one thread per core, its idle worker would

@@ -13,6 +13,12 @@ public sealed record GrpoOptions
     public double ClipEpsilon { get; init; } = 0.2;
     /// <summary>Dr. GRPO: advantages not divided by the group's std, token losses summed and divided by a constant (not per-sequence length).</summary>
     public bool DrGrpo { get; init; }
+    /// <summary>
+    /// Leave groups whose samples all got the same reward out of the update (DAPO's dynamic sampling, without the
+    /// resampling): their advantages are zero, so they only add KL terms and compute. The per-sequence mean then runs
+    /// over the groups that carry a signal.
+    /// </summary>
+    public bool DropUniformGroups { get; init; } = true;
     /// <summary>Policy updates per batch of rollouts (μ); the ratio differs from 1 from the second on.</summary>
     public int InnerSteps { get; init; } = 1;
     public int MaxNewTokens { get; init; } = 512;

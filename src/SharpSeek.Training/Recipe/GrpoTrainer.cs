@@ -68,63 +68,57 @@ public sealed class GrpoTrainer(DeepSeekModel policy, DeepSeekModel reference, T
                     }
                 }
             }
-            // Group-normalised advantages: (r − mean) / std, or r − mean for Dr. GRPO.
-            var adv = new double[rollouts.Count];
-            foreach (var grp in rollouts.Select((r, i) => (r, i)).GroupBy(x => x.r.Group))
-            {
-                double mean = grp.Average(x => x.r.Reward);
-                double std = Math.Sqrt(grp.Average(x => (x.r.Reward - mean) * (x.r.Reward - mean)));
-                foreach (var (r, i) in grp) adv[i] = options.DrGrpo ? r.Reward - mean : (r.Reward - mean) / (std + 1e-4);
-            }
-            int len = rollouts.Max(r => r.Prompt.Length + r.Completion.Length);
-            int n = rollouts.Count;
-            var ids = new long[n * len];
-            var mask = new float[n * len];
-            Array.Fill(ids, eos);
-            for (int i = 0; i < n; i++)
-            {
-                var (pr, co, _, _, _, _) = rollouts[i];
-                for (int j = 0; j < pr.Length; j++) ids[i * len + j] = pr[j];
-                for (int j = 0; j < co.Length; j++) { ids[i * len + pr.Length + j] = co[j]; mask[i * len + pr.Length + j] = 1; }
-            }
-            tokens += ids.Length;
+            var (adv, signal) = Advantages(rollouts.Select(r => r.Reward).ToArray(), rollouts.Select(r => r.Group).ToArray(), options.DrGrpo);
+            var train = Enumerable.Range(0, rollouts.Count).Where(i => !options.DropUniformGroups || signal.Contains(rollouts[i].Group)).ToList();
             double lossValue = 0, klValue = 0;
-            using (var scope = NewDisposeScope())
+            if (signal.Count > 0)
             {
+                int len = train.Max(i => rollouts[i].Prompt.Length + rollouts[i].Completion.Length);
+                int n = train.Count;
+                var ids = new long[n * len];
+                var mask = new float[n * len];
+                Array.Fill(ids, eos);
+                for (int k = 0; k < n; k++)
+                {
+                    var (pr, co, _, _, _, _) = rollouts[train[k]];
+                    for (int j = 0; j < pr.Length; j++) ids[k * len + j] = pr[j];
+                    for (int j = 0; j < co.Length; j++) { ids[k * len + pr.Length + j] = co[j]; mask[k * len + pr.Length + j] = 1; }
+                }
+                tokens += ids.Length;
+                using var scope = NewDisposeScope();
                 var x = tensor(ids, [n, len]);
                 var m = tensor(mask, [n, len]).narrow(1, 1, len - 1);
-                var a = tensor(adv.Select(v => (float)v).ToArray(), [n, 1]);
-                Tensor oldLp, refLp;
+                var a = tensor(train.Select(i => (float)adv[i]).ToArray(), [n, 1]);
+                Tensor? oldLp = null, refLp;
                 using (no_grad())
                 {
-                    oldLp = TokenLogProbs(policy, x);
+                    // With one update per batch the sampling policy is the current one: its log-probabilities are the
+                    // first update's own, detached, and need no forward of their own.
+                    if (options.InnerSteps > 1) oldLp = TokenLogProbs(policy, x);
                     refLp = TokenLogProbs(reference, x);
                 }
-                if (adv.Any(v => v != 0))
+                for (int inner = 0; inner < options.InnerSteps; inner++)
                 {
-                    for (int inner = 0; inner < options.InnerSteps; inner++)
-                    {
-                        foreach (var g in optimizer.ParamGroups) g.LearningRate = o.LearningRateAt(step, o.Spent(Now()));
-                        optimizer.zero_grad();
-                        var lp = TokenLogProbs(policy, x);
-                        var ratio = (lp - oldLp).exp();
-                        var surrogate = minimum(ratio * a, ratio.clamp(1 - options.ClipEpsilon, 1 + options.ClipEpsilon) * a);
-                        var logRatio = refLp - lp;
-                        var kl = logRatio.exp() - logRatio - 1; // k3: unbiased, non-negative estimate of KL(π‖π_ref)
-                        var perToken = -(surrogate - kl * options.Beta) * m;
-                        var loss = options.DrGrpo
-                            ? perToken.sum() / (n * (double)options.MaxNewTokens)
-                            : (perToken.sum(1) / m.sum(1).clamp_min(1)).mean();
-                        loss.backward();
-                        foreach (var p in trainable) if (p.grad is null) p.grad = zeros_like(p).DetachFromDisposeScope();
-                        nn.utils.clip_grad_norm_(trainable, o.ClipNorm);
-                        optimizer.step();
-                        lossValue = loss.item<float>();
-                        klValue = ((kl * m).sum() / m.sum().clamp_min(1)).item<float>();
-                    }
+                    foreach (var g in optimizer.ParamGroups) g.LearningRate = o.LearningRateAt(step, o.Spent(Now()));
+                    optimizer.zero_grad();
+                    var lp = TokenLogProbs(policy, x);
+                    var ratio = (lp - (oldLp ?? lp.detach())).exp();
+                    var surrogate = minimum(ratio * a, ratio.clamp(1 - options.ClipEpsilon, 1 + options.ClipEpsilon) * a);
+                    var logRatio = refLp - lp;
+                    var kl = logRatio.exp() - logRatio - 1; // k3: unbiased, non-negative estimate of KL(π‖π_ref)
+                    var perToken = -(surrogate - kl * options.Beta) * m;
+                    var loss = options.DrGrpo
+                        ? perToken.sum() / (n * (double)options.MaxNewTokens)
+                        : (perToken.sum(1) / m.sum(1).clamp_min(1)).mean();
+                    loss.backward();
+                    foreach (var p in trainable) if (p.grad is null) p.grad = zeros_like(p).DetachFromDisposeScope();
+                    nn.utils.clip_grad_norm_(trainable, o.ClipNorm);
+                    optimizer.step();
+                    lossValue = loss.item<float>();
+                    klValue = ((kl * m).sum() / m.sum().clamp_min(1)).item<float>();
                 }
-                foreach (var (_, moe) in policy.MoeLayers()) moe.ResetLoad();
             }
+            foreach (var (_, moe) in policy.MoeLayers()) moe.ResetLoad();
             var rec = new GrpoStep(step, rollouts.Average(r => r.Reward), rollouts.Average(r => r.Correct ? 1.0 : 0), rollouts.Average(r => r.Think ? 1.0 : 0),
                 rollouts.Average(r => (double)r.Completion.Length), klValue, lossValue, Now().WallSeconds);
             History.Add(rec);
@@ -136,6 +130,26 @@ public sealed class GrpoTrainer(DeepSeekModel policy, DeepSeekModel reference, T
         var final = Now();
         StageCheckpoint.Save(ckpt, policy, optimizer, final);
         return final;
+    }
+
+    /// <summary>
+    /// Group-normalised advantages: (r − mean) / std within each group, or r − mean for Dr. GRPO; exactly zero in a group
+    /// whose samples all got the same reward (the mean of equal doubles can differ from them in the last bit). Also
+    /// returns the groups that carry a signal.
+    /// </summary>
+    public static (double[] Advantages, HashSet<int> SignalGroups) Advantages(double[] rewards, int[] groups, bool drGrpo)
+    {
+        var adv = new double[rewards.Length];
+        var signal = new HashSet<int>();
+        foreach (var grp in Enumerable.Range(0, rewards.Length).GroupBy(i => groups[i]))
+        {
+            if (grp.All(i => rewards[i] == rewards[grp.First()])) continue;
+            signal.Add(grp.Key);
+            double mean = grp.Average(i => rewards[i]);
+            double std = Math.Sqrt(grp.Average(i => (rewards[i] - mean) * (rewards[i] - mean)));
+            foreach (int i in grp) adv[i] = drGrpo ? rewards[i] - mean : (rewards[i] - mean) / (std + 1e-4);
+        }
+        return (adv, signal);
     }
 
     private void SyncWeights(string dir)

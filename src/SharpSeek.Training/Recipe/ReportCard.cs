@@ -27,7 +27,7 @@ public static class ReportCard
             md.AppendLine(ci, $"| {s.Stage} | {s.Steps} | {s.WallSeconds / 60:F1} min | {s.CpuSeconds / 3600:F3} core-h | {s.Tokens:N0} | {s.Flops:E2} | ${s.CpuSeconds / 3600 * PricePerCoreHour:F4} |");
         double wall = r.Stages.Sum(s => s.WallSeconds), cpu = r.Stages.Sum(s => s.CpuSeconds);
         md.AppendLine(ci, $"| **total** | | {wall / 60:F1} min | {cpu / 3600:F3} core-h | {r.Stages.Sum(s => s.Tokens):N0} | {r.Stages.Sum(s => s.Flops):E2} | ${cpu / 3600 * PricePerCoreHour:F4} |").AppendLine();
-        md.AppendLine(ci, $"Cost at ${PricePerCoreHour}/core-hour. FLOPs: 6·N_active·tokens plus attention (GRPO: ×5/3 for the reference and old-policy forwards).").AppendLine();
+        md.AppendLine(ci, $"Cost at ${PricePerCoreHour}/core-hour. FLOPs: 6·N_active·tokens plus attention (GRPO: ×4/3 for the reference's forward, over the groups it trains on; rollouts not counted).").AppendLine();
 
         md.AppendLine("## Accuracy on the held-out test split (pass@1, greedy)").AppendLine();
         md.Append(AccuracyTable(r.Evaluations)).AppendLine();

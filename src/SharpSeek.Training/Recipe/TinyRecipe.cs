@@ -87,7 +87,8 @@ public static class TinyRecipe
                 Seed = seed, MaxMinutes = p.SftMinutes, CpuBudget = p.CpuBudget, MtpWeight = 0, // MTP is a pretraining objective (DeepSeek-V3); skipping it here saves a fifth of the SFT compute
                 CheckpointEvery = 100, LogEvery = 10,
             };
-            var validation = Enumerable.Range(0, 2).Select(i => Batch(i, TaskSplit.Validation, seed + 99)).ToList();
+            // 16 validation rows whatever the batch's row count, so validation losses stay comparable across profiles.
+            var validation = Enumerable.Range(0, Math.Max(1, 16 / p.SftRows)).Select(i => Batch(i, TaskSplit.Validation, seed + 99)).ToList();
             var sft = new SftTrainer(model, options, sftDir, step => Batch(step, TaskSplit.Train, seed + 1), p.SftRows, p.SftLength)
             {
                 Validation = validation, EvalEvery = Math.Clamp(p.SftSteps / 20, 2, 100),
@@ -156,8 +157,10 @@ public static class TinyRecipe
         foreach (var prm in reference.parameters()) prm.requires_grad = false;
         var st = new GrpoTrainer(policy, reference, tokenizer, tokDir, g, dir).Run(log);
         Export(policy, Path.Combine(dir, "model"), tokDir);
-        // Forward + backward of the policy and forward of the reference and old policy: ≈ 4 forward-equivalents of 2·N per token, plus engine rollouts (2·N per token).
-        WriteDone(dir, new StageReport("grpo", st.WallSeconds, st.CpuSeconds, st.Tokens, cost.TrainingFlops(st.Tokens) * 5 / 3, st.Step));
+        // Per trained token: forward + backward of the policy per update (3 forward-equivalents of 2·N each), the reference's
+        // forward, and the old policy's when there is more than one update; the engine's rollouts are not counted.
+        double forwards = 3.0 * g.InnerSteps + 1 + (g.InnerSteps > 1 ? 1 : 0);
+        WriteDone(dir, new StageReport("grpo", st.WallSeconds, st.CpuSeconds, st.Tokens, cost.TrainingFlops(st.Tokens) * forwards / 3, st.Step));
     }
 
     /// <summary>The model export plus the recipe's tokenizer files (with the chat template).</summary>
