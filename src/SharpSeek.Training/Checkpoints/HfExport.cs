@@ -33,6 +33,9 @@ public static class HfExport
     public static SafetensorsWriter Weights(DeepSeekModel model, string dtype = "F32")
     {
         var writer = new SafetensorsWriter();
+        // The detached, reshaped temporaries are freed here rather than by finalizers on another thread: GRPO exports
+        // every step, and a background-GC crash once ended a GRPO run (cause not pinned down; this removes one suspect).
+        using var scope = TorchSharp.torch.NewDisposeScope();
         foreach (var (name, p) in model.named_parameters())
         {
             float[] data = p.detach().contiguous().reshape(-1).data<float>().ToArray();
