@@ -27,6 +27,8 @@ public sealed class Scheduler : IDisposable
         public float[]? Logits;
         public float[]? Raw;
         public int LastToken;
+        /// <summary>Why the sequence failed, handed to its caller when it leaves the batch.</summary>
+        public Exception? Error;
     }
 
     private readonly Transformer _model;
@@ -95,7 +97,6 @@ public sealed class Scheduler : IDisposable
             StepAll();
             Interlocked.Increment(ref Metrics._steps);
             Metrics._busySeconds += clock.Elapsed.TotalSeconds;
-            Metrics.ActiveSequences = _active.Count;
         }
     }
 
@@ -176,6 +177,10 @@ public sealed class Scheduler : IDisposable
             Release(seq);
             _active.Remove(seq);
         }
+        Metrics.ActiveSequences = _active.Count;
+        // Callers see the end only after the sequence has left the batch, its cache is in the prefix cache and the
+        // metrics count it out: a caller that awaits its tokens and then looks at either finds them settled.
+        foreach (var seq in ended) seq.Handle.Writer.TryComplete(seq.Error);
     }
 
     private float[] _batchLogits = [];
@@ -195,7 +200,7 @@ public sealed class Scheduler : IDisposable
 
     private static void Fail(Sequence seq, Exception e)
     {
-        seq.Handle.Writer.TryComplete(e);
+        seq.Error = e;
         seq.State = null;  // its cache may be half-written: never reuse it
     }
 
@@ -229,7 +234,6 @@ public sealed class Scheduler : IDisposable
     {
         Interlocked.Increment(ref Metrics._completed);
         seq.Handle.FinishReason = reason;
-        seq.Handle.Writer.TryComplete();
         return true;
     }
 
@@ -237,7 +241,6 @@ public sealed class Scheduler : IDisposable
     {
         Interlocked.Increment(ref Metrics._cancelled);
         seq.Handle.FinishReason = FinishReason.Stop;
-        seq.Handle.Writer.TryComplete();
         return true;
     }
 
