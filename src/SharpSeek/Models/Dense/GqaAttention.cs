@@ -64,8 +64,9 @@ internal sealed class GqaAttention : IAttention
         Project(ws, tokens);
         for (int t = 0; t < tokens; t++) Place(ws, t, startPos + t, cache);
         var pool = WorkerPool.Shared;
-        _attend.Set(ws, startPos, cache, pool);
-        pool.For(tokens * _heads, _attend, (long)tokens * _heads * (startPos + tokens) * _hd >= 32768);
+        _attend.Set(ws, startPos, tokens, cache, pool);
+        int blocks = (tokens + AttendWork.PrefillTokens - 1) / AttendWork.PrefillTokens;
+        pool.For(blocks * _kvHeads, _attend, (long)tokens * _heads * (startPos + tokens) * _hd >= 32768);
         _attend.Clear();
         MatMul.Compute(_wo, ws.AttnOut, tokens, ws.Out);
     }
@@ -90,7 +91,7 @@ internal sealed class GqaAttention : IAttention
         }
         var pool = WorkerPool.Shared;
         _attend.SetBatch(ws, states, layer, pool);
-        pool.For(b * _heads, _attend, work >= 32768);
+        pool.For(b * _kvHeads, _attend, work >= 32768);
         _attend.Clear();
         MatMul.Compute(_wo, ws.AttnOut, b, ws.Out);
     }
@@ -124,38 +125,61 @@ internal sealed class GqaAttention : IAttention
     }
 
     /// <summary>
-    /// One item per (token, head): causal softmax(q·K/√hd)·V against the head's key/value group. In a prefill all tokens
-    /// share one cache; in a batched decode token t is the newest of states[t] and reads that sequence's cache.
+    /// One item per (block of query rows, key/value group): the rows are every head of the group for up to
+    /// <see cref="PrefillTokens"/> consecutive tokens of a prefill, or for one sequence's newest token in a batched decode.
+    /// Their scores come from <see cref="AttentionScores"/> and their value sums from <see cref="WeightedRows.SumRows"/>,
+    /// which load each cached key and value row once for four query rows instead of once per (token, head). A prefill block
+    /// computes scores up to its last token's length; a row's positions past its own causal length get weight 0, which adds
+    /// exactly nothing, so every row comes out bit for bit as it would alone (tests compare prefill and decode).
     /// </summary>
     private sealed unsafe class AttendWork(GqaAttention a) : IParallelWork
     {
+        /// <summary>Tokens per prefill item: a full block is then a whole number of 4-row tiles, whatever the heads per group.</summary>
+        public const int PrefillTokens = 4;
+
         private Workspace? _ws;
         private KvCache? _cache;
         private IReadOnlyList<InferenceState>? _states;
-        private int _startPos, _layer;
+        private int _startPos, _tokens, _layer;
         private WorkerPool? _pool;
 
-        public void Set(Workspace ws, int startPos, KvCache cache, WorkerPool pool) { _ws = ws; _startPos = startPos; _cache = cache; _pool = pool; }
+        public void Set(Workspace ws, int startPos, int tokens, KvCache cache, WorkerPool pool) { _ws = ws; _startPos = startPos; _tokens = tokens; _cache = cache; _pool = pool; }
         public void SetBatch(Workspace ws, IReadOnlyList<InferenceState> states, int layer, WorkerPool pool) { _ws = ws; _states = states; _layer = layer; _pool = pool; }
         public void Clear() { _ws = null; _cache = null; _states = null; _pool = null; }
 
         public void Execute(int index, int worker)
         {
             var ws = _ws!;
-            int heads = a._heads, hd = a._hd, kvw = a._kvHeads * hd;
-            int t = index / heads, h = index % heads, g = h / (heads / a._kvHeads);
+            int heads = a._heads, hd = a._hd, kvHeads = a._kvHeads, kvw = kvHeads * hd, hpg = heads / kvHeads;
+            int item = index / kvHeads, g = index % kvHeads;
             KvCache cache;
-            int len;
-            if (_states is { } states) { cache = (KvCache)states[t].Caches[_layer]; len = states[t].Length + 1; }
-            else { cache = _cache!; len = _startPos + t + 1; }
-            var scores = _pool!.Scratch(worker, len).AsSpan(0, len);
-            var q = ws.Q.AsSpan(t * heads * hd + h * hd, hd);
-            float[] keys = cache.Keys.Data, values = cache.Values.Data;
-            for (int s = 0; s < len; s++) scores[s] = a._scale * TensorPrimitives.Dot(q, keys.AsSpan(s * kvw + g * hd, hd));
-            Norms.Softmax(scores);
-            fixed (float* vp = values)
+            int t0, nt, len0;   // first token, tokens, causal length of the first token
+            if (_states is { } states) { cache = (KvCache)states[item].Caches[_layer]; t0 = item; nt = 1; len0 = states[item].Length + 1; }
+            else { cache = _cache!; t0 = item * PrefillTokens; nt = Math.Min(PrefillTokens, _tokens - t0); len0 = _startPos + t0 + 1; }
+            int rows = nt * hpg, len = len0 + nt - 1;
+            // Scratch: scores [rows, len], then the block's query rows and outputs, each [rows, hd] and contiguous.
+            var scratch = _pool!.Scratch(worker, rows * len + 2 * rows * hd);
+            fixed (float* sp = scratch)
+            fixed (float* qp = ws.Q)
             fixed (float* op = ws.AttnOut)
-                WeightedRows.Sum(vp + g * hd, kvw, scores, op + t * heads * hd + h * hd, hd);
+            fixed (float* kp = cache.Keys.Data)
+            fixed (float* vp = cache.Values.Data)
+            {
+                float* qs = sp + rows * len, os = qs + rows * hd;
+                for (int i = 0; i < nt; i++)
+                    new ReadOnlySpan<float>(qp + (t0 + i) * heads * hd + g * hpg * hd, hpg * hd).CopyTo(new Span<float>(qs + i * hpg * hd, hpg * hd));
+                AttentionScores.Compute(qs, hd, qs, 0, rows, kp + g * hd, kvw, hd, kp, 0, 0, len, a._scale, sp, len);
+                for (int r = 0; r < rows; r++)
+                {
+                    int own = len0 + r / hpg;
+                    var row = new Span<float>(sp + r * len, len);
+                    Norms.Softmax(row[..own]);
+                    row[own..].Clear();
+                }
+                WeightedRows.SumRows(vp + g * hd, kvw, sp, len, rows, len, os, hd, hd);
+                for (int i = 0; i < nt; i++)
+                    new ReadOnlySpan<float>(os + i * hpg * hd, hpg * hd).CopyTo(new Span<float>(op + (t0 + i) * heads * hd + g * hpg * hd, hpg * hd));
+            }
         }
     }
 }
