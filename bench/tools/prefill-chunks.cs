@@ -1,0 +1,25 @@
+#:property PublishAot=false
+#:project ../../src/SharpSeek
+using System.Diagnostics;
+using SharpSeek.Models;
+// Prompt speed by prefill chunk: TOKENS random tokens run through workspaces of CHUNK tokens (the prompt is fed in pieces
+// of that size), median of REPS after one warm-up.
+// usage: dotnet run bench/tools/prefill-chunks.cs -c Release -- MODEL TOKENS CHUNK[,CHUNK...] REPS
+using var model = ModelLoader.Load(args[0]);
+int n = int.Parse(args[1]); int reps = int.Parse(args[3]);
+var rng = new Random(1);
+int[] toks = [.. Enumerable.Range(0, n).Select(_ => rng.Next(model.Config.VocabSize))];
+var logits = new float[model.Config.VocabSize];
+foreach (var c in args[2].Split(',').Select(int.Parse))
+{
+    var times = new List<double>();
+    for (int r = 0; r < reps + 1; r++)
+    {
+        var s = model.CreateState(n + 1, c);
+        var sw = Stopwatch.StartNew();
+        model.Forward(s, toks, logits);
+        if (r > 0) times.Add(sw.Elapsed.TotalSeconds);
+    }
+    times.Sort();
+    Console.WriteLine($"chunk {c}: {n / times[times.Count / 2]:F2} tok/s (median of {reps}; {string.Join(", ", times.Select(t => (n / t).ToString("F1")))})");
+}
