@@ -66,7 +66,7 @@ public static class ArchComparison
                 var pts = r.Sft.Where(s => s.ValidationLoss is not null).ToList();
                 return (r.Label, pts.Select(s => r.FlopsBeforeSft + (s.Step + 1) * perStep).ToArray(), pts.Select(s => s.ValidationLoss!.Value).ToArray());
             }).ToArray();
-            if (Charts.Lines(Path.Combine(outDir, "moe-vs-dense.png"), "SFT validation loss per training FLOP", "training FLOPs (pretraining + SFT)", "loss", series))
+            if (Charts.Lines(Path.Combine(outDir, "moe-vs-dense.png"), "SFT validation loss per training FLOP", "training FLOPs (pretraining + SFT)", "loss", logY: true, series))
                 md.AppendLine("![MoE vs dense: loss per training FLOP](moe-vs-dense.png)").AppendLine();
         }
         catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or IOException)

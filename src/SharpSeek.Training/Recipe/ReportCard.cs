@@ -61,7 +61,7 @@ public static class ReportCard
                 ("train (next token)", pre.Select(m => (double)m.Step).ToArray(), pre.Select(m => m.MainLoss).ToArray()),
                 ("validation", preVal.Select(m => (double)m.Step).ToArray(), preVal.Select(m => m.ValidationLoss!.Value).ToArray())), "pretrain-loss.png", "pretraining loss");
             var sftVal = r.Sft.Where(m => m.ValidationLoss is not null).ToList();
-            Add(Charts.Lines(Path.Combine(outDir, "sft-loss.png"), "SFT loss (assistant tokens)", "step", "loss",
+            Add(Charts.Lines(Path.Combine(outDir, "sft-loss.png"), "SFT loss (assistant tokens)", "step", "loss", logY: true,
                 ("train", r.Sft.Select(m => (double)m.Step).ToArray(), r.Sft.Select(m => m.Loss).ToArray()),
                 ("validation", sftVal.Select(m => (double)m.Step).ToArray(), sftVal.Select(m => m.ValidationLoss!.Value).ToArray())), "sft-loss.png", "SFT loss");
             int preSteps = pre.Count == 0 ? 0 : pre[^1].Step + 1;
