@@ -23,7 +23,7 @@ public sealed class ChunkedPrefillTests
 
         float[] Run(int[] cuts)
         {
-            var s = model.CreateState(64, 8);
+            var s = model.CreateState(64, prompt.Length);  // room for the whole prompt in one call
             var logits = new float[v];
             int at = 0;
             foreach (int n in cuts) { model.Forward(s, prompt.AsSpan(at, n), logits); at += n; }
