@@ -33,8 +33,11 @@ public sealed class Generator(Transformer model)
 
     public FinishReason LastFinishReason { get; private set; }
 
-    /// <summary>Tokens per prefill call of a fresh state (its workspace is sized for this many).</summary>
-    public const int PrefillChunk = 64;
+    /// <summary>
+    /// Tokens per prefill call of a fresh state (its workspace is sized for this many), and the server's default chunk: 32 cost
+    /// about a tenth of a 512-token prompt's speed, 64 nothing measurable (docs/PERFORMANCE.md).
+    /// </summary>
+    internal const int PrefillChunk = 64;
 
     /// <summary>Generates after <paramref name="prompt"/> in a fresh state (or <paramref name="state"/>, continuing it).</summary>
     public IEnumerable<int> Generate(IReadOnlyList<int> prompt, GenerationOptions options, InferenceState? state = null)
@@ -42,7 +45,6 @@ public sealed class Generator(Transformer model)
         if (prompt.Count == 0) throw new SharpSeekException("the prompt is empty: at least one token is needed");
         if (options.MaxTokens < 0) throw new SharpSeekException($"max_tokens must be ≥ 0, is {options.MaxTokens}");
         var sampler = new Sampler(Model.Config.VocabSize, options.Sampling);
-        // 64-token prefill chunks, as the server's: 32 cost about a tenth of a 512-token prompt's speed, 64 nothing measurable.
         state ??= Model.CreateState(Math.Min(Model.Config.MaxPositionEmbeddings, prompt.Count + Math.Max(options.MaxTokens, 1)), PrefillChunk);
         if (state.Length + prompt.Count > state.MaxSequence)
             throw new SharpSeekException($"the prompt ({prompt.Count} tokens) does not fit the context ({state.MaxSequence - state.Length} free)");

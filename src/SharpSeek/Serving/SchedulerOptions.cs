@@ -10,7 +10,7 @@ public sealed record SchedulerOptions
     public int MaxQueue { get; init; } = 32;
 
     /// <summary>Prompt tokens fed per sequence and step, so a long prompt does not stall the others' decoding.</summary>
-    public int PrefillChunk { get; init; } = 64;
+    public int PrefillChunk { get; init; } = Generation.Generator.PrefillChunk;
 
     /// <summary>The context each sequence may fill (prompt + completion).</summary>
     public int ContextSize { get; init; } = 4096;
