@@ -102,6 +102,8 @@ public sealed class WorkerPool : IDisposable
     private void RunItems(int worker, long gen)
     {
         _insideWork = true;
+        // Items done are counted here and published once: a shared counter bumped per item bounces between cores.
+        int done = 0;
         try
         {
             while (true)
@@ -115,11 +117,12 @@ public sealed class WorkerPool : IDisposable
                 if (Interlocked.CompareExchange(ref _state, s + 1, s) != s) continue;
                 try { work.Execute(i, worker); }
                 catch (Exception e) { _failure ??= e; }
-                finally { Interlocked.Increment(ref _done); }
+                finally { done++; }
             }
         }
         finally
         {
+            if (done > 0) Interlocked.Add(ref _done, done);
             _insideWork = false;
         }
     }
