@@ -9,6 +9,8 @@ using SharpSeek.Models;
 //   make-model SHAPE TYPE OUT.gguf        SHAPE: qwen2-1.5b | deepseek-v2-lite; TYPE: Q8_0 | Q4_0 | Q4_K_M
 //   compare MODEL.gguf [prompt=512] [gen=128] [threads=2] [reps=3]
 //   agree MODEL.gguf [steps=16] [threads=2]   decode logits against llama.cpp's
+//   kernels                               single-thread kernel speeds on cache-resident data
+//   stream [MB=400]                       one-token group kernels streaming from memory, huge vs 4 KiB pages
 var inv = CultureInfo.InvariantCulture;
 if (args.Length >= 4 && args[0] == "make-model")
 {
@@ -18,6 +20,7 @@ if (args.Length >= 4 && args[0] == "make-model")
     return 0;
 }
 if (args.Length == 1 && args[0] == "kernels") { KernelSpeed.Run(); return 0; }
+if (args.Length >= 1 && args[0] == "stream") { StreamSpeed.Run(args.Length > 1 ? long.Parse(args[1], inv) : 400); return 0; }
 if (args.Length >= 2 && args[0] == "agree")
 {
     NativeLibraryConfig.All.WithLogCallback((level, message) => { if (level >= LLamaLogLevel.Error) Console.Error.Write(message); });
@@ -26,7 +29,7 @@ if (args.Length >= 2 && args[0] == "agree")
 }
 if (args.Length < 2 || args[0] != "compare")
 {
-    Console.Error.WriteLine("usage: make-model SHAPE TYPE OUT.gguf | compare MODEL.gguf [prompt] [gen] [threads] [reps] | agree MODEL.gguf [steps] [threads] | kernels");
+    Console.Error.WriteLine("usage: make-model SHAPE TYPE OUT.gguf | compare MODEL.gguf [prompt] [gen] [threads] [reps] | agree MODEL.gguf [steps] [threads] | kernels | stream [MB]");
     return 2;
 }
 string path = args[1];

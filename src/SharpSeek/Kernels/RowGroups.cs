@@ -34,15 +34,15 @@ public static unsafe partial class RowGroups
     };
 
     /// <summary>
-    /// A copy of <paramref name="w"/> in the grouped layout, in pinned managed memory the returned tensor keeps alive. The packing
+    /// A copy of <paramref name="w"/> in the grouped layout, in memory from <paramref name="arena"/> (a block of its own if none) that the
+    /// returned tensor keeps alive. The packing
     /// methods skip tiering: a model loads before they would be recompiled, and unoptimized, their vector code packed a Q6_K
     /// matrix ~30× slower.
     /// </summary>
-    public static WeightTensor Interleave(WeightTensor w)
+    public static WeightTensor Interleave(WeightTensor w, WeightArena? arena = null)
     {
         if (!Supports(w)) throw new ArgumentException($"{w.File}: tensor '{w.Name}' ({w.Type}, {w.ShapeText}) cannot take the row-group layout", nameof(w));
-        var storage = GC.AllocateUninitializedArray<byte>(checked((int)w.ByteLength), pinned: true);
-        byte* dst = (byte*)Unsafe.AsPointer(ref storage[0]);
+        byte* dst = (arena ?? new WeightArena(blockBytes: 0)).Allocate(w.ByteLength, out var storage);
         int nb = (int)(w.Cols / w.Type.BlockSize()), bb = BlockBytes(w.Type);
         byte** rows = stackalloc byte*[Rows];
         byte* scratch = stackalloc byte[3 * Rows * 32];

@@ -31,13 +31,14 @@ internal sealed class WeightLoader(ITensorSource source)
         long budget = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
         if (_groupedBytes + t.ByteLength > budget) return t;
         _groupedBytes += t.ByteLength;
-        var g = RowGroups.Interleave(t);
+        var g = RowGroups.Interleave(t, _arena);
         int i = _handedOut.IndexOf(t);
         if (i >= 0) _handedOut[i] = g;
         return g;
     }
 
     private long _groupedBytes;
+    private readonly WeightArena _arena = new();
 
     /// <summary>A tensor of exactly <paramref name="shape"/>.</summary>
     public WeightTensor Tensor(string name, params long[] shape)

@@ -14,7 +14,7 @@ public sealed unsafe class WeightTensor
     {
     }
 
-    private WeightTensor(string name, string file, DType type, long[] shape, byte* data, long byteLength, BlockScales? scales, int rowOffset, byte[]? storage)
+    private WeightTensor(string name, string file, DType type, long[] shape, byte* data, long byteLength, BlockScales? scales, int rowOffset, object? storage)
     {
         _storage = storage;
         Name = name;
@@ -33,8 +33,8 @@ public sealed unsafe class WeightTensor
         RowBytes = type.ByteCount(Cols);
     }
 
-    /// <summary>The grouped copy's memory (<see cref="Interleaved"/>); the tensor keeps it alive.</summary>
-    private readonly byte[]? _storage;
+    /// <summary>The owner of the grouped copy's memory (<see cref="Interleaved"/>, a <see cref="WeightArena"/> block); the tensor keeps it alive.</summary>
+    private readonly object? _storage;
 
     public string Name { get; }
     /// <summary>File the tensor came from, for error messages.</summary>
@@ -91,7 +91,7 @@ public sealed unsafe class WeightTensor
     }
 
     /// <summary>This tensor over other bytes of the same size in <see cref="RowGroups"/>' layout.</summary>
-    internal WeightTensor WithLayout(byte* data, byte[] storage) => new(Name, File, Type, Shape, data, ByteLength, Scales, RowOffset, storage);
+    internal WeightTensor WithLayout(byte* data, object storage) => new(Name, File, Type, Shape, data, ByteLength, Scales, RowOffset, storage);
 
     /// <summary>Sub-tensor <paramref name="index"/> along the first dimension (e.g. one expert of a stacked 3-D tensor).</summary>
     public WeightTensor Slice(long index)
