@@ -158,12 +158,15 @@ internal sealed unsafe class Mla : IAttention
     private void Attend(Workspace ws, int tokens, bool bigAttention, WorkerPool pool)
     {
         bool bigProjections = (long)_heads * _rkv * (_dn + _dv) * tokens >= 65536;
-        _phase1.Set(ws, tokens, pool);
-        pool.For(_heads, _phase1, bigProjections);
-        pool.For(_phase2.Items(tokens, bigAttention ? pool.ThreadCount : 1), _phase2, bigAttention);
-        _phase3.Set(ws, tokens, pool);
-        pool.For(_heads, _phase3, bigProjections);
-        _phase1.Clear(); _phase2.Clear(); _phase3.Clear();
+        try
+        {
+            _phase1.Set(ws, tokens, pool);
+            pool.For(_heads, _phase1, bigProjections);
+            pool.For(_phase2.Items(tokens, bigAttention ? pool.ThreadCount : 1), _phase2, bigAttention);
+            _phase3.Set(ws, tokens, pool);
+            pool.For(_heads, _phase3, bigProjections);
+        }
+        finally { _phase1.Clear(); _phase2.Clear(); _phase3.Clear(); }
 
         MatMul.Compute(_wo, ws.AttnOut, tokens, ws.Out);
     }
@@ -267,8 +270,9 @@ internal sealed unsafe class Mla : IAttention
         private int _startPos, _layer, _groups, _groupHeads;
         private WorkerPool? _pool;
 
-        public void Set(Workspace ws, int startPos, MlaCache cache, WorkerPool pool) { _ws = ws; _startPos = startPos; _cache = cache; _pool = pool; }
-        public void SetBatch(Workspace ws, IReadOnlyList<InferenceState> states, int layer, WorkerPool pool) { _ws = ws; _states = states; _layer = layer; _pool = pool; }
+        // Each setter clears the other mode's fields: a prefill after a batched step must not attend to the batch's caches.
+        public void Set(Workspace ws, int startPos, MlaCache cache, WorkerPool pool) { _ws = ws; _startPos = startPos; _cache = cache; _states = null; _pool = pool; }
+        public void SetBatch(Workspace ws, IReadOnlyList<InferenceState> states, int layer, WorkerPool pool) { _ws = ws; _states = states; _layer = layer; _cache = null; _pool = pool; }
         public void Clear() { _ws = null; _cache = null; _states = null; _pool = null; }
 
         /// <summary>
