@@ -34,10 +34,9 @@ public static unsafe partial class RowGroups
     };
 
     /// <summary>
-    /// A copy of <paramref name="w"/> in the grouped layout, in memory from <paramref name="arena"/> (a block of its own if none) that the
-    /// returned tensor keeps alive. The packing
-    /// methods skip tiering: a model loads before they would be recompiled, and unoptimized, their vector code packed a Q6_K
-    /// matrix ~30× slower.
+    /// A copy of <paramref name="w"/> in the grouped layout, in memory from <paramref name="arena"/> (a block of its own if
+    /// none) that the returned tensor keeps alive. The packing methods skip tiering: a model loads before they would be
+    /// recompiled, and unoptimized, their vector code packed a Q6_K matrix ~30× slower.
     /// </summary>
     public static WeightTensor Interleave(WeightTensor w, WeightArena? arena = null)
     {
