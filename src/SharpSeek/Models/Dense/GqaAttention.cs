@@ -66,8 +66,8 @@ internal sealed class GqaAttention : IAttention
         var pool = WorkerPool.Shared;
         _attend.Set(ws, startPos, tokens, cache, pool);
         int blocks = (tokens + AttendWork.PrefillTokens - 1) / AttendWork.PrefillTokens;
-        pool.For(blocks * _kvHeads, _attend, (long)tokens * _heads * (startPos + tokens) * _hd >= 32768);
-        _attend.Clear();
+        try { pool.For(blocks * _kvHeads, _attend, (long)tokens * _heads * (startPos + tokens) * _hd >= 32768); }
+        finally { _attend.Clear(); }
         MatMul.Compute(_wo, ws.AttnOut, tokens, ws.Out);
     }
 
@@ -91,8 +91,8 @@ internal sealed class GqaAttention : IAttention
         }
         var pool = WorkerPool.Shared;
         _attend.SetBatch(ws, states, layer, pool);
-        pool.For(b * _kvHeads, _attend, work >= 32768);
-        _attend.Clear();
+        try { pool.For(b * _kvHeads, _attend, work >= 32768); }
+        finally { _attend.Clear(); }
         MatMul.Compute(_wo, ws.AttnOut, b, ws.Out);
     }
 
@@ -143,8 +143,9 @@ internal sealed class GqaAttention : IAttention
         private int _startPos, _tokens, _layer;
         private WorkerPool? _pool;
 
-        public void Set(Workspace ws, int startPos, int tokens, KvCache cache, WorkerPool pool) { _ws = ws; _startPos = startPos; _tokens = tokens; _cache = cache; _pool = pool; }
-        public void SetBatch(Workspace ws, IReadOnlyList<InferenceState> states, int layer, WorkerPool pool) { _ws = ws; _states = states; _layer = layer; _pool = pool; }
+        // Each setter clears the other mode's fields: a prefill after a batched step must not attend to the batch's caches.
+        public void Set(Workspace ws, int startPos, int tokens, KvCache cache, WorkerPool pool) { _ws = ws; _startPos = startPos; _tokens = tokens; _cache = cache; _states = null; _pool = pool; }
+        public void SetBatch(Workspace ws, IReadOnlyList<InferenceState> states, int layer, WorkerPool pool) { _ws = ws; _states = states; _layer = layer; _cache = null; _pool = pool; }
         public void Clear() { _ws = null; _cache = null; _states = null; _pool = null; }
 
         public void Execute(int index, int worker)
