@@ -127,7 +127,7 @@ public static unsafe class MatMul
     }
 
     /// <summary>y[t·ys + 0..8] = the 8 rows of the group at <paramref name="g"/> · token t, for every token of <paramref name="act"/>.</summary>
-    private static void GroupDots(KernelPath path, DType type, byte* g, Q8Activations act, float* y, long ys)
+    internal static void GroupDots(KernelPath path, DType type, byte* g, Q8Activations act, float* y, long ys)
     {
         int cols = act.Cols;
         if (act.Format == Q8Format.Q8_K)
@@ -149,7 +149,7 @@ public static unsafe class MatMul
         return Math.Max(RowsPerItem, (per + RowsPerItem - 1) / RowsPerItem * RowsPerItem);
     }
 
-    internal static int DotItemsPerThread { get; set; } = 8;
+    internal const int DotItemsPerThread = 8;
 
     /// <summary>Reference: decodes each row and accumulates in double. Tests compare the fast path against it.</summary>
     public static void Reference(WeightTensor w, ReadOnlySpan<float> x, int tokens, Span<float> y)
@@ -200,7 +200,7 @@ public static unsafe class MatMul
         /// <summary>Rows of one products item.</summary>
         public int RowsPerItem { get; set; } = MatMul.RowsPerItem;
 
-        /// <summary>What <see cref="Execute"/> does with an item: quantize 8 tokens, regroup 2 groups, or the products of 16 rows.</summary>
+        /// <summary>What <see cref="Execute"/> does with an item: quantize 8 tokens, regroup 2 groups, or the products of <see cref="RowsPerItem"/> rows.</summary>
         public MatMulPhase Phase { get; set; }
 
         public void Clear()

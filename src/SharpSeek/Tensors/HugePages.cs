@@ -13,6 +13,9 @@ internal static unsafe partial class HugePages
 
     private const int MadvHugePage = 14;
 
+    /// <summary><paramref name="length"/> rounded up to whole huge pages.</summary>
+    public static long RoundUp(long length) => (length + Size - 1) / Size * Size;
+
     /// <summary><paramref name="length"/> bytes (not zeroed); free them with <see cref="Free"/>.</summary>
     public static byte* Allocate(long length)
     {
@@ -20,7 +23,7 @@ internal static unsafe partial class HugePages
         byte* p = (byte*)NativeMemory.AlignedAlloc((nuint)length, (nuint)Size);
         if (OperatingSystem.IsLinux())
         {
-            try { _ = Madvise((nint)p, (nuint)((length + Size - 1) / Size * Size), MadvHugePage); }
+            try { _ = Madvise((nint)p, (nuint)RoundUp(length), MadvHugePage); }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
         }
         return p;

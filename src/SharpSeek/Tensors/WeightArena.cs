@@ -34,7 +34,7 @@ public sealed unsafe class WeightArena
         // A large request gets a block of its own, so the shared block's space stays for the small ones around it.
         if (size > _blockBytes / 4)
         {
-            var own = new Block(RoundUp(size));
+            var own = new Block(HugePages.RoundUp(size));
             owner = own;
             return own.Start;
         }
@@ -48,8 +48,6 @@ public sealed unsafe class WeightArena
         owner = _current;
         return p;
     }
-
-    private static long RoundUp(long size) => (size + HugePages.Size - 1) / HugePages.Size * HugePages.Size;
 
     /// <summary>One native block; its finalizer frees it once no tensor refers to it.</summary>
     private sealed class Block
