@@ -24,10 +24,7 @@ internal static unsafe class KernelSpeed
         foreach (var type in new[] { DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q6_K })
         {
             var bytes = new byte[type.ByteCount((long)rows * cols)];
-            r.NextBytes(bytes);
-            int bb = type.BlockBytes();
-            int scaleAt = type == DType.Q6_K ? 208 : 0;
-            for (int o = 0; o < bytes.Length; o += bb) { bytes[o + scaleAt] = 0x00; bytes[o + scaleAt + 1] = 0x20; }
+            RandomBlocks(r, type, bytes);
             fixed (byte* w = bytes)
             {
                 foreach (var path in Enum.GetValues<KernelPath>())
@@ -55,6 +52,14 @@ internal static unsafe class KernelSpeed
         }
     }
 
+    /// <summary>Random blocks of <paramref name="type"/> whose fp16 scale (Q6_K's d, every other type's first) is 2^-15, so sums stay finite.</summary>
+    internal static void RandomBlocks(Random r, DType type, Span<byte> bytes)
+    {
+        r.NextBytes(bytes);
+        int bb = type.BlockBytes(), scaleAt = type == DType.Q6_K ? 208 : 0;
+        for (int o = 0; o + bb <= bytes.Length; o += bb) { bytes[o + scaleAt] = 0x00; bytes[o + scaleAt + 1] = 0x20; }
+    }
+
     /// <summary>The one-token group kernels on the same matrix in the 8-row layout; also in ns per 256 values of a row.</summary>
     private static void Groups(DType type, byte* data, long length, int rows, int cols, float[] x)
     {
@@ -76,11 +81,7 @@ internal static unsafe class KernelSpeed
                 int iters = 0;
                 while (clock.ElapsedMilliseconds < 200)
                 {
-                    for (int i = 0; i < rows; i += RowGroups.Rows)
-                    {
-                        if (format == Q8Format.Q8_K) QuantDot.Group(path, type, g.RowPointer(i), act.RowK(0), cols, y);
-                        else QuantDot.Group(path, type, g.RowPointer(i), act.Row(0), cols, y);
-                    }
+                    for (int i = 0; i < rows; i += RowGroups.Rows) MatMul.GroupDots(path, type, g.RowPointer(i), act, y, RowGroups.Rows);
                     iters++;
                 }
                 best = Math.Max(best, (double)iters * length / clock.Elapsed.TotalSeconds / 1e9);
