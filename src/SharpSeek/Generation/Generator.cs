@@ -21,6 +21,8 @@ public sealed record GenerationOptions
     public bool IgnoreEos { get; init; }
     /// <summary>Whether the stop token itself is yielded.</summary>
     public bool IncludeStopToken { get; init; }
+    /// <summary>Which tokens may come next (a grammar); null: any.</summary>
+    public ITokenConstraint? Constraint { get; init; }
 }
 
 /// <summary>
@@ -63,6 +65,7 @@ public sealed class Generator(Transformer model)
         LastFinishReason = FinishReason.Length;
         for (int produced = 0; produced < options.MaxTokens; produced++)
         {
+            options.Constraint?.Mask(logits);
             int next = sampler.Sample(logits);
             if (stops.Contains(next))
             {
@@ -70,6 +73,7 @@ public sealed class Generator(Transformer model)
                 if (options.IncludeStopToken) yield return next;
                 yield break;
             }
+            options.Constraint?.Accept(next);
             yield return next;
             if (produced + 1 == options.MaxTokens) yield break;
             if (state.Length >= state.MaxSequence)

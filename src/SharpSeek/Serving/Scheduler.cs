@@ -216,8 +216,10 @@ public sealed class Scheduler : IDisposable
             seq.Logits!.CopyTo(seq.Raw, 0);
             lse = LogSumExp(seq.Raw);
         }
+        request.Constraint?.Mask(seq.Logits!);
         int next = seq.Sampler!.Sample(seq.Logits);
         if (request.StopTokens.Contains(next)) return Finish(seq, FinishReason.Stop);
+        request.Constraint?.Accept(next);
         float logprob = request.TopLogprobs >= 0 ? seq.Raw![next] - lse : 0;
         TokenLogprob[]? top = request.TopLogprobs > 0 ? Top(seq.Raw!, request.TopLogprobs, lse) : null;
         seq.Handle.Writer.TryWrite(new GeneratedToken(next, logprob, top));

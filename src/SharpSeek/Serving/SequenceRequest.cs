@@ -10,6 +10,9 @@ public sealed record SequenceRequest(int[] Prompt, int MaxTokens, SamplingOption
 
     /// <summary>-1: no log-probabilities; 0: the chosen token's; n: also the n most likely.</summary>
     public int TopLogprobs { get; init; } = -1;
+
+    /// <summary>Which tokens may come next (a grammar); null: any. Log-probabilities stay those of the unconstrained model.</summary>
+    public ITokenConstraint? Constraint { get; init; }
 }
 
 /// <summary>A candidate token and its log-probability.</summary>
