@@ -12,7 +12,7 @@ internal sealed class SharpRunner(Transformer model) : IDisposable
 
     public double Prefill(int[] tokens)
     {
-        var state = model.CreateState(tokens.Length + 1, tokens.Length);
+        var state = model.CreateState(tokens.Length + 1);
         var clock = Stopwatch.StartNew();
         model.Forward(state, tokens, _logits);
         return tokens.Length / clock.Elapsed.TotalSeconds;
@@ -20,7 +20,7 @@ internal sealed class SharpRunner(Transformer model) : IDisposable
 
     public double Decode(int first, int steps)
     {
-        var state = model.CreateState(steps + 1, 1);
+        var state = model.CreateState(steps + 1);
         int[] token = [first];
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < steps; i++)

@@ -102,7 +102,9 @@ public sealed class Evaluator : IDisposable
                 if (live.Count == 0) break;
                 liveStates.Clear();
                 foreach (int i in live) liveStates.Add(states[i]);
-                _model.ForwardDecodeBatch(liveStates, next.AsSpan(0, live.Count), logits.AsSpan(0, live.Count * v));
+                var segments = new Segment[live.Count];
+                for (int j = 0; j < live.Count; j++) segments[j] = new Segment(liveStates[j], new[] { next[j] }) { Logits = logits.AsMemory(j * v, v) };
+                _model.Forward(segments);
             }
         }
         return outputs.Select(o => (_tokenizer.Decode(o.ToArray()), o.ToArray())).ToList();

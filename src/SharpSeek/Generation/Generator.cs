@@ -47,7 +47,7 @@ public sealed class Generator(Transformer model)
         if (prompt.Count == 0) throw new SharpSeekException("the prompt is empty: at least one token is needed");
         if (options.MaxTokens < 0) throw new SharpSeekException($"max_tokens must be ≥ 0, is {options.MaxTokens}");
         var sampler = new Sampler(Model.Config.VocabSize, options.Sampling);
-        state ??= Model.CreateState(Math.Min(Model.Config.MaxPositionEmbeddings, prompt.Count + Math.Max(options.MaxTokens, 1)), PrefillChunk);
+        state ??= Model.CreateState(Math.Min(Model.Config.MaxPositionEmbeddings, prompt.Count + Math.Max(options.MaxTokens, 1)));
         if (state.Length + prompt.Count > state.MaxSequence)
             throw new SharpSeekException($"the prompt ({prompt.Count} tokens) does not fit the context ({state.MaxSequence - state.Length} free)");
         var stops = new HashSet<int>(options.StopTokens);

@@ -47,7 +47,7 @@ public sealed class Scheduler : IDisposable
         var disk = Options.PrefixCacheDirectory is { } dir
             ? new PrefixBlockStore(dir, PrefixBlockLayout.Of(model, Options.BlockSize), Options.PrefixCacheMaxBytes)
             : null;
-        PrefixCache = new PrefixCache(Options.PrefixCacheEntries, Options.BlockSize, disk, () => _model.CreateState(ContextSize, Options.PrefillChunk));
+        PrefixCache = new PrefixCache(Options.PrefixCacheEntries, Options.BlockSize, disk, () => _model.CreateState(ContextSize));
         _queue = Channel.CreateUnbounded<Sequence>(new UnboundedChannelOptions { SingleReader = true });
         _loop = new Thread(Run) { IsBackground = true, Name = "sharpseek-scheduler" };
         _loop.Start();
@@ -112,7 +112,7 @@ public sealed class Scheduler : IDisposable
                 continue;
             }
             var request = seq.Handle.Request;
-            seq.State = PrefixCache.Take(request.Prompt, out int reused) ?? _model.CreateState(ContextSize, Options.PrefillChunk);
+            seq.State = PrefixCache.Take(request.Prompt, out int reused) ?? _model.CreateState(ContextSize);
             seq.PromptDone = reused;
             seq.Fed.AddRange(request.Prompt.AsSpan(0, reused));
             seq.Handle.CachedTokens = reused;
@@ -157,7 +157,9 @@ public sealed class Scheduler : IDisposable
             for (int i = 0; i < decoding.Count; i++) { states[i] = decoding[i].State!; tokens[i] = decoding[i].LastToken; }
             try
             {
-                _model.ForwardDecodeBatch(states, tokens, _batchLogits);
+                var segments = new Segment[decoding.Count];
+                for (int i = 0; i < decoding.Count; i++) segments[i] = new Segment(states[i], new[] { tokens[i] }) { Logits = _batchLogits.AsMemory(i * v, v) };
+                _model.Forward(segments);
             }
             catch (Exception e)
             {
