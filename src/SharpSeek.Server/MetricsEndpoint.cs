@@ -41,6 +41,9 @@ internal static class MetricsEndpoint
             Metric("sharpseek_steps_total", "counter", "Scheduler steps.", m.Steps);
             Metric("sharpseek_busy_seconds_total", "counter", "Seconds spent stepping.", m.BusySeconds);
             Metric("sharpseek_tokens_per_second", "gauge", "Generated tokens per busy second since start.", m.BusySeconds > 0 ? m.GeneratedTokens / m.BusySeconds : 0);
+            Metric("sharpseek_speculative_draft_tokens_total", "counter", "Tokens drafted for speculative decoding (--speculate).", m.DraftTokens);
+            Metric("sharpseek_speculative_accepted_tokens_total", "counter", "Drafted tokens the model accepted.", m.AcceptedTokens);
+            Metric("sharpseek_speculative_accept_rate", "gauge", "Accepted ÷ drafted tokens since start (0 before any draft).", m.AcceptRate);
         }
         ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         await ctx.Response.WriteAsync(sb.ToString(), ctx.RequestAborted);

@@ -19,6 +19,7 @@ internal sealed class ChatOptions
     public readonly Option<ulong?> Seed = new("--seed") { Description = "Sampling seed (reproducible output)" };
     public readonly Option<bool> NoThink = new("--no-think") { Description = "Answer without a reasoning block" };
     public readonly Option<string?> Format = new("--chat-format") { Description = "Override the chat format: deepseek-v3, deepseek-r1, chatml" };
+    public readonly Option<string?> Speculate = CommonOptions.Speculate();
 
     public void AddTo(Command cmd)
     {
@@ -29,6 +30,7 @@ internal sealed class ChatOptions
         cmd.Options.Add(Seed);
         cmd.Options.Add(NoThink);
         cmd.Options.Add(Format);
+        cmd.Options.Add(Speculate);
     }
 
     public CompletionOptions Completion(ParseResult pr)
@@ -45,7 +47,17 @@ internal sealed class ChatOptions
     {
         string path = ModelLocator.Resolve(pr.GetValue(Model));
         ChatFormat? format = pr.GetValue(Format) is { } f ? ChatTemplate.ParseFormat(f) : null;
+        CommonOptions.ParseSpeculation(pr.GetValue(Speculate));   // a bad value fails before the model loads
         var bundle = LoadProgressBar.Run($"Loading {Path.GetFileName(Path.TrimEndingDirectorySeparator(path))}", progress => ModelBundle.Load(path, format, progress));
-        return new ChatPipeline(bundle, new SchedulerOptions { MaxActive = 1 }, ownsBundle: true);
+        try
+        {
+            var speculation = CommonOptions.Speculation(pr.GetValue(Speculate), bundle.Model);
+            return new ChatPipeline(bundle, new SchedulerOptions { MaxActive = 1, Speculation = speculation }, ownsBundle: true);
+        }
+        catch
+        {
+            bundle.Dispose();
+            throw;
+        }
     }
 }

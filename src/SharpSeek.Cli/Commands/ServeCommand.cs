@@ -24,7 +24,8 @@ internal static class ServeCommand
         var data = new Option<string?>("--data-dir") { Description = "Where the web app keeps conversations (default: the user's local app data, sharpseek/)" };
         var prefixDir = new Option<string?>("--prefix-cache-dir") { Description = "Save prefix-cache blocks here so context caching survives a restart (default: memory only)" };
         var prefixMax = new Option<long>("--prefix-cache-max-mb") { Description = "Disk bound of --prefix-cache-dir in MiB; least recently used blocks go first", DefaultValueFactory = _ => 1024 };
-        var cmd = new Command("serve", "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, ctx, parallel, queue, data, prefixDir, prefixMax };
+        var speculate = CommonOptions.Speculate();
+        var cmd = new Command("serve", "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, ctx, parallel, queue, data, prefixDir, prefixMax, speculate };
         cmd.SetAction(async (pr, ct) =>
         {
             string path = ModelLocator.Resolve(pr.GetValue(model));
@@ -42,6 +43,7 @@ internal static class ServeCommand
                 {
                     ContextSize = pr.GetValue(ctx), MaxActive = pr.GetValue(parallel), MaxQueue = pr.GetValue(queue),
                     PrefixCacheDirectory = pr.GetValue(prefixDir), PrefixCacheMaxBytes = pr.GetValue(prefixMax) << 20,
+                    Speculation = CommonOptions.ParseSpeculation(pr.GetValue(speculate)),
                 },
                 LoadProgress = bar,
             };

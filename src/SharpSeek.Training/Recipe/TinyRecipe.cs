@@ -225,5 +225,6 @@ public static class TinyRecipe
         Csv(Path.Combine(dir, "metrics.csv")).Select(f => new SftStep((int)f[0], f[1], f[2], double.IsNaN(f[3]) ? null : f[3], f[4], f[5], f[6], double.IsNaN(f[7]) ? null : f[7])).ToList();
 
     private static List<GrpoStep> ReadGrpoHistory(string dir) =>
-        Csv(Path.Combine(dir, "metrics.csv")).Select(f => new GrpoStep((int)f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7])).ToList();
+        Csv(Path.Combine(dir, "metrics.csv")).Select(f => new GrpoStep((int)f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7],
+            f.Length > 9 ? (long)f[8] : 0, f.Length > 9 ? f[9] : 0)).ToList();
 }

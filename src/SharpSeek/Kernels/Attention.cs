@@ -2,8 +2,11 @@ using SharpSeek.Threading;
 
 namespace SharpSeek.Kernels;
 
-/// <summary>The cached latent rows (c_kv, [len, rkv]) and rope keys (k_pe, [len, dr]) one MLA query row attends to, and its causal length.</summary>
-public readonly record struct LatentKeys(float[] Latent, float[] RopeKeys, int Length);
+/// <summary>
+/// The cached latent rows (c_kv, [len, rkv]) and rope keys (k_pe, [len, dr]) one MLA query row attends to: positions
+/// <paramref name="First"/> up to its causal length (an MTP cache may start after a prefix that was restored without it).
+/// </summary>
+public readonly record struct LatentKeys(float[] Latent, float[] RopeKeys, int Length, int First = 0);
 
 /// <summary>
 /// Up to <c>rows</c> consecutive query rows of one sequence for grouped-query attention: that sequence's cached keys and values
@@ -32,7 +35,7 @@ public static unsafe class Attention
         float scale, float[] oLatent)
     {
         long work = 0;
-        for (int r = 0; r < rows; r++) work += (long)heads * keys[r].Length * (rkv + dr);
+        for (int r = 0; r < rows; r++) work += (long)heads * (keys[r].Length - keys[r].First) * (rkv + dr);
         bool parallel = work >= 65536;
         int workers = parallel ? ctx.Pool.ThreadCount : 1;
         int groups = Math.Clamp((4 * workers + rows - 1) / rows, 1, Math.Max(1, heads / 4));
@@ -49,16 +52,17 @@ public static unsafe class Attention
         {
             int t = index / groups, h0 = index % groups * groupHeads, hn = Math.Min(groupHeads, heads - h0), dq = dn + dr;
             var k = keys[t];
-            int len = k.Length;
+            int len = k.Length - k.First;
             var scores = pool.Scratch(worker, hn * len);
             long row = (long)t * heads + h0;
             fixed (float* sp = scores)
             fixed (float* qlat = qLatent)
             fixed (float* qp = q)
-            fixed (float* lat = k.Latent)
-            fixed (float* pe = k.RopeKeys)
+            fixed (float* latents = k.Latent)
+            fixed (float* ropeKeys = k.RopeKeys)
             fixed (float* op = oLatent)
             {
+                float* lat = latents + (long)k.First * rkv, pe = ropeKeys + (long)k.First * dr;
                 AttentionScores.Compute(qlat + row * rkv, rkv, qp + row * dq + dn, dq, hn, lat, rkv, rkv, pe, dr, dr, len, scale, sp, len);
                 for (int i = 0; i < hn; i++) Norms.Softmax(new Span<float>(sp + i * len, len));
                 WeightedRows.SumRows(lat, rkv, sp, len, hn, len, op + row * rkv, rkv, rkv);

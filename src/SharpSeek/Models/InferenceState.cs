@@ -69,7 +69,7 @@ public sealed class InferenceState
     /// </summary>
     internal ILayerCache[]? MtpCaches { get; set; }
     internal int MtpStart { get; set; }
-    internal int MtpLength { get; set; }
+    public int MtpLength { get; internal set; }
 
     /// <summary>Forgets everything after <paramref name="length"/> tokens (e.g. to start over or to rewind).</summary>
     public void Truncate(int length)

@@ -5,9 +5,10 @@ namespace SharpSeek.Models;
 
 /// <summary>
 /// Consecutive rows of one forward pass that belong to one sequence: its caches for this pass (the model's layers, or its MTP
-/// layer's), the first row, how many rows, and the position of the first.
+/// layer's), the first row, how many rows, the position of the first, and the first position the caches hold (0, except for an
+/// MTP cache that starts after a prefix restored without it).
 /// </summary>
-internal readonly record struct PassSegment(InferenceState State, ILayerCache[] Caches, int FirstRow, int Rows, int StartPosition)
+internal readonly record struct PassSegment(InferenceState State, ILayerCache[] Caches, int FirstRow, int Rows, int StartPosition, int FirstCached = 0)
 {
     /// <summary>Causal length of row <paramref name="row"/>: the positions it attends to, itself included.</summary>
     public int Length(int row) => StartPosition + (row - FirstRow) + 1;
@@ -61,12 +62,12 @@ internal sealed class Pass(ModelConfig config)
     }
 
     /// <summary>Appends <paramref name="rows"/> rows of <paramref name="state"/> at positions <paramref name="start"/>.. (caches of this pass: <paramref name="caches"/>).</summary>
-    public void Add(InferenceState state, ILayerCache[] caches, int start, int rows)
+    public void Add(InferenceState state, ILayerCache[] caches, int start, int rows, int firstCached = 0)
     {
         int first = Rows;
         Grow(first + rows);
         int s = _segments.Count;
-        _segments.Add(new PassSegment(state, caches, first, rows, start));
+        _segments.Add(new PassSegment(state, caches, first, rows, start, firstCached));
         for (int i = 0; i < rows; i++)
         {
             _segmentOf[first + i] = s;

@@ -120,7 +120,7 @@ public sealed unsafe class Transformer : IDisposable
             var run = new SegmentRun(state, tp, tokens.Length, lp, allLogits && tokens.Length > 1, null, false);
             var runs = System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref run, 1);
             Validate(runs);
-            Run(runs);
+            Run(runs, null);
         }
     }
 
@@ -151,12 +151,56 @@ public sealed unsafe class Transformer : IDisposable
                     s.Hidden.IsEmpty ? null : (float*)handles[3 * i + 2].Pointer, allHidden);
             }
             Validate(runs);
-            Run(runs);
+            Run(runs, null);
         }
         finally
         {
             foreach (var h in handles) h.Dispose();
         }
+    }
+
+    /// <summary>
+    /// DeepSeek's MTP layer over positions <see cref="InferenceState.MtpLength"/>.. of <paramref name="state"/>: row i takes the
+    /// main model's final hidden state at that position (<paramref name="hidden"/>, [T, D], as <see cref="Segment.Hidden"/> gives
+    /// it) and the token that follows it (<paramref name="nextTokens"/>), and gives the logits of the token after that ([V], or
+    /// [T, V] with <paramref name="allLogits"/>). The MTP layer's cache then holds these positions.
+    /// </summary>
+    public void ForwardMtp(InferenceState state, ReadOnlySpan<int> nextTokens, ReadOnlySpan<float> hidden, Span<float> logits, bool allLogits = false)
+    {
+        int v = Config.VocabSize, d = Config.HiddenSize, n = nextTokens.Length;
+        if (MtpModules.Count == 0) throw new SharpSeekException($"{System.IO.Path.GetFileName(Path)}: the model has no MTP layer");
+        if (hidden.Length < (long)n * d) throw new ArgumentException("hidden buffer too small", nameof(hidden));
+        if (logits.Length < (allLogits ? (long)n * v : v)) throw new ArgumentException("logits buffer too small", nameof(logits));
+        foreach (int t in nextTokens)
+            if ((uint)t >= (uint)v) throw new SharpSeekException($"token id {t} is outside the vocabulary [0, {v})");
+        fixed (int* tp = nextTokens)
+        fixed (float* hp = hidden)
+        fixed (float* lp = logits)
+        {
+            var run = new SegmentRun(state, tp, n, lp, allLogits && n > 1, null, false, hp) { Start = state.MtpLength };
+            ForwardMtp(System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref run, 1));
+        }
+        state.MtpLength += n;
+    }
+
+    /// <summary>
+    /// A pass of DeepSeek's MTP layer (<paramref name="module"/>): row i of a sequence combines the main model's final hidden
+    /// state at position i (<see cref="SegmentRun.Input"/>) with the embedding of the token that follows it
+    /// (<see cref="SegmentRun.Tokens"/>): h' = eh_proj · [enorm(embed(t_{i+1})); hnorm(h_i)], one decoder block over the MTP layer's own
+    /// cache at position i, then shared_head.norm and shared_head.head predict token i + 2. Outputs as the main forward's; the
+    /// hidden output is the normed block output (the next draft's input when drafts are chained). Rows start at each run's
+    /// <see cref="SegmentRun.Start"/>; the caller keeps <see cref="InferenceState.MtpLength"/>.
+    /// </summary>
+    internal void ForwardMtp(Span<SegmentRun> runs, int module = 0)
+    {
+        var mtp = MtpModules[module];
+        foreach (ref var r in runs)
+        {
+            if (r.Count == 0) throw new ArgumentException("an MTP segment has no rows");
+            r.State.MtpCaches ??= [mtp.Block.Attention.CreateCache(r.State.MaxSequence)];
+            if (r.Start + r.Count > r.State.MaxSequence) throw new SharpSeekException($"MTP position {r.Start + r.Count} exceeds the context size {r.State.MaxSequence}");
+        }
+        Run(runs, mtp);
     }
 
     /// <summary>Whether an output buffer of <paramref name="length"/> floats holds every row's (true) or the last row's (false).</summary>
@@ -187,11 +231,12 @@ public sealed unsafe class Transformer : IDisposable
     /// Runs the segments in passes of at most <see cref="MaxPassRows"/> rows. The states' lengths move only once every pass is
     /// done: a step that fails leaves every sequence as it was (what it wrote past its length is never read).
     /// </summary>
-    private void Run(Span<SegmentRun> runs)
+    private void Run(Span<SegmentRun> runs, Mtp? mtp)
     {
         lock (_forwardLock)
         {
-            for (int i = 0; i < runs.Length; i++) runs[i].Start = runs[i].State.Length;
+            if (mtp is null)
+                for (int i = 0; i < runs.Length; i++) runs[i].Start = runs[i].State.Length;
             int seg = 0, offset = 0;
             while (seg < runs.Length)
             {
@@ -201,17 +246,49 @@ public sealed unsafe class Transformer : IDisposable
                 {
                     ref var r = ref runs[seg];
                     int take = Math.Min(r.Count - offset, MaxPassRows - _pass.Rows);
-                    _pass.Add(r.State, r.State.Caches, r.Start + offset, take);
+                    if (mtp is null) _pass.Add(r.State, r.State.Caches, r.Start + offset, take);
+                    else _pass.Add(r.State, r.State.MtpCaches!, r.Start + offset, take, r.State.MtpStart);
                     _owners.Add((seg, offset));
                     offset += take;
                     if (offset == r.Count) { seg++; offset = 0; }
                 }
                 _pass.Prepare(Kernels);
-                RunPass(runs);
+                if (mtp is null) RunPass(runs);
+                else RunMtpPass(runs, mtp);
             }
-            foreach (ref var r in runs) r.State.Length = r.Start + r.Count;
+            if (mtp is null)
+                foreach (ref var r in runs) r.State.Length = r.Start + r.Count;
         }
     }
+
+    private void RunMtpPass(Span<SegmentRun> runs, Mtp mtp)
+    {
+        var pass = _pass;
+        var ws = pass.Ws;
+        int d = Config.HiddenSize, half = ws.RopeDim / 2, n = pass.Rows;
+        float eps = (float)Config.RmsNormEps;
+        if (_pair.Length < n * 2 * d) _pair = new float[Math.Max(n, 16) * 2 * d];
+        for (int i = 0; i < pass.Segments.Length; i++)
+        {
+            var seg = pass.Segments[i];
+            var (run, offset) = _owners[i];
+            for (int j = 0; j < seg.Rows; j++)
+            {
+                int row = seg.FirstRow + j, pos = seg.StartPosition + j;
+                // [enorm(embed(t_{i+1})); hnorm(h_i)]: the embedding first, as vLLM and SGLang wire it.
+                var pair = _pair.AsSpan(row * 2 * d, 2 * d);
+                mtp.Embed.DequantizeRow(runs[run].Tokens[offset + j], pair[..d]);
+                Norms.RmsNorm(pair[..d], mtp.ENorm, eps, pair[..d]);
+                Norms.RmsNorm(new ReadOnlySpan<float>(runs[run].Input + (long)(offset + j) * d, d), mtp.HNorm, eps, pair[d..]);
+                _rope.CosSin(pos, ws.Cos.AsSpan(row * half, half), ws.Sin.AsSpan(row * half, half));
+            }
+        }
+        MatMul.Compute(pass.Kernels, mtp.EhProj, _pair.AsSpan(0, n * 2 * d), n, ws.X);
+        mtp.Block.Forward(pass, 0);
+        Outputs(runs, mtp.HeadNorm, mtp.Head, ws.X);
+    }
+
+    private float[] _pair = [];
 
     private void RunPass(Span<SegmentRun> runs)
     {
@@ -313,8 +390,11 @@ public sealed unsafe class Transformer : IDisposable
     public void Dispose() => _source.Dispose();
 }
 
-/// <summary>A segment's tokens and output buffers as pinned pointers, for the length of one forward.</summary>
-internal unsafe struct SegmentRun(InferenceState state, int* tokens, int count, float* logits, bool allLogits, float* hidden, bool allHidden)
+/// <summary>
+/// A segment's tokens and output buffers as pinned pointers, for the length of one forward. In an MTP pass the tokens are the
+/// ones that follow each row's position and <see cref="Input"/> holds the main model's hidden states of the rows ([count, D]).
+/// </summary>
+internal unsafe struct SegmentRun(InferenceState state, int* tokens, int count, float* logits, bool allLogits, float* hidden, bool allHidden, float* input = null)
 {
     public readonly InferenceState State = state;
     public readonly int* Tokens = tokens;
@@ -323,7 +403,8 @@ internal unsafe struct SegmentRun(InferenceState state, int* tokens, int count, 
     public readonly bool AllLogits = allLogits;
     public readonly float* Hidden = hidden;
     public readonly bool AllHidden = allHidden;
+    public readonly float* Input = input;
 
-    /// <summary>The state's length when the step began: the position of the first token.</summary>
+    /// <summary>The position of the first row: the state's length when a main step began; set by the caller for an MTP pass.</summary>
     public int Start;
 }

@@ -106,7 +106,7 @@ internal sealed unsafe class Mla : IAttention
             var cache = (MlaCache)pass.Cache(t, layer);
             int pos = pass.Position(t);
             RotateAndStore(ws, t, pos, cache);
-            keys[t] = new LatentKeys(cache.Latent.Data, cache.RopeKey.Data, pos + 1);
+            keys[t] = new LatentKeys(cache.Latent.Data, cache.RopeKey.Data, pos + 1, pass.Segments[pass.SegmentOf(t)].FirstCached);
         }
         fixed (float* q = ws.Q)
         fixed (float* qLat = ws.QLatent)
