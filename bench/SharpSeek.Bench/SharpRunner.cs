@@ -31,6 +31,22 @@ internal sealed class SharpRunner(Transformer model) : IDisposable
         return steps / clock.Elapsed.TotalSeconds;
     }
 
+    /// <summary>The sequences generated together from empty caches: one forward of one row per sequence per step, greedy. Summed tokens per second.</summary>
+    public double DecodeBatched(int[] first, int steps)
+    {
+        int b = first.Length, v = model.Config.VocabSize;
+        var logits = new float[b * v];
+        var tokens = first.Select(t => new[] { t }).ToArray();
+        var segments = Enumerable.Range(0, b).Select(i => new Segment(model.CreateState(steps + 1), tokens[i]) { Logits = logits.AsMemory(i * v, v) }).ToArray();
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < steps; i++)
+        {
+            model.Forward(segments);
+            for (int s = 0; s < b; s++) tokens[s][0] = ArgMax(logits.AsSpan(s * v, v));
+        }
+        return (double)steps * b / clock.Elapsed.TotalSeconds;
+    }
+
     private static int ArgMax(ReadOnlySpan<float> x)
     {
         int best = 0;

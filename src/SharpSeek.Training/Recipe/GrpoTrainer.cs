@@ -53,7 +53,7 @@ public sealed class GrpoTrainer(DeepSeekModel policy, DeepSeekModel reference, T
             {
                 var items = TaskGenerator.Sample(TaskSplit.Train, options.PromptsPerStep, o.Seed * 7919 + step, null, options.Difficulties);
                 rolloutClock.Restart();
-                (var made, rolloutTokens) = Rollouts(evaluator, items, o.Seed, step, eos);
+                (var made, rolloutTokens) = Rollouts(evaluator, options, items, o.Seed, step, eos);
                 rolloutClock.Stop();
                 rollouts.AddRange(made);
             }
@@ -126,8 +126,8 @@ public sealed class GrpoTrainer(DeepSeekModel policy, DeepSeekModel reference, T
     /// read once per step for all of them; prompts prefilled in the same forwards). Seeds are per (step, prompt, sample), so a
     /// resumed run replays the same rollouts. Completions that ended on EOS get it appended.
     /// </summary>
-    public (List<(int[] Prompt, int[] Completion, double Reward, bool Correct, bool Think, int Group)> Rollouts, long Tokens) Rollouts(
-        Evaluator evaluator, IReadOnlyList<TaskItem> items, long seed, int step, int eos)
+    public static (List<(int[] Prompt, int[] Completion, double Reward, bool Correct, bool Think, int Group)> Rollouts, long Tokens) Rollouts(
+        Evaluator evaluator, GrpoOptions options, IReadOnlyList<TaskItem> items, long seed, int step, int eos)
     {
         var made = new List<(int[] Prompt, int[] Completion, double Reward, bool Correct, bool Think, int Group)>();
         long generated = 0;
