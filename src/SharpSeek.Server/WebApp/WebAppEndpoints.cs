@@ -50,7 +50,7 @@ internal static class WebAppEndpoints
         var history = store.Messages(id).Select(m => new ChatMessage(m.Role, m.Content) { ReasoningContent = m.Reasoning }).ToList();
         history.Add(ChatMessage.User(text));
         var prompt = pipeline.PrepareChat(history, think);
-        var streams = Choices.Start(pipeline, prompt, new CompletionOptions { MaxTokens = 2048, Sampling = new Generation.SamplingOptions { Temperature = 0.6f, TopP = 0.95f } }, 1);
+        var streams = Choices.Start(ctx, pipeline, prompt, new CompletionOptions { MaxTokens = 2048, Sampling = new Generation.SamplingOptions { Temperature = 0.6f, TopP = 0.95f } }, 1);
         store.Add(id, "user", text);
         if (conversation.Title == "New chat") store.Rename(id, text.Length > 40 ? text[..40] + "…" : text);
         var reasoning = new StringBuilder();

@@ -18,6 +18,7 @@ public sealed class CompletionStream : IDisposable
     private readonly SequenceHandle _handle;
     private readonly PreparedPrompt _prompt;
     private readonly CompletionOptions _options;
+    private int _produced;
 
     internal CompletionStream(ChatPipeline pipeline, SequenceHandle handle, PreparedPrompt prompt, CompletionOptions options)
     {
@@ -29,6 +30,9 @@ public sealed class CompletionStream : IDisposable
 
     public int PromptTokens => _prompt.Tokens.Length;
 
+    /// <summary>Tokens read so far (all of them once the stream has ended); for request logs.</summary>
+    public int CompletionTokens => Volatile.Read(ref _produced);
+
     /// <summary>The chunks; the last one carries the finish reason and usage.</summary>
     public async IAsyncEnumerable<CompletionChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -37,7 +41,7 @@ public sealed class CompletionStream : IDisposable
         var detok = new StreamingDetokenizer(tok);
         var stops = new StopStringMatcher(_options.Stop);
         var parser = new ReasoningParser(_prompt.StartsInReasoning);
-        int produced = 0, reasoningTokens = 0;
+        int reasoningTokens = 0;
         bool wantLogprobs = _options.TopLogprobs >= 0;
         try
         {
@@ -47,7 +51,7 @@ public sealed class CompletionStream : IDisposable
                 {
                     // Tokens already produced are not handed out after cancellation.
                     cancellationToken.ThrowIfCancellationRequested();
-                    produced++;
+                    Interlocked.Increment(ref _produced);
                     string text = detok.Push(g.Token);
                     var delta = _options.SplitReasoning ? parser.Push(text) : new ReasoningDelta("", text);
                     if (_options.SplitReasoning && (parser.InReasoning || delta.Reasoning.Length > 0 && delta.Content.Length == 0)) reasoningTokens++;
@@ -79,7 +83,7 @@ public sealed class CompletionStream : IDisposable
             tailContent += stops.Flush();
         }
         string finish = stops.Stopped || _handle.FinishReason == FinishReason.Stop ? "stop" : "length";
-        var usage = new CompletionUsage(_prompt.Tokens.Length, _handle.CachedTokens, produced, reasoningTokens);
+        var usage = new CompletionUsage(_prompt.Tokens.Length, _handle.CachedTokens, _produced, reasoningTokens);
         yield return new CompletionChunk(tailReasoning, tailContent) { FinishReason = finish, Usage = usage };
     }
 

@@ -1,9 +1,14 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using SharpSeek.Tests.Support;
 
 namespace SharpSeek.Tests.Cli;
 
-/// <summary><c>sharpseek serve</c> as a process: SIGTERM (systemd, docker stop) stops it cleanly and promptly.</summary>
+/// <summary>
+/// <c>sharpseek serve</c> as a process: SIGTERM (systemd, docker stop) stops it cleanly and promptly; each request is a
+/// log line on stderr; the operations flags parse.
+/// </summary>
+[Collection("Console")]
 public sealed class ServeSignalTests
 {
     [Fact]
@@ -17,7 +22,8 @@ public sealed class ServeSignalTests
         }
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (string a in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "sharpseek.dll"), "serve", "--model",
-                     Fixtures.Path("llamacpp", "models", "tiny-qwen2-f32.gguf"), "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+                     Fixtures.Path("llamacpp", "models", "tiny-qwen2-f32.gguf"), "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--cors-origin", "http://localhost:3000", "--cors-origin", "https://app.example", "--metrics-public", "--api-key", "k"])
             psi.ArgumentList.Add(a);
         using Process p = Process.Start(psi)!;
         var err = new System.Text.StringBuilder();
@@ -35,6 +41,10 @@ public sealed class ServeSignalTests
                 Assert.True(ready.Elapsed < TimeSpan.FromSeconds(60), $"server not ready: {err}");
                 await Task.Delay(200);
             }
+            // Public despite the key (--metrics-public), and logged.
+            Assert.True((await http.GetAsync($"http://127.0.0.1:{port}/metrics")).IsSuccessStatusCode);
+            for (int i = 0; i < 50 && !err.ToString().Contains("GET /metrics", StringComparison.Ordinal); i++) await Task.Delay(100);
+            lock (err) Assert.Matches(@"info: SharpSeek\.Server\.Requests\[1\] GET /metrics model=- status=200 prompt_tokens=0 completion_tokens=0 ms=[\d.]+", err.ToString());
             using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
             try { await p.WaitForExitAsync(timeout.Token); }
@@ -46,5 +56,17 @@ public sealed class ServeSignalTests
         {
             if (!p.HasExited) p.Kill();
         }
+    }
+
+    [Theory]
+    [InlineData("localhost:3000")]
+    [InlineData("http://localhost:3000/")]
+    [InlineData("http://localhost:3000/app")]
+    [InlineData("ftp://files.example")]
+    public void A_cors_origin_that_is_not_an_origin_is_refused(string origin)
+    {
+        var (code, _, err) = CliRunner.Run("serve", "--port", "0", "--cors-origin", origin);
+        Assert.Equal(1, code);
+        Assert.Contains($"--cors-origin '{origin}' is not an origin", err, StringComparison.Ordinal);
     }
 }
