@@ -106,6 +106,8 @@ public sealed class SharpSeekServer : IAsyncDisposable
     private static Task ModelsList(HttpContext ctx, ModelHost host)
     {
         var names = host.Names.ToList();
+        // vLLM's "root": the model a name stands for, so a client (the web app's model picker) can tell models from aliases.
+        string root = host.Pipeline.Bundle.Name;
         long created = host.Created.ToUnixTimeSeconds();
         return SseWriter.JsonAsync(ctx.Response, w =>
         {
@@ -119,6 +121,7 @@ public sealed class SharpSeekServer : IAsyncDisposable
                 w.WriteString("object", "model");
                 w.WriteNumber("created", created);
                 w.WriteString("owned_by", "sharpseek");
+                w.WriteString("root", root);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
