@@ -134,7 +134,13 @@
     $("set-think").checked = s.think;
     $("set-model").value = s.model;
   }
-  $("settings-button").onclick = () => { fillSettings(settings); closeDrawer(); $("settings").showModal(); };
+  // The model list is read again each time: a server may load or unload models while the page is open.
+  $("settings-button").onclick = async () => {
+    closeDrawer();
+    await loadModels().catch(() => {});
+    fillSettings(settings);
+    $("settings").showModal();
+  };
   $("set-temperature").oninput = () => { $("set-temperature-value").textContent = Number($("set-temperature").value).toFixed(2); };
   $("settings-reset").onclick = () => fillSettings({ ...defaults, model: models[0] ?? "" });
   $("settings-form").onsubmit = e => {
