@@ -34,6 +34,18 @@ public sealed class SharpSeekServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // Our request lines at Information; the framework's own chatter only from Warning up.
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("SharpSeek", LogLevel.Information);
+        options.Logging?.Invoke(builder.Logging);
+        if (options.CorsOrigins.Count > 0)
+        {
+            builder.Services.AddCors(c => c.AddDefaultPolicy(p =>
+            {
+                if (options.CorsOrigins.Contains("*")) p.AllowAnyOrigin(); else p.WithOrigins([.. options.CorsOrigins]);
+                p.AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("Retry-After");
+            }));
+        }
         builder.WebHost.ConfigureKestrel(k =>
         {
             if (options.Host is "localhost") k.ListenLocalhost(options.Port);
@@ -43,11 +55,16 @@ public sealed class SharpSeekServer : IAsyncDisposable
         var store = new WebApp.ConversationStore(options.DataDirectory);
         builder.Services.AddSingleton(store);
         var app = builder.Build();
+        var requestLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SharpSeek.Server.Requests");
+        app.Use((ctx, next) => RequestLog.Middleware(ctx, next, requestLog));
+        // Before the key check: a CORS preflight carries no Authorization header, and a refused call still needs the
+        // CORS headers for the page to read the 401.
+        if (options.CorsOrigins.Count > 0) app.UseCors();
         app.Use(async (ctx, next) =>
         {
             try
             {
-                if (options.ApiKey is { } key && NeedsKey(ctx.Request.Path) && ctx.Request.Headers.Authorization.ToString() != "Bearer " + key)
+                if (options.ApiKey is { } key && NeedsKey(ctx.Request.Path, options) && ctx.Request.Headers.Authorization.ToString() != "Bearer " + key)
                     throw new ApiException(401, "Incorrect API key provided", "invalid_request_error", code: "invalid_api_key");
                 await next(ctx);
             }
@@ -82,12 +99,15 @@ public sealed class SharpSeekServer : IAsyncDisposable
         return new SharpSeekServer(app, host);
     }
 
-    // The web app's pages are public; its API and the model APIs need the key.
-    private static bool NeedsKey(PathString path) => !(path == "/health" || path == "/" || path == "/metrics" || path.StartsWithSegments("/assets"));
+    // The web app's pages are public; its API, the model APIs and the metrics (unless --metrics-public) need the key.
+    private static bool NeedsKey(PathString path, ServerOptions options) =>
+        !(path == "/health" || path == "/" || path == "/favicon.ico" || path.StartsWithSegments("/assets") || (path == "/metrics" && options.MetricsPublic));
 
     private static Task ModelsList(HttpContext ctx, ModelHost host)
     {
         var names = host.Names.ToList();
+        // vLLM's "root": the model a name stands for, so a client (the web app's model picker) can tell models from aliases.
+        string root = host.Pipeline.Bundle.Name;
         long created = host.Created.ToUnixTimeSeconds();
         return SseWriter.JsonAsync(ctx.Response, w =>
         {
@@ -101,6 +121,7 @@ public sealed class SharpSeekServer : IAsyncDisposable
                 w.WriteString("object", "model");
                 w.WriteNumber("created", created);
                 w.WriteString("owned_by", "sharpseek");
+                w.WriteString("root", root);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
