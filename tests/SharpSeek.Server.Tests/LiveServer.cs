@@ -18,9 +18,10 @@ public sealed class LiveServer : IAsyncDisposable
     public Uri BaseUri { get; }
     public HttpClient Http { get; }
     public ChatPipeline Pipeline => _server.Host.Pipeline;
+    public Drain Drain => _server.Drain;
 
     /// <summary>Starts a server; <paramref name="reasoning"/> uses the R1 template (answers open in a reasoning block).</summary>
-    public static async Task<LiveServer> StartAsync(bool reasoning = false, string? apiKey = null, SchedulerOptions? scheduler = null, string? dataDirectory = null)
+    public static async Task<LiveServer> StartAsync(bool reasoning = false, string? apiKey = null, SchedulerOptions? scheduler = null, string? dataDirectory = null, TimeSpan? drainTime = null)
     {
         var options = new ServerOptions
         {
@@ -30,6 +31,7 @@ public sealed class LiveServer : IAsyncDisposable
             ChatFormat = reasoning ? ChatFormat.DeepSeekR1 : ChatFormat.DeepSeekV3,
             Scheduler = scheduler ?? new SchedulerOptions { ContextSize = 256 },
             DataDirectory = dataDirectory,
+            DrainTime = drainTime ?? TimeSpan.FromSeconds(30),
         };
         var server = SharpSeekServer.Create(options);
         await server.StartAsync();

@@ -30,7 +30,7 @@ public sealed class ServeSignalTests
             var ready = Stopwatch.StartNew();
             while (true)
             {
-                try { if ((await http.GetAsync($"http://127.0.0.1:{port}/health")).IsSuccessStatusCode) break; }
+                try { if ((await http.GetAsync($"http://127.0.0.1:{port}/ready")).IsSuccessStatusCode) break; }
                 catch (HttpRequestException) { }
                 Assert.True(ready.Elapsed < TimeSpan.FromSeconds(60), $"server not ready: {err}");
                 await Task.Delay(200);
