@@ -20,6 +20,7 @@ public static class CliApp
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ChatCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(GatewayCommand.Create());
         root.Subcommands.Add(HubCommands.Pull());
         root.Subcommands.Add(HubCommands.List());
         root.Subcommands.Add(HubCommands.Remove());
