@@ -20,7 +20,7 @@ public static class Repo
     }
 
     /// <summary>Release or Debug, as this test assembly was built (…/bin/CONFIG/net10.0/).</summary>
-    public static string Configuration => new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
+    public static string Configuration => new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
 
     public static string Cli => Path.Combine(Root, "src", "SharpSeek.Cli", "bin", Configuration, "net10.0", "sharpseek.dll");
 
