@@ -12,7 +12,7 @@ using System.Text.Json.Nodes;
 // first token (first reasoning or content delta). Every run starts fresh replicas. `kill` runs the prefix policy and
 // SIGKILLs one replica a third of the way through, restarts it 1 s later and counts failed, retried and hung requests.
 // usage: dotnet run bench/tools/fleet-bench.cs -c Release -- CLI_DLL MODEL RUNS [CONVERSATIONS TURNS INFLIGHT REPLICAS]
-//   RUNS: comma-separated, e.g. prefix,round-robin,prefix,round-robin,kill
+//   RUNS: comma-separated, e.g. prefix,round-robin,prefix,round-robin,kill; prefix@N runs the prefix policy with --balance-abs N
 string cli = args[0], model = args[1];
 string[] runs = args[2].Split(',');
 int conversations = args.Length > 3 ? int.Parse(args[3]) : 20;
@@ -24,12 +24,13 @@ var inv = CultureInfo.InvariantCulture;
 foreach (string run in runs)
 {
     bool kill = run == "kill";
-    string policy = kill ? "prefix" : run;
+    string policy = kill ? "prefix" : run.Split('@')[0];
+    string[] bound = run.Contains('@') ? ["--balance-abs", run.Split('@')[1]] : [];
     int[] ports = [.. Enumerable.Range(0, replicaCount).Select(_ => FreePort())];
     int gatewayPort = FreePort();
     string[] urls = [.. ports.Select(p => $"http://127.0.0.1:{p}")];
     var replicas = ports.Select(p => Start("serve", "--model", model, "--port", p.ToString(inv), "--data-dir", Path.Combine(Path.GetTempPath(), "fleet-bench-" + Guid.NewGuid().ToString("N")))).ToArray();
-    var gateway = Start(["gateway", "--policy", policy, "--port", gatewayPort.ToString(inv), "--health-interval", "0.5", "--backend", .. urls]);
+    var gateway = Start(["gateway", "--policy", policy, "--port", gatewayPort.ToString(inv), "--health-interval", "0.5", .. bound, "--backend", .. urls]);
     using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{gatewayPort}/"), Timeout = Timeout.InfiniteTimeSpan };
     foreach (string u in urls) await WaitOk(u + "/ready");
     await WaitOk($"http://127.0.0.1:{gatewayPort}/ready");
@@ -38,14 +39,16 @@ foreach (string run in runs)
     var gate = new SemaphoreSlim(inflight);
     int total = conversations * turns, done = 0;
     var killAt = new TaskCompletionSource();
+    var histories = new JsonArray[conversations];
     var clock = Stopwatch.StartNew();
     var tasks = Enumerable.Range(0, conversations).Select(async c =>
     {
         var messages = new JsonArray
         {
             new JsonObject { ["role"] = "system", ["content"] = "You are a careful calculator. Work through the column method step by step, then give the answer in a box." },
-            new JsonObject { ["role"] = "user", ["content"] = $"What is {1000 + c * 137} + {250 + c * 7}?" },
+            new JsonObject { ["role"] = "user", ["content"] = Homework(c) },
         };
+        histories[c] = messages;
         for (int t = 0; t < turns; t++)
         {
             await gate.WaitAsync();
@@ -95,11 +98,20 @@ foreach (string run in runs)
         $"failed {results.Count(r => r.Outcome != "ok")} ({string.Join(", ", results.Where(r => r.Outcome != "ok").GroupBy(r => r.Outcome).Select(g => $"{g.Count()} {g.Key}"))}); " +
         $"hung {total - results.Count}{(finished ? "" : " (workload did not finish)")}; gateway retried {gw["retried"]}, broken streams {gw["broken_streams"]}, affinity overrides {gw["affinity_overrides"]}; " +
         $"routed {string.Join("/", gw["backends"]!.AsArray().Select(b => (long)b!["routed"]!))}"));
-    if (killNote is not null) Console.WriteLine("  " + killNote);
+    if (killNote is not null)
+    {
+        // Once it is back, the restarted replica gets its conversations again: one more turn of each.
+        var after = await Task.WhenAll(Enumerable.Range(0, conversations).Select(c => Ask(http, histories[c], c, turns)));
+        Console.WriteLine("  " + killNote + string.Create(inv, $"; then one more turn of each conversation: {after.Count(a => a.Outcome == "ok")}/{conversations} ok, {after.Count(a => a.Backend.StartsWith(urls[1], StringComparison.Ordinal))} served by the restarted replica"));
+    }
 
     gateway.Kill(entireProcessTree: true);
     foreach (var r in replicas) r.Kill(entireProcessTree: true);
 }
+
+// A conversation's own opening: ten sums that only it asks (about 150 tokens: every digit is a token of the bundled model).
+static string Homework(int c) => "Here are my homework sums, please check them one by one: " +
+    string.Join("; ", Enumerable.Range(0, 10).Select(i => $"{1000 + (c * 7919 + i * 104729) % 9000} + {100 + (c * 31 + i * 97) % 900}")) + ". Start with the first.";
 
 static double Pct(List<double> sorted, int p) => sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p / 100.0 * sorted.Count) - 1)];
 
@@ -120,6 +132,7 @@ static async Task<Result> Ask(HttpClient http, JsonArray messages, int conversat
         using var r = await http.SendAsync(new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json") },
             HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         if (r.StatusCode != HttpStatusCode.OK) return new(conversation, turn, $"status {(int)r.StatusCode}", ttft, 0, 0, "");
+        string backend = r.Headers.TryGetValues("X-SharpSeek-Backend", out var b) ? b.Single() : "";
         using var reader = new StreamReader(await r.Content.ReadAsStreamAsync(timeout.Token));
         bool doneSeen = false;
         while (await reader.ReadLineAsync(timeout.Token) is { } line)
@@ -141,7 +154,7 @@ static async Task<Result> Ask(HttpClient http, JsonArray messages, int conversat
                 if (!string.IsNullOrEmpty(text)) content.Append(text);
             }
         }
-        return new(conversation, turn, doneSeen ? "ok" : "cut without an error event", ttft, prompt, cached, content.ToString());
+        return new(conversation, turn, doneSeen ? "ok" : "cut without an error event", ttft, prompt, cached, content.ToString(), backend);
     }
     catch (OperationCanceledException) { return new(conversation, turn, "timed out (hung)", ttft, 0, 0, ""); }
     catch (Exception e) { return new(conversation, turn, "exception " + e.GetType().Name, ttft, 0, 0, ""); }
@@ -179,4 +192,4 @@ static async Task WaitOk(string url)
     throw new TimeoutException(url + " never became ready");
 }
 
-record Result(int Conversation, int Turn, string Outcome, double Ttft, long PromptTokens, long CachedTokens, string Content);
+record Result(int Conversation, int Turn, string Outcome, double Ttft, long PromptTokens, long CachedTokens, string Content, string Backend = "");
