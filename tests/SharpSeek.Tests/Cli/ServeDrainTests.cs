@@ -1,9 +1,8 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using SharpSeek.Tests.Support;
 
 namespace SharpSeek.Tests.Cli;
 
@@ -19,31 +18,11 @@ public sealed class ServeDrainTests
     [Fact]
     public async Task Sigterm_drains_then_exits_0()
     {
-        int port;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        var (p, http) = await SharpSeekProcess.ServeAsync(["--model", Fixtures.Path("llamacpp", "models", "tiny-qwen2-f32.gguf"), "--parallel", "5", "--drain-seconds", "2",
+            "--data-dir", Path.Combine(Path.GetTempPath(), "sharpseek-drain-" + Guid.NewGuid().ToString("N"))]);
+        using (p)
+        using (http)
         {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string a in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "sharpseek.dll"), "serve", "--model",
-                     Fixtures.Path("llamacpp", "models", "tiny-qwen2-f32.gguf"), "--port", port.ToString(CultureInfo.InvariantCulture),
-                     "--parallel", "5", "--drain-seconds", "2", "--data-dir", Path.Combine(Path.GetTempPath(), "sharpseek-drain-" + Guid.NewGuid().ToString("N"))])
-            psi.ArgumentList.Add(a);
-        using Process p = Process.Start(psi)!;
-        var err = new StringBuilder();
-        p.ErrorDataReceived += (_, e) => { lock (err) err.AppendLine(e.Data); };
-        p.BeginErrorReadLine();
-        p.BeginOutputReadLine();
-        try
-        {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(60) };
-            for (var clock = Stopwatch.StartNew(); ; await Task.Delay(100))
-            {
-                try { if ((await http.GetAsync("ready")).IsSuccessStatusCode) break; }
-                catch (HttpRequestException) { }
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"server not ready: {err}");
-            }
             // Four choices of up to 4,000 tokens: far longer than the 2 s of drain; and a short one that finishes in it.
             using var endless = await http.SendAsync(new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
             {
@@ -55,7 +34,7 @@ public sealed class ServeDrainTests
                 Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the two requests never ran together");
 
             var sent = Stopwatch.StartNew();
-            using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+            p.Signal("TERM");
             HttpResponseMessage ready;
             while ((ready = await http.GetAsync("ready")).StatusCode == HttpStatusCode.OK)
             {
@@ -79,21 +58,12 @@ public sealed class ServeDrainTests
             Assert.StartsWith("data: {\"error\":", last);
             Assert.Contains("server_draining", last);
 
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            try { await p.WaitForExitAsync(timeout.Token); }
-            catch (OperationCanceledException) { Assert.Fail($"still running 20 s after SIGTERM: {err}"); }
+            Assert.True(await p.WaitForExitAsync(TimeSpan.FromSeconds(20)), $"still running 20 s after SIGTERM: {p.Err}");
             Assert.Equal(0, p.ExitCode);
             // Not before the drain time (the long request held it), and not long after.
             Assert.InRange(sent.Elapsed, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(15));
-            lock (err)
-            {
-                Assert.Contains("sharpseek: drained (1 request(s) cancelled after 2 s)", err.ToString());
-                Assert.Contains("sharpseek: stopped", err.ToString());
-            }
-        }
-        finally
-        {
-            if (!p.HasExited) p.Kill();
+            Assert.Contains("sharpseek: drained (1 request(s) cancelled after 2 s)", p.Err);
+            Assert.Contains("sharpseek: stopped", p.Err);
         }
     }
 }
