@@ -39,6 +39,9 @@ public sealed record ServerOptions
     /// <summary>Hears the bytes of weights paged in while the model loads (the CLI draws a progress bar from it).</summary>
     public IProgress<Models.LoadProgress>? LoadProgress { get; init; }
 
+    /// <summary>How long requests running at SIGTERM may go on before they are cancelled (<c>--drain-seconds</c>).</summary>
+    public TimeSpan DrainTime { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Where the web app keeps conversations (SQLite); null keeps none.</summary>
     public string? DataDirectory { get; init; }
 }

@@ -1,4 +1,5 @@
 using SharpSeek.Generation;
+using SharpSeek.Structured;
 
 namespace SharpSeek.Serving;
 
@@ -21,6 +22,12 @@ public sealed record CompletionOptions
 
     /// <summary>Whether <c>&lt;think&gt;</c> blocks become reasoning; off for raw text completions.</summary>
     public bool SplitReasoning { get; init; } = true;
+
+    /// <summary>
+    /// What the answer must be (a JSON object, a schema's value), enforced token by token by a grammar; null: free text.
+    /// A reasoning model still thinks freely first: the grammar starts after <c>&lt;/think&gt;</c>.
+    /// </summary>
+    public OutputGrammar? Output { get; init; }
 }
 
 /// <summary>A prompt ready to run: its tokens and whether it leaves the model inside a reasoning block.</summary>
