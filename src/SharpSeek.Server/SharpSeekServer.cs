@@ -40,6 +40,18 @@ public sealed class SharpSeekServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // Our request lines at Information; the framework's own chatter only from Warning up.
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("SharpSeek", LogLevel.Information);
+        options.Logging?.Invoke(builder.Logging);
+        if (options.CorsOrigins.Count > 0)
+        {
+            builder.Services.AddCors(c => c.AddDefaultPolicy(p =>
+            {
+                if (options.CorsOrigins.Contains("*")) p.AllowAnyOrigin(); else p.WithOrigins([.. options.CorsOrigins]);
+                p.AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("Retry-After");
+            }));
+        }
         builder.WebHost.ConfigureKestrel(k =>
         {
             if (options.Host is "localhost") k.ListenLocalhost(options.Port);
@@ -54,12 +66,17 @@ public sealed class SharpSeekServer : IAsyncDisposable
         var store = new WebApp.ConversationStore(options.DataDirectory);
         builder.Services.AddSingleton(store);
         var app = builder.Build();
+        var requestLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SharpSeek.Server.Requests");
+        app.Use((ctx, next) => RequestLog.Middleware(ctx, next, requestLog));
+        // Before the key check: a CORS preflight carries no Authorization header, and a refused call still needs the
+        // CORS headers for the page to read the 401.
+        if (options.CorsOrigins.Count > 0) app.UseCors();
         app.Use(async (ctx, next) =>
         {
             Drain.Lease? lease = null;
             try
             {
-                if (options.ApiKey is { } key && NeedsKey(ctx.Request.Path) && ctx.Request.Headers.Authorization.ToString() != "Bearer " + key)
+                if (options.ApiKey is { } key && NeedsKey(ctx.Request.Path, options) && ctx.Request.Headers.Authorization.ToString() != "Bearer " + key)
                     throw new ApiException(401, "Incorrect API key provided", "invalid_request_error", code: "invalid_api_key");
                 if (!IsProbe(ctx.Request.Path) && (lease = drain.Enter(ctx)) is null)
                     throw new ApiException(503, "the server is shutting down; retry on another replica", "server_error", code: "server_draining");
@@ -110,15 +127,23 @@ public sealed class SharpSeekServer : IAsyncDisposable
         return new SharpSeekServer(app, host, drain);
     }
 
+<<<<<<< HEAD
+    // The web app's pages are public; its API, the model APIs and the metrics (unless --metrics-public) need the key.
+    private static bool NeedsKey(PathString path, ServerOptions options) =>
+        !(path == "/health" || path == "/" || path == "/favicon.ico" || path.StartsWithSegments("/assets") || (path == "/metrics" && options.MetricsPublic));
+=======
     // The web app's pages are public; its API and the model APIs need the key.
     private static bool NeedsKey(PathString path) => !(IsProbe(path) || path == "/" || path.StartsWithSegments("/assets"));
 
     // Probes and metrics answer while draining, and a drain does not wait for them.
     private static bool IsProbe(PathString path) => path == "/health" || path == "/ready" || path == "/metrics";
+>>>>>>> 826e0b7
 
     private static Task ModelsList(HttpContext ctx, ModelHost host)
     {
         var names = host.Names.ToList();
+        // vLLM's "root": the model a name stands for, so a client (the web app's model picker) can tell models from aliases.
+        string root = host.Pipeline.Bundle.Name;
         long created = host.Created.ToUnixTimeSeconds();
         return SseWriter.JsonAsync(ctx.Response, w =>
         {
@@ -132,6 +157,7 @@ public sealed class SharpSeekServer : IAsyncDisposable
                 w.WriteString("object", "model");
                 w.WriteNumber("created", created);
                 w.WriteString("owned_by", "sharpseek");
+                w.WriteString("root", root);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
