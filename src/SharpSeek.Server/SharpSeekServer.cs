@@ -127,17 +127,12 @@ public sealed class SharpSeekServer : IAsyncDisposable
         return new SharpSeekServer(app, host, drain);
     }
 
-<<<<<<< HEAD
-    // The web app's pages are public; its API, the model APIs and the metrics (unless --metrics-public) need the key.
+    // The web app's pages and the probes are public; its API, the model APIs and the metrics (unless --metrics-public) need the key.
     private static bool NeedsKey(PathString path, ServerOptions options) =>
-        !(path == "/health" || path == "/" || path == "/favicon.ico" || path.StartsWithSegments("/assets") || (path == "/metrics" && options.MetricsPublic));
-=======
-    // The web app's pages are public; its API and the model APIs need the key.
-    private static bool NeedsKey(PathString path) => !(IsProbe(path) || path == "/" || path.StartsWithSegments("/assets"));
+        !(path == "/health" || path == "/ready" || path == "/" || path == "/favicon.ico" || path.StartsWithSegments("/assets") || (path == "/metrics" && options.MetricsPublic));
 
     // Probes and metrics answer while draining, and a drain does not wait for them.
     private static bool IsProbe(PathString path) => path == "/health" || path == "/ready" || path == "/metrics";
->>>>>>> 826e0b7
 
     private static Task ModelsList(HttpContext ctx, ModelHost host)
     {
