@@ -13,40 +13,27 @@ string policy = builder.Configuration["Policy"] ?? "prefix";
 var replicas = new List<IResourceBuilder<ProjectResource>>();
 for (int i = 0; i < count; i++)
 {
-    var replica = builder.AddProject<Projects.SharpSeek_Cli>($"replica{i}")
-        .WithHttpEndpoint(name: "http", isProxied: false)
-        .WithHttpHealthCheck("/ready");
-    var endpoint = replica.GetEndpoint("http");
-    replica.WithArgs(ctx =>
-    {
-        ctx.Args.Add("serve");
-        ctx.Args.Add("--model");
-        ctx.Args.Add(model);
-        ctx.Args.Add("--port");
-        ctx.Args.Add(endpoint.Property(EndpointProperty.TargetPort));
-        ctx.Args.Add("--data-dir");
-        ctx.Args.Add(Path.Combine(Path.GetTempPath(), "sharpseek-aspire", $"replica{i}"));
-    });
-    replicas.Add(replica);
+    string dataDir = Path.Combine(Path.GetTempPath(), "sharpseek-aspire", $"replica{i}");
+    replicas.Add(Sharpseek($"replica{i}", "serve", ["--model", model, "--data-dir", dataDir]));
 }
-
-var gateway = builder.AddProject<Projects.SharpSeek_Cli>("gateway")
-    .WithHttpEndpoint(name: "http", isProxied: false)
-    .WithHttpHealthCheck("/ready");
-var gatewayEndpoint = gateway.GetEndpoint("http");
-gateway.WithArgs(ctx =>
-{
-    ctx.Args.Add("gateway");
-    ctx.Args.Add("--policy");
-    ctx.Args.Add(policy);
-    ctx.Args.Add("--port");
-    ctx.Args.Add(gatewayEndpoint.Property(EndpointProperty.TargetPort));
-    foreach (var r in replicas)
-    {
-        ctx.Args.Add("--backend");
-        ctx.Args.Add($"http://{r.Resource.Name}");
-    }
-});
+var gateway = Sharpseek("gateway", "gateway", ["--policy", policy, .. replicas.SelectMany(r => new[] { "--backend", $"http://{r.Resource.Name}" })]);
 foreach (var r in replicas) gateway.WithReference(r).WaitFor(r);
 
 builder.Build().Run();
+
+// `sharpseek VERB ARGS --port P` on a port Aspire allocates and the process listens on itself (not proxied: the gateway
+// must see each replica), healthy when its /ready answers.
+IResourceBuilder<ProjectResource> Sharpseek(string name, string verb, string[] args)
+{
+    var resource = builder.AddProject<Projects.SharpSeek_Cli>(name)
+        .WithHttpEndpoint(name: "http", isProxied: false)
+        .WithHttpHealthCheck("/ready");
+    var endpoint = resource.GetEndpoint("http");
+    return resource.WithArgs(ctx =>
+    {
+        ctx.Args.Add(verb);
+        foreach (string a in args) ctx.Args.Add(a);
+        ctx.Args.Add("--port");
+        ctx.Args.Add(endpoint.Property(EndpointProperty.TargetPort));
+    });
+}

@@ -127,7 +127,7 @@ public sealed class SharpSeekServer : IAsyncDisposable
         return new SharpSeekServer(app, host, drain);
     }
 
-    // The web app's pages and the probes are public; its API, the model APIs and /metrics (unless --metrics-public) need the key.
+    // The web app's pages and the probes are public; its API, the model APIs and the metrics (unless --metrics-public) need the key.
     private static bool NeedsKey(PathString path, ServerOptions options) =>
         !(path == "/health" || path == "/ready" || path == "/" || path == "/favicon.ico" || path.StartsWithSegments("/assets") || (path == "/metrics" && options.MetricsPublic));
 

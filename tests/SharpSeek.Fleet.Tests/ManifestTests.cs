@@ -62,7 +62,13 @@ public sealed class ManifestTests
         string repo = cli.Descendants("ContainerRepository").Single().Value;
         string version = props.Descendants("Version").Single().Value;
         Assert.Equal("$(Version)", cli.Descendants("ContainerImageTag").Single().Value);
+        // serve and gateway run on ASP.NET Core: the plain runtime image the SDK would infer could not start them.
+        Assert.StartsWith("mcr.microsoft.com/dotnet/aspnet:", cli.Descendants("ContainerBaseImage").Single().Value);
         int port = int.Parse(cli.Descendants("ContainerPort").Single().Attribute("Include")!.Value, CultureInfo.InvariantCulture);
+        // A Deployment's args replace the image's Cmd (ContainerDefaultArgs); arguments put into the entrypoint
+        // (ContainerAppCommandArgs) would run before them: `sharpseek serve … gateway …`.
+        Assert.Empty(cli.Descendants("ContainerAppCommandArgs"));
+        Assert.Equal("serve", cli.Descendants("ContainerDefaultArgs").Single().Attribute("Include")!.Value.Split(';')[0]);
         return ($"{repo}:{version}", cli.Descendants("ContainerUser").Single().Value, port);
     }
 

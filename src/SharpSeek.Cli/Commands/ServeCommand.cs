@@ -9,10 +9,10 @@ using SharpSeek.Serving;
 namespace SharpSeek.Cli.Commands;
 
 /// <summary>
-/// <c>sharpseek serve [--model …] [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--cors-origin ORIGIN]… [--metrics-public]</c>:
+/// <c>sharpseek serve [--model …] [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--cors-origin ORIGIN]… [--metrics-public] [--drain-seconds 30]</c>:
 /// the OpenAI/DeepSeek/Ollama-compatible server. Listens at once and loads the model behind it (503 until ready). SIGTERM or
 /// Ctrl+C drains it (new requests 503, running ones get <c>--drain-seconds</c> to finish) and exits 0; a second Ctrl+C cuts
-/// the drain short. Each request is a log line on stderr.
+/// the drain short.
 /// </summary>
 internal static class ServeCommand
 {
@@ -31,10 +31,10 @@ internal static class ServeCommand
         var data = new Option<string?>("--data-dir") { Description = "Where the web app keeps conversations (default: the user's local app data, sharpseek/)" };
         var prefixDir = new Option<string?>("--prefix-cache-dir") { Description = "Save prefix-cache blocks here so context caching survives a restart (default: memory only)" };
         var prefixMax = new Option<long>("--prefix-cache-max-mb") { Description = "Disk bound of --prefix-cache-dir in MiB; least recently used blocks go first", DefaultValueFactory = _ => 1024 };
-        var drain = new Option<double>("--drain-seconds") { Description = "On SIGTERM, how long running requests may finish before they are cancelled", DefaultValueFactory = _ => 30 };
         var cors = new Option<string[]>("--cors-origin") { Description = "Let browser pages from this origin call the API (repeatable; * allows any)", Arity = ArgumentArity.ZeroOrMore };
         var metricsPublic = new Option<bool>("--metrics-public") { Description = "Serve /metrics without the API key" };
-        var cmd = new Command(Name, "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, ctx, parallel, queue, data, prefixDir, prefixMax, drain, cors, metricsPublic };
+        var drain = new Option<double>("--drain-seconds") { Description = "On SIGTERM, how long running requests may finish before they are cancelled", DefaultValueFactory = _ => 30 };
+        var cmd = new Command(Name, "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, ctx, parallel, queue, data, prefixDir, prefixMax, cors, metricsPublic, drain };
         cmd.SetAction(async (pr, ct) =>
         {
             string path = ModelLocator.Resolve(pr.GetValue(model));
@@ -54,7 +54,6 @@ internal static class ServeCommand
                     PrefixCacheDirectory = pr.GetValue(prefixDir), PrefixCacheMaxBytes = pr.GetValue(prefixMax) << 20,
                 },
                 LoadProgress = bar,
-                DrainTime = pr.GetValue(drain) is var d && d >= 0 && double.IsFinite(d) ? TimeSpan.FromSeconds(d) : throw new SharpSeekException("--drain-seconds must be ≥ 0"),
                 CorsOrigins = pr.GetValue(cors) ?? [],
                 MetricsPublic = pr.GetValue(metricsPublic),
                 // One line per request on stderr, beside the server's own messages.
@@ -63,6 +62,7 @@ internal static class ServeCommand
                     l.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; });
                     l.Services.Configure<ConsoleLoggerOptions>(c => c.LogToStandardErrorThreshold = LogLevel.Trace);
                 },
+                DrainTime = pr.GetValue(drain) is var d && d >= 0 && double.IsFinite(d) ? TimeSpan.FromSeconds(d) : throw new SharpSeekException("--drain-seconds must be ≥ 0"),
             };
             foreach (string origin in options.CorsOrigins)
                 if (origin != "*" && !(Uri.TryCreate(origin, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" && u.AbsolutePath == "/" && !origin.EndsWith('/')))
