@@ -1,0 +1,39 @@
+using System.CommandLine;
+
+namespace SharpSeek.Cli;
+
+/// <summary>Runs a command tree and turns every failure into one line on stderr (shared by <c>sharpseek</c> and <c>sharpseek-train</c>).</summary>
+public static class CommandRunner
+{
+    public static int Run(RootCommand root, string[] args, TextWriter? error = null)
+    {
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        return Guard(() => root.Parse(args).Invoke(config), error);
+    }
+
+    /// <summary>Runs <paramref name="body"/>; an exception becomes one line on <paramref name="error"/> and exit code 1 (70 for our bugs).</summary>
+    public static int Guard(Func<int> body, TextWriter? error = null)
+    {
+        error ??= Console.Error;
+        try
+        {
+            return body();
+        }
+        catch (SharpSeekException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (Exception e)
+        {
+            // Anything else is our bug; still one line, with the type so it can be reported.
+            error.WriteLine($"error: internal error ({e.GetType().Name}): {e.Message}");
+            return 70;
+        }
+    }
+}
