@@ -22,6 +22,7 @@ public static class CliApp
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(HubCommands.Pull());
         root.Subcommands.Add(HubCommands.List());
+        root.Subcommands.Add(ShowCommand.Create());
         root.Subcommands.Add(HubCommands.Remove());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(FuzzCommand.Create());
