@@ -237,7 +237,7 @@ internal static class OllamaEndpoints
             w.WriteEndObject();
             w.WriteStartArray("capabilities");
             w.WriteStringValue("completion");
-            if (pipeline.Bundle.Template.PromptOpensReasoning) w.WriteStringValue("thinking");
+            if (pipeline.Bundle.Template.SupportsReasoning) w.WriteStringValue("thinking");
             w.WriteEndArray();
             w.WriteString("modified_at", host.Created.ToString("O"));
             w.WriteEndObject();

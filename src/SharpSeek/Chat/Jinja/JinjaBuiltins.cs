@@ -115,7 +115,7 @@ internal sealed partial class JinjaInterpreter
                     _ => Arg(args, kwargs, 0, "default", 0.0),
                 };
             case "abs":
-                return v switch { long l => Math.Abs(l), double d => Math.Abs(d), bool b => b ? 1L : 0L, _ => throw Fail($"bad operand type for abs(): '{JinjaValue.TypeName(v)}'", offset) };
+                return v switch { long l => (object)Math.Abs(l), double d => Math.Abs(d), bool b => b ? 1L : 0L, _ => throw Fail($"bad operand type for abs(): '{JinjaValue.TypeName(v)}'", offset) };
             case "round":
             {
                 long precision = Arg(args, kwargs, 0, "precision") is long p ? p : 0;

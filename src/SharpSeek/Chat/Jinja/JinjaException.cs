@@ -12,7 +12,7 @@ public class JinjaException(string message, int line = 0, int column = 0) : Shar
 
 /// <summary>A construct of Jinja this engine does not implement (its name and position are in the message).</summary>
 public sealed class JinjaUnsupportedException(string construct, int line, int column)
-    : JinjaException($"unsupported Jinja construct '{construct}'", line, column)
+    : JinjaException($"unsupported Jinja construct '{construct}' in the chat template; pass --chat-format (deepseek-v3, deepseek-r1, chatml) to use a built-in format instead", line, column)
 {
     /// <summary>The construct, e.g. <c>extends</c> or <c>filter wordwrap</c>.</summary>
     public string Construct { get; } = construct;

@@ -288,7 +288,7 @@ internal sealed partial class JinjaInterpreter
             case "-":
                 return v switch
                 {
-                    long l => -l,
+                    long l => (object)(-l),
                     double d => -d,
                     bool b => b ? -1L : 0L,
                     _ => throw Fail($"bad operand type for unary -: '{JinjaValue.TypeName(v)}'", u.Offset),
