@@ -363,7 +363,7 @@ internal sealed partial class JinjaInterpreter
             case "%": if (y == 0) throw Fail("modulo by zero", offset); return x - y * Math.Floor(x / y);
             case "**":
                 double p = Math.Pow(x, y);
-                return !isFloat && y >= 0 ? (long)p : p;
+                return !isFloat && y >= 0 ? (object)(long)p : p;
         }
         throw Fail($"unknown operator {op}", offset);
     }
