@@ -19,15 +19,19 @@ public sealed class LiveServer : IAsyncDisposable
     public HttpClient Http { get; }
     public ChatPipeline Pipeline => _server.Host.Pipeline;
 
-    /// <summary>Starts a server; <paramref name="reasoning"/> uses the R1 template (answers open in a reasoning block).</summary>
-    public static async Task<LiveServer> StartAsync(bool reasoning = false, string? apiKey = null, SchedulerOptions? scheduler = null, string? dataDirectory = null)
+    /// <summary>
+    /// Starts a server; <paramref name="reasoning"/> uses the R1 template (answers open in a reasoning block). With
+    /// <paramref name="modelPath"/> that model is served with its own chat template.
+    /// </summary>
+    public static async Task<LiveServer> StartAsync(bool reasoning = false, string? apiKey = null, SchedulerOptions? scheduler = null, string? dataDirectory = null,
+        string? modelPath = null)
     {
         var options = new ServerOptions
         {
-            ModelPath = Fixtures.DeepSeekModel,
+            ModelPath = modelPath ?? Fixtures.DeepSeekModel,
             Port = 0,
             ApiKey = apiKey,
-            ChatFormat = reasoning ? ChatFormat.DeepSeekR1 : ChatFormat.DeepSeekV3,
+            ChatFormat = modelPath is not null ? null : reasoning ? ChatFormat.DeepSeekR1 : ChatFormat.DeepSeekV3,
             Scheduler = scheduler ?? new SchedulerOptions { ContextSize = 256 },
             DataDirectory = dataDirectory,
         };

@@ -20,6 +20,9 @@ public sealed class ChatPipeline : IDisposable
     public ModelBundle Bundle { get; }
     public Scheduler Scheduler { get; }
 
+    /// <summary>Template kwargs every chat prompt gets (<c>--template-kwargs</c>); a request's own kwargs override them.</summary>
+    public IReadOnlyDictionary<string, System.Text.Json.JsonElement>? DefaultTemplateKwargs { get; init; }
+
     /// <summary>Renders a conversation with the template's default thinking mode, or, without <paramref name="think"/>, with reasoning off.</summary>
     public PreparedPrompt PrepareChat(IReadOnlyList<ChatMessage> messages, bool think = true) =>
         PrepareChat(new ChatPromptRequest(messages) { Think = think ? null : false });
@@ -34,6 +37,7 @@ public sealed class ChatPipeline : IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Messages.Count == 0) throw new SharpSeekException("messages must not be empty");
+        request = request with { TemplateKwargs = TemplateKwargs.Merge(DefaultTemplateKwargs, request.TemplateKwargs) };
         RenderedPrompt rendered = Bundle.Template.Render(request);
         return new PreparedPrompt(Bundle.Tokenizer.EncodeMarkedUp(rendered.Text, rendered.Content), rendered.OpensReasoning);
     }
