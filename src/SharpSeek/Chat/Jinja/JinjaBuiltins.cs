@@ -6,6 +6,83 @@ namespace SharpSeek.Chat.Jinja;
 // JinjaUnsupportedException naming the filter, test or method.
 internal sealed partial class JinjaInterpreter
 {
+    /// <summary>The filters this engine implements (a template using another fails when parsed).</summary>
+    internal static readonly HashSet<string> KnownFilters =
+    [
+        "safe", "escape", "e", "forceescape", "tojson", "trim", "length", "count", "string", "lower", "upper", "capitalize", "title",
+        "items", "list", "first", "last", "reverse", "join", "default", "d", "replace", "int", "float", "abs", "round", "sum", "min", "max",
+        "unique", "sort", "dictsort", "map", "select", "reject", "selectattr", "rejectattr", "attr", "indent", "wordcount",
+    ];
+
+    /// <summary>The tests this engine implements.</summary>
+    internal static readonly HashSet<string> KnownTests =
+    [
+        "defined", "undefined", "none", "boolean", "true", "false", "string", "number", "integer", "float", "mapping", "sequence",
+        "iterable", "callable", "odd", "even", "divisibleby", "lower", "upper", "eq", "equalto", "==", "ne", "!=", "sameas", "in",
+        "lt", "lessthan", "<", "le", "<=", "gt", "greaterthan", ">", "ge", ">=",
+    ];
+
+    /// <summary>Fails on the first filter or test the engine lacks, naming it and its position.</summary>
+    public void Validate(IEnumerable<Node> nodes)
+    {
+        foreach (Node n in nodes)
+        {
+            switch (n)
+            {
+                case OutputNode o: Validate(o.Value); break;
+                case IfNode f:
+                    foreach (var (test, body) in f.Branches) { Validate(test); Validate(body); }
+                    Validate(f.Else);
+                    break;
+                case ForNode f:
+                    Validate(f.Iterable);
+                    if (f.Filter is not null) Validate(f.Filter);
+                    Validate(f.Body);
+                    Validate(f.Else);
+                    break;
+                case SetNode s:
+                    if (s.Value is not null) Validate(s.Value);
+                    if (s.Body is not null) Validate(s.Body);
+                    break;
+                case MacroNode m:
+                    foreach (var (_, def) in m.Parameters) if (def is not null) Validate(def);
+                    Validate(m.Body);
+                    break;
+                case FilterBlockNode fb: Validate(fb.Filter); Validate(fb.Body); break;
+            }
+        }
+    }
+
+    private void Validate(Expr? e)
+    {
+        switch (e)
+        {
+            case null: return;
+            case FilterExpr f:
+                if (!KnownFilters.Contains(f.Name)) throw Unsupported($"filter '{f.Name}'", f.Offset);
+                Validate(f.Operand);
+                foreach (Expr a in f.Args) Validate(a);
+                foreach (var (_, v) in f.Kwargs) Validate(v);
+                return;
+            case TestExpr t:
+                if (!KnownTests.Contains(t.Name)) throw Unsupported($"test '{t.Name}'", t.Offset);
+                Validate(t.Operand);
+                foreach (Expr a in t.Args) Validate(a);
+                return;
+            case ListExpr l: foreach (Expr x in l.Items) Validate(x); return;
+            case TupleExpr t: foreach (Expr x in t.Items) Validate(x); return;
+            case DictExpr d: foreach (var (k, v) in d.Items) { Validate(k); Validate(v); } return;
+            case AttrExpr a: Validate(a.Target); return;
+            case ItemExpr i: Validate(i.Target); Validate(i.Index); return;
+            case SliceExpr s: Validate(s.Target); Validate(s.Start); Validate(s.Stop); Validate(s.Step); return;
+            case CallExpr c: Validate(c.Callee); foreach (Expr a in c.Args) Validate(a); foreach (var (_, v) in c.Kwargs) Validate(v); return;
+            case UnaryExpr u: Validate(u.Operand); return;
+            case BinaryExpr b: Validate(b.Left); Validate(b.Right); return;
+            case CompareExpr c: Validate(c.First); foreach (var (_, r) in c.Rest) Validate(r); return;
+            case CondExpr c: Validate(c.Test); Validate(c.Then); Validate(c.Else); return;
+        }
+    }
+
     private static JinjaString Str(object? v) => JinjaValue.ToJinjaString(v);
 
     private static object? Arg(List<object?> args, Dictionary<string, object?> kwargs, int index, string name, object? fallback = null)

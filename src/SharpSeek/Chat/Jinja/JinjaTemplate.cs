@@ -26,7 +26,9 @@ public sealed class JinjaTemplate
     public static JinjaTemplate Parse(string source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return new JinjaTemplate(source, JinjaParser.Parse(source));
+        var body = JinjaParser.Parse(source);
+        new JinjaInterpreter(source).Validate(body);
+        return new JinjaTemplate(source, body);
     }
 
     /// <summary>Renders with <paramref name="variables"/> (runtime values; see <see cref="JinjaValue"/>); <paramref name="now"/> is what <c>strftime_now</c> formats.</summary>
