@@ -24,6 +24,7 @@ public static class CliApp
         root.Subcommands.Add(HubCommands.List());
         root.Subcommands.Add(HubCommands.Remove());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(FuzzCommand.Create());
         return root;
     }
 

@@ -188,8 +188,9 @@ internal static class OllamaEndpoints
     {
         var bundle = host.Pipeline.Bundle;
         var info = Models.ModelInfo.Of(bundle.Model);
-        long size = File.Exists(bundle.Model.Path) ? new FileInfo(bundle.Model.Path).Length
-            : Directory.Exists(bundle.Model.Path) ? Directory.EnumerateFiles(bundle.Model.Path).Sum(f => new FileInfo(f).Length) : 0;
+        // Links (a hub cache snapshot) count as the files they name.
+        long size = File.Exists(bundle.Model.Path) ? Formats.RegularFile.Target(bundle.Model.Path).Length
+            : Directory.Exists(bundle.Model.Path) ? Directory.EnumerateFiles(bundle.Model.Path).Sum(f => Formats.RegularFile.Target(f).Length) : 0;
         return SseWriter.JsonAsync(ctx.Response, w =>
         {
             w.WriteStartObject();

@@ -22,12 +22,22 @@ public sealed class HeadlessChromium : IAsyncDisposable
         _profile = profile;
     }
 
-    public static string? ExecutablePath =>
-        new[] { Environment.GetEnvironmentVariable("CHROMIUM_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(p => p is not null && File.Exists(p));
+    /// <summary><c>CHROMIUM_PATH</c> if set, else <c>chromium</c> or <c>chromium-browser</c> on <c>PATH</c>; null when there is none.</summary>
+    public static string? ExecutablePath
+    {
+        get
+        {
+            if (Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } set) return File.Exists(set) ? set : null;
+            foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+                foreach (string name in new[] { "chromium", "chromium-browser" })
+                    if (File.Exists(Path.Combine(dir, name))) return Path.Combine(dir, name);
+            return null;
+        }
+    }
 
     public static async Task<HeadlessChromium> StartAsync()
     {
-        string exe = ExecutablePath ?? throw new InvalidOperationException("chromium not found");
+        string exe = ExecutablePath ?? throw new InvalidOperationException("Chromium not found (no CHROMIUM_PATH, no chromium or chromium-browser on PATH); CI requires it (SHARPSEEK_REQUIRE_BROWSER=1): install Debian's chromium");
         string profile = Directory.CreateTempSubdirectory("chromium-").FullName;
         var psi = new ProcessStartInfo(exe)
         {
