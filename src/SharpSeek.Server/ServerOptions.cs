@@ -16,6 +16,9 @@ public sealed record ServerOptions
 
     public ChatFormat? ChatFormat { get; init; }
 
+    /// <summary>Chat template variables every request gets (<c>--template-kwargs</c>); a request's <c>chat_template_kwargs</c> override them.</summary>
+    public IReadOnlyDictionary<string, System.Text.Json.JsonElement>? TemplateKwargs { get; init; }
+
     /// <summary>When set, requests must carry <c>Authorization: Bearer KEY</c> (<c>/metrics</c> too, unless <see cref="MetricsPublic"/>).</summary>
     public string? ApiKey { get; init; }
 

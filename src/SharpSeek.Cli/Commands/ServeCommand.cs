@@ -24,7 +24,8 @@ internal static class ServeCommand
         var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port", "-p") { Description = "Port (0 picks a free one)", DefaultValueFactory = _ => 8080 };
         var apiKey = new Option<string?>("--api-key") { Description = "Require Authorization: Bearer KEY (default: SHARPSEEK_API_KEY, else none)" };
-        var format = new Option<string?>("--chat-format") { Description = "Override the chat format: deepseek-v3, deepseek-r1, chatml" };
+        var format = new Option<string?>("--chat-format") { Description = "Override the model's chat template with a built-in format: deepseek-v3, deepseek-r1, chatml" };
+        var kwargs = new Option<string?>("--template-kwargs") { Description = "Chat template variables every request gets, as a JSON object (a request's chat_template_kwargs override them)" };
         var ctx = new Option<int>("--ctx") { Description = "Context size per sequence (prompt + answer)", DefaultValueFactory = _ => 4096 };
         var parallel = new Option<int>("--parallel") { Description = "Sequences decoded together", DefaultValueFactory = _ => 8 };
         var queue = new Option<int>("--queue") { Description = "Requests that may wait; more get 429", DefaultValueFactory = _ => 32 };
@@ -34,7 +35,7 @@ internal static class ServeCommand
         var cors = new Option<string[]>("--cors-origin") { Description = "Let browser pages from this origin call the API (repeatable; * allows any)", Arity = ArgumentArity.ZeroOrMore };
         var metricsPublic = new Option<bool>("--metrics-public") { Description = "Serve /metrics without the API key" };
         var drain = new Option<double>("--drain-seconds") { Description = "On SIGTERM, how long running requests may finish before they are cancelled", DefaultValueFactory = _ => 30 };
-        var cmd = new Command(Name, "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, ctx, parallel, queue, data, prefixDir, prefixMax, cors, metricsPublic, drain };
+        var cmd = new Command(Name, "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, kwargs, ctx, parallel, queue, data, prefixDir, prefixMax, cors, metricsPublic, drain };
         cmd.SetAction(async (pr, ct) =>
         {
             string path = ModelLocator.Resolve(pr.GetValue(model));
@@ -47,6 +48,7 @@ internal static class ServeCommand
                 Port = pr.GetValue(port),
                 ApiKey = pr.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("SHARPSEEK_API_KEY"),
                 ChatFormat = pr.GetValue(format) is { } f ? ChatTemplate.ParseFormat(f) : null,
+                TemplateKwargs = pr.GetValue(kwargs) is { } k ? TemplateKwargs.Parse(k, "--template-kwargs") : null,
                 DataDirectory = pr.GetValue(data) ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "sharpseek"),
                 Scheduler = new SchedulerOptions
                 {
