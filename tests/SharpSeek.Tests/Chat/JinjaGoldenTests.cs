@@ -91,10 +91,11 @@ public sealed class JinjaGoldenTests
         finally { File.Delete(file); }
     }
 
-    internal static ChatPromptRequest ParseRequest(JsonElement c, bool generation, string kwargsJson)
+    /// <summary>OpenAI-format messages (role, content or null, reasoning_content, tool_calls, tool_call_id, name).</summary>
+    internal static List<ChatMessage> ParseMessages(JsonElement array)
     {
         var messages = new List<ChatMessage>();
-        foreach (JsonElement m in c.GetProperty("messages").EnumerateArray())
+        foreach (JsonElement m in array.EnumerateArray())
         {
             string? Str(string key) => m.TryGetProperty(key, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
             List<ChatToolCall>? calls = null;
@@ -107,7 +108,7 @@ public sealed class JinjaGoldenTests
                     calls.Add(new ChatToolCall(f.GetProperty("name").GetString()!, f.GetProperty("arguments").GetString()!)
                     {
                         Id = call.TryGetProperty("id", out JsonElement id) ? id.GetString() : null,
-                        Type = call.GetProperty("type").GetString()!,
+                        Type = call.TryGetProperty("type", out JsonElement type) ? type.GetString()! : "function",
                     });
                 }
             }
@@ -119,6 +120,12 @@ public sealed class JinjaGoldenTests
                 Name = Str("name"),
             });
         }
+        return messages;
+    }
+
+    internal static ChatPromptRequest ParseRequest(JsonElement c, bool generation, string kwargsJson)
+    {
+        var messages = ParseMessages(c.GetProperty("messages"));
         List<ChatTool>? tools = null;
         if (c.TryGetProperty("tools", out JsonElement ts))
         {
