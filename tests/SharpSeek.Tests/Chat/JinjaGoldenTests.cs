@@ -4,6 +4,7 @@ using SharpSeek.Chat;
 using SharpSeek.Chat.Jinja;
 using SharpSeek.Tests.Tokenization;
 using SharpSeek.Tokenization;
+using Xunit.Abstractions;
 
 namespace SharpSeek.Tests.Chat;
 
@@ -13,7 +14,7 @@ namespace SharpSeek.Tests.Chat;
 /// (npm <c>@huggingface/jinja</c>, run at test time on the same variables), a template error must be an error on both
 /// sides, and the ids of the marked-up prompt must equal Hugging Face's tokenizers on the whole rendered string.
 /// </summary>
-public sealed class JinjaGoldenTests
+public sealed class JinjaGoldenTests(ITestOutputHelper output)
 {
     // Tools: whether the template knows tool calls (Llama-3 base's does not: it would print a tool-call turn's None content,
     // which Python's Jinja2 renders as "None" and Hugging Face's JS port rejects).
@@ -202,6 +203,7 @@ public sealed class JinjaGoldenTests
             Assert.True(o.OurError is null, $"{Describe(o)}: we raised '{o.OurError}', Hugging Face rendered {JsonSerializer.Serialize(o.HfText)}");
             Assert.True(o.HfText == o.OurText, $"{Describe(o)}:\n  hf:   {JsonSerializer.Serialize(o.HfText)}\n  ours: {JsonSerializer.Serialize(o.OurText)}");
         }
+        output.WriteLine($"{template}: {mine.Count} renders, {mine.Count(o => o.HfError is null)} equal to Hugging Face's text, {mine.Count(o => o.HfError is not null)} errors on both sides");
         // Most conversations render: an engine that failed everything on both sides would not count as agreeing.
         Assert.True(mine.Count(o => o.HfError is null) * 2 > mine.Count, $"{template}: most renders are errors");
     }
@@ -235,6 +237,7 @@ public sealed class JinjaGoldenTests
         var clean = renders.Where(o => !o.OurContent!.Any(r => tokenizer.AddedTokens.Any(t => o.OurText!.AsSpan(r.Start, r.Length).Contains(t.Content, StringComparison.Ordinal)))).ToList();
         Assert.True(clean.Count * 2 > renders.Count, $"{template}: {clean.Count} of {renders.Count} renders are free of marker text");
         var hf = NodeTokenizers.Encode(json, clean.Select(o => o.OurText!).ToList());
+        output.WriteLine($"{template}: {clean.Count} of {renders.Count} rendered prompts hold no control-token text in their content; their ids are compared");
         for (int i = 0; i < clean.Count; i++)
         {
             int[] ours = tokenizer.EncodeMarkedUp(clean[i].OurText!, clean[i].OurContent!);
