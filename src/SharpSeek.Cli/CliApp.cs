@@ -20,6 +20,7 @@ public static class CliApp
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ChatCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(GatewayCommand.Create());
         root.Subcommands.Add(HubCommands.Pull());
         root.Subcommands.Add(HubCommands.List());
         root.Subcommands.Add(HubCommands.Remove());
@@ -34,7 +35,10 @@ public static class CliApp
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         try
         {
-            return BuildRoot().Parse(args).Invoke(config);
+            var parse = BuildRoot().Parse(args);
+            // A server drains on SIGTERM itself; System.CommandLine's handler would end the process 2 s after the signal.
+            if (parse.CommandResult.Command.Name == ServeCommand.Name) config.ProcessTerminationTimeout = null;
+            return parse.Invoke(config);
         }
         catch (SharpSeekException e)
         {

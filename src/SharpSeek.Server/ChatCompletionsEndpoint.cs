@@ -33,7 +33,7 @@ internal static class ChatCompletionsEndpoint
         try { prompt = pipeline.PrepareChat(request); }
         catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "messages"); }
 
-        var streams = Choices.Start(pipeline, prompt, options, n);
+        var streams = Choices.Start(ctx, pipeline, prompt, options, n);
         string id = OpenAiJson.NewId("chatcmpl-");
         long created = OpenAiJson.Now;
         string name = string.IsNullOrEmpty(model) ? pipeline.Bundle.Name : model;

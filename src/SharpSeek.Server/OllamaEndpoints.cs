@@ -111,7 +111,7 @@ internal static class OllamaEndpoints
 
     private static async Task Run(HttpContext ctx, ChatPipeline pipeline, PreparedPrompt prompt, CompletionOptions options, string model, bool chat, bool streaming)
     {
-        var streams = Choices.Start(pipeline, prompt, options, 1);
+        var streams = Choices.Start(ctx, pipeline, prompt, options, 1);
         using var completion = streams[0];
         var ct = ctx.RequestAborted;
         var clock = Stopwatch.StartNew();

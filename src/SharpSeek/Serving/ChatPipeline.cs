@@ -1,4 +1,5 @@
 using SharpSeek.Chat;
+using SharpSeek.Structured;
 
 namespace SharpSeek.Serving;
 
@@ -67,10 +68,13 @@ public sealed class ChatPipeline : IDisposable
     {
         int room = Scheduler.ContextSize - prompt.Tokens.Length;
         if (room <= 0) throw new SharpSeekException($"the prompt ({prompt.Tokens.Length} tokens) does not fit the context ({Scheduler.ContextSize} tokens)");
+        // A grammar is compiled (or found in the cache) before queueing, so a bad schema fails the request up front.
+        var constraint = options.Output is { } output ? new GrammarConstraint(Bundle.Grammars.Get(output, prompt.StartsInReasoning)) : null;
         var request = new SequenceRequest(prompt.Tokens, Math.Min(options.MaxTokens, room), options.Sampling)
         {
             StopTokens = options.IgnoreEos ? new HashSet<int>() : Bundle.StopTokens,
             TopLogprobs = options.TopLogprobs,
+            Constraint = constraint,
         };
         return new CompletionStream(this, Scheduler.Submit(request), prompt, options);
     }
