@@ -9,7 +9,7 @@ using Xunit.Abstractions;
 namespace SharpSeek.Tests.Chat;
 
 /// <summary>
-/// Real chat templates (Chat/Templates/*.jinja, see PROVENANCE.md) over the conversations in conversations.json, with and
+/// Real chat templates (tests/fixtures/chat-templates/*.jinja, see PROVENANCE.md) over the conversations in conversations.json, with and
 /// without the generation prompt and with each template's thinking kwargs: the text must equal Hugging Face's Jinja
 /// (npm <c>@huggingface/jinja</c>, run at test time on the same variables), a template error must be an error on both
 /// sides, and the ids of the marked-up prompt must equal Hugging Face's tokenizers on the whole rendered string.
@@ -43,7 +43,7 @@ public sealed class JinjaGoldenTests(ITestOutputHelper output)
         return data;
     }
 
-    internal static string TemplatePath(string name) => Path.Combine(AppContext.BaseDirectory, "Chat", "Templates", name + ".jinja");
+    internal static string TemplatePath(string name) => Fixtures.Path("chat-templates", name + ".jinja");
 
     private sealed record Outcome(TemplateInfo Template, string Case, bool Generation, string Kwargs, ChatPromptRequest Request,
         JinjaChatTemplate Chat, string? OurText, IReadOnlyList<TextRange>? OurContent, string? OurError, string? HfText, string? HfError);
@@ -52,7 +52,7 @@ public sealed class JinjaGoldenTests(ITestOutputHelper output)
 
     private static List<Outcome> RenderAll()
     {
-        using JsonDocument conversations = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Chat", "Templates", "conversations.json")));
+        using JsonDocument conversations = JsonDocument.Parse(File.ReadAllText(Fixtures.Path("chat-templates", "conversations.json")));
         var pending = new List<(TemplateInfo, string, bool, string, ChatPromptRequest, JinjaChatTemplate, string? Text, IReadOnlyList<TextRange>? Content, string? Error)>();
         var nodeCases = new StringBuilder("[");
         foreach (TemplateInfo t in Templates)

@@ -16,7 +16,7 @@ public sealed class PreTokenizerGoldenTests
 {
     private static readonly Lazy<string[]> Cases = new(() =>
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Tokenization", "PreTokenizerCases.json")));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Fixtures.Path("tokenizers", "pretokenizer-cases.json")));
         return [.. doc.RootElement.GetProperty("llama_cpp").EnumerateArray().Select(e => e.GetString()!),
                 .. doc.RootElement.GetProperty("hard").EnumerateArray().Select(e => e.GetString()!)];
     });
