@@ -1,4 +1,4 @@
-namespace SharpSeek.Training.Recipe;
+namespace SharpSeek.Tasks;
 
 /// <summary>Named evaluation sets drawn from the generators' held-out splits (fixed seeds, so a suite is always the same items).</summary>
 public static class EvalSuites
