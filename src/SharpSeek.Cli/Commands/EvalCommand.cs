@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using SharpSeek.Generation;
-using SharpSeek.Training.Recipe;
+using SharpSeek.Tasks;
 
 namespace SharpSeek.Cli.Commands;
 

@@ -114,13 +114,17 @@ public static class TinyRecipe
         // 5. The MTP layer on the final model (the main model frozen, so its answers do not change): SFT leaves MTP out to save a
         // fifth of its compute, which leaves the layer pretraining made stale by the end; this stage makes it draft well for
         // --speculate mtp.
-        string mtpDir = Path.Combine(outDir, "mtp"), mtpModel = Path.Combine(mtpDir, "model");
-        if (!File.Exists(Path.Combine(mtpDir, "done.json")))
+        string mtpDir = Path.Combine(outDir, "mtp"), finalDir = grpoModel;
+        if (cfg.NumNextnPredictLayers > 0)
         {
-            using var final = HfImport.Load(grpoModel);
-            RunMtp(p, final, tokenizer, tokDir, seed, mtpDir, cost, log);
+            if (!File.Exists(Path.Combine(mtpDir, "done.json")))
+            {
+                using var final = HfImport.Load(grpoModel);
+                RunMtp(p, final, tokenizer, tokDir, seed, mtpDir, cost, log);
+            }
+            stages.Add(ReadDone(mtpDir));
+            finalDir = Path.Combine(mtpDir, "model");
         }
-        stages.Add(ReadDone(mtpDir));
 
         // 6. Evaluation of every stage on the held-out test split.
         var evals = new Dictionary<string, JsonObject>();
@@ -140,9 +144,9 @@ public static class TinyRecipe
             }
             evals[stage] = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         }
-        using var finalModel = HfImport.Load(mtpModel);
+        using var finalModel = HfImport.Load(finalDir);
         var fc = CostModel.For(finalModel, p.SftLength);
-        var result = new RecipeResult(p, stages, preHistory, sftHistory, ReadGrpoHistory(grpoDir), evals, mtpModel, fc.TotalParameters, fc.ActiveParameters);
+        var result = new RecipeResult(p, stages, preHistory, sftHistory, ReadGrpoHistory(grpoDir), evals, finalDir, fc.TotalParameters, fc.ActiveParameters);
         string extra = "";
         if (p.GrpoSeeds > 1)
         {

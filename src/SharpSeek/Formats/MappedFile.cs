@@ -16,24 +16,26 @@ public sealed unsafe class MappedFile : IDisposable
     public MappedFile(string path, long minimumLength, string what)
     {
         string name = System.IO.Path.GetFileName(path);
-        try
+        // A symlink (the Hugging Face cache's snapshots/ → blobs/) is sized and mapped as the file it names, and a FIFO or
+        // device is refused instead of blocking the open.
+        var handle = RegularFile.OpenRead(path, out long length);
+        Length = length;
+        if (Length < minimumLength)
         {
-            var info = new FileInfo(path);
-            if (!info.Exists) throw new ModelFormatException($"{name}: file not found");
-            Length = info.Length;
+            handle.Dispose();
+            throw new ModelFormatException($"{name}: truncated: {Length} bytes, too short for {what}");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ModelFormatException($"{name}: cannot open: {e.Message}", e); }
-        if (Length < minimumLength) throw new ModelFormatException($"{name}: truncated: {Length} bytes, too short for {what}");
         try
         {
-            _map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            _map = MemoryMappedFile.CreateFromFile(handle, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
             _view = _map.CreateViewAccessor(0, Length, MemoryMappedFileAccess.Read);
             byte* p = null;
             _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
             Pointer = p + _view.PointerOffset;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
+            if (_map is null) handle.Dispose();
             Dispose();
             throw new ModelFormatException($"{name}: cannot map: {e.Message}", e);
         }

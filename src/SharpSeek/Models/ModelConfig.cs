@@ -101,17 +101,71 @@ public sealed record ModelConfig
     public static readonly IReadOnlyList<string> SupportedArchitectures =
         ["DeepseekV3ForCausalLM", "DeepseekV2ForCausalLM", "Qwen2ForCausalLM", "LlamaForCausalLM"];
 
+    /// <summary>
+    /// Checks the numbers that would load fine and then fail far from their cause: a rope base or norm epsilon that is not
+    /// positive (NaN activations), an odd or zero rotary dimension, scaling parameters that divide by zero, sizes of zero.
+    /// Errors name the key through <paramref name="key"/>, which maps a <c>config.json</c> key to the file's own name for it.
+    /// </summary>
+    internal void Validate(string file, Func<string, string> key)
+    {
+        ModelFormatException Bad(string k, string what) => new($"{file}: key '{key(k)}' {what}");
+        void Positive(string k, double v)
+        {
+            if (!(double.IsFinite(v) && v > 0)) throw Bad(k, $"must be a positive finite number, is {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+        void AtLeastOne(string k, int v)
+        {
+            if (v < 1) throw Bad(k, $"must be at least 1, is {v}");
+        }
+        Positive("rms_norm_eps", RmsNormEps);
+        Positive("rope_theta", RopeTheta);
+        AtLeastOne("vocab_size", VocabSize);
+        AtLeastOne("hidden_size", HiddenSize);
+        AtLeastOne("num_hidden_layers", NumHiddenLayers);
+        AtLeastOne("num_attention_heads", NumAttentionHeads);
+        AtLeastOne("max_position_embeddings", MaxPositionEmbeddings);
+        bool deepseek = Family == ModelFamily.DeepSeek;
+        var (ropeKey, ropeDim) = deepseek ? ("qk_rope_head_dim", QkRopeHeadDim) : ("head_dim", HeadDim);
+        if (ropeDim <= 0 || ropeDim % 2 != 0) throw Bad(ropeKey, $"(the rotary dimension) must be positive and even, is {ropeDim}");
+        if (deepseek)
+        {
+            AtLeastOne("kv_lora_rank", KvLoraRank);
+            AtLeastOne("qk_nope_head_dim", QkNopeHeadDim);
+            AtLeastOne("v_head_dim", VHeadDim);
+            if (NRoutedExperts == 0 || FirstKDenseReplace > 0 || MoeLayerFreq > 1) AtLeastOne("intermediate_size", IntermediateSize);
+            if (NRoutedExperts > 0) Positive("routed_scaling_factor", RoutedScalingFactor);
+            if (MoeLayerFreq < 1) throw Bad("moe_layer_freq", $"must be at least 1, is {MoeLayerFreq}");
+        }
+        else AtLeastOne("intermediate_size", IntermediateSize);
+        if (RopeScaling is { } r)
+        {
+            Positive("rope_scaling.factor", r.Factor);
+            if (r.Type is "yarn" or "llama3") AtLeastOne("rope_scaling.original_max_position_embeddings", r.OriginalMaxPositionEmbeddings);
+            if (r.Type == "yarn")
+            {
+                Positive("rope_scaling.beta_fast", r.BetaFast);
+                Positive("rope_scaling.beta_slow", r.BetaSlow);
+            }
+            if (r.Type == "llama3")
+            {
+                Positive("rope_scaling.low_freq_factor", r.LowFreqFactor);
+                if (!(r.HighFreqFactor > r.LowFreqFactor)) throw Bad("rope_scaling.high_freq_factor", $"must exceed low_freq_factor ({r.LowFreqFactor}), is {r.HighFreqFactor}");
+            }
+        }
+    }
+
+    /// <summary>Largest config.json read (real ones are a few KB).</summary>
+    public const long MaxConfigBytes = 16L << 20;
+
     /// <summary>Reads and validates <c>config.json</c>; errors name the file and key.</summary>
     public static ModelConfig Load(string path)
     {
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ModelFormatException($"{Path.GetFileName(path)}: cannot read: {e.Message}", e); }
-        return Parse(bytes, Path.GetFileName(path));
+        return Parse(Formats.RegularFile.ReadAllBytes(path, MaxConfigBytes), Path.GetFileName(path));
     }
 
     public static ModelConfig Parse(ReadOnlySpan<byte> json, string file = "config.json")
     {
+        if (Formats.StrictJson.Problem(json, rejectDuplicateKeys: true) is { } problem) throw new ModelFormatException($"{file}: {problem}");
         JsonDocument doc;
         try { doc = JsonDocument.Parse(json.ToArray()); }
         catch (JsonException e) { throw new ModelFormatException($"{file}: malformed JSON: {e.Message}", e); }
@@ -182,6 +236,7 @@ public sealed record ModelConfig
                 if (cfg.HeadDim <= 0) throw new ModelFormatException($"{file}: key 'head_dim' missing and hidden_size {hidden} is not divisible by num_attention_heads {heads}");
                 if (cfg.NumKeyValueHeads <= 0 || heads % cfg.NumKeyValueHeads != 0) throw new ModelFormatException($"{file}: key 'num_key_value_heads' ({cfg.NumKeyValueHeads}) must divide num_attention_heads ({heads})");
                 if (arch == "LlamaForCausalLM" && Bool("mlp_bias", false)) throw new ModelFormatException($"{file}: key 'mlp_bias' = true is not supported");
+                cfg.Validate(file, k => k);
                 return cfg;
             }
 
@@ -221,6 +276,7 @@ public sealed record ModelConfig
                 if (cfg.NGroup > 1 && cfg.TopkGroup * (experts / cfg.NGroup) < cfg.NumExpertsPerTok) throw new ModelFormatException($"{file}: keys 'topk_group' × experts per group < 'num_experts_per_tok'");
                 if (cfg.MoeIntermediateSize <= 0) throw new ModelFormatException($"{file}: key 'moe_intermediate_size' must be positive");
             }
+            cfg.Validate(file, k => k);
             return cfg;
         }
 
@@ -258,7 +314,8 @@ public sealed record ModelConfig
                 throw new ModelFormatException($"{file}: key 'quantization_config.quant_method' = '{m.GetString()}' is not supported (fp8)");
             if (!q.TryGetProperty("weight_block_size", out var bs)) return 128;
             if (bs.ValueKind != JsonValueKind.Array || bs.GetArrayLength() != 2) throw new ModelFormatException($"{file}: key 'quantization_config.weight_block_size' must be [n, n]");
-            int a = bs[0].TryGetInt32(out int x) ? x : -1, c = bs[1].TryGetInt32(out int y) ? y : -1;
+            static int Size(JsonElement e) => e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int v) ? v : -1;
+            int a = Size(bs[0]), c = Size(bs[1]);
             if (a <= 0 || a != c) throw new ModelFormatException($"{file}: key 'quantization_config.weight_block_size' must be two equal positive integers");
             return a;
         }

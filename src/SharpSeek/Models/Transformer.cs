@@ -40,6 +40,7 @@ public sealed unsafe class Transformer : IDisposable
         Config = config;
         Kernels = options.Kernels;
         _source = source;
+        CheckSizesAgainst(config, source);
         var w = new WeightLoader(source, options.GroupRows ? options.Kernels.Path : null);
         int d = config.HiddenSize, v = config.VocabSize;
         int ropeDim = config.Family == ModelFamily.DeepSeek ? config.QkRopeHeadDim : config.HeadDim;
@@ -62,6 +63,62 @@ public sealed unsafe class Transformer : IDisposable
         Rope = _rope;
         _weights = w.HandedOut;
         _pass = new Pass(config);
+    }
+
+    /// <summary>
+    /// Bounds every count and size of the config by the tensors actually present, before anything is allocated or looped
+    /// over from them: each layer (and MTP module, and expert) has tensors of its own, and each size is at most the largest
+    /// tensor dimension. A lying header (block_count 2³¹−1) then fails at once naming the key, instead of allocating
+    /// gigabytes or looping for minutes before the first missing tensor is noticed.
+    /// </summary>
+    private static void CheckSizesAgainst(ModelConfig c, ITensorSource source)
+    {
+        long maxDim = 0;
+        int tensors = source.Names.Count;
+        foreach (string name in source.Names)
+        {
+            long[] shape;
+            try { shape = source.Get(name).Shape; }
+            catch (ModelFormatException) { continue; }   // an unreadable tensor fails where it is used, naming itself
+            foreach (long d in shape) maxDim = Math.Max(maxDim, d);
+        }
+        string file = System.IO.Path.GetFileName(source.Path.TrimEnd('/', '\\'));
+        Func<string, string> keyName = source is Formats.Gguf.GgufTensorSource g ? k => Formats.Gguf.GgufConfig.KeyName(g.File, k) : k => k;
+        void Count(string key, long v)
+        {
+            if (v > tensors) throw new ModelFormatException($"{file}: key '{keyName(key)}' = {v} exceeds the number of tensors in the checkpoint ({tensors})");
+        }
+        void Size(string key, long v)
+        {
+            if (v > maxDim) throw new ModelFormatException($"{file}: key '{keyName(key)}' = {v} exceeds every tensor dimension in the checkpoint (largest {maxDim})");
+        }
+        Count("num_hidden_layers", c.NumHiddenLayers);
+        Count("num_nextn_predict_layers", c.NumNextnPredictLayers);
+        Count("num_hidden_layers + num_nextn_predict_layers", (long)c.NumHiddenLayers + c.NumNextnPredictLayers);
+        Size("vocab_size", c.VocabSize);
+        Size("hidden_size", c.HiddenSize);
+        Size("intermediate_size", c.IntermediateSize);
+        Size("num_attention_heads", c.NumAttentionHeads);
+        Size("num_key_value_heads", c.NumKeyValueHeads);
+        if (c.Family == ModelFamily.DeepSeek)
+        {
+            // Routed experts are tensors of their own (safetensors) or the third dimension of a stacked one (GGUF).
+            if (c.NRoutedExperts > Math.Max(tensors, maxDim)) Count("n_routed_experts", c.NRoutedExperts);
+            Size("moe_intermediate_size", c.MoeIntermediateSize);
+            Size("n_shared_experts × moe_intermediate_size", (long)c.NSharedExperts * c.MoeIntermediateSize);
+            Size("q_lora_rank", c.QLoraRank);
+            Size("kv_lora_rank", c.KvLoraRank);
+            Size("qk_rope_head_dim", c.QkRopeHeadDim);
+            Size("qk_nope_head_dim", c.QkNopeHeadDim);
+            Size("v_head_dim", c.VHeadDim);
+            Size("num_attention_heads × (qk_nope_head_dim + qk_rope_head_dim)", (long)c.NumAttentionHeads * ((long)c.QkNopeHeadDim + c.QkRopeHeadDim));
+            Size("num_attention_heads × v_head_dim", (long)c.NumAttentionHeads * c.VHeadDim);
+        }
+        else
+        {
+            Size("head_dim", c.HeadDim);
+            Size("num_attention_heads × head_dim", (long)c.NumAttentionHeads * c.HeadDim);
+        }
     }
 
     public ModelConfig Config { get; }

@@ -59,11 +59,13 @@ public sealed class PrefixBlockLayout
 
     private static IEnumerable<FileInfo> WeightFiles(string path)
     {
-        if (File.Exists(path)) return [new FileInfo(path)];
+        // Sizes and times are the link targets' (a hub cache snapshot is made of links into blobs/).
+        if (File.Exists(path)) return [Formats.RegularFile.Target(path)];
         if (Directory.Exists(path))
             return new DirectoryInfo(path).EnumerateFiles()
                 .Where(f => f.Extension is ".safetensors" or ".json" or ".gguf" or ".bin")
-                .OrderBy(f => f.Name, StringComparer.Ordinal);
+                .OrderBy(f => f.Name, StringComparer.Ordinal)
+                .Select(f => f.LinkTarget is null ? f : Formats.RegularFile.Target(f.FullName));
         return [];
     }
 }

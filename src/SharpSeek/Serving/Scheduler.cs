@@ -44,6 +44,7 @@ public sealed class Scheduler : IDisposable
         _speculation = Options.Speculation.Resolve(model);
         _decode = new DecodeStep(model, Options.PrefillChunk);
         _queue = Channel.CreateUnbounded<Sequence>(new UnboundedChannelOptions { SingleReader = true });
+        Metrics.CacheBudgetBytes = (long)(Options.MaxActive + Options.PrefixCacheEntries) * ContextSize * 4 * model.CachedValuesPerTokenPerLayer * model.Config.NumHiddenLayers;
         _loop = new Thread(Run) { IsBackground = true, Name = "sharpseek-scheduler" };
         _loop.Start();
     }
@@ -134,6 +135,7 @@ public sealed class Scheduler : IDisposable
             _active.Add(seq);
         }
         Metrics.ActiveSequences = _active.Count;
+        Metrics.ActiveCacheBytes = _active.Sum(q => q.Decode?.State.CacheBytes ?? 0);
     }
 
     /// <summary>
@@ -176,6 +178,7 @@ public sealed class Scheduler : IDisposable
             _active.Remove(seq);
         }
         Metrics.ActiveSequences = _active.Count;
+        Metrics.ActiveCacheBytes = _active.Sum(q => q.Decode?.State.CacheBytes ?? 0);
         // Callers see the end only after the sequence has left the batch, its cache is in the prefix cache and the
         // metrics count it out: a caller that awaits its tokens and then looks at either finds them settled.
         for (int i = 0; i < ended.Count; i++) ended[i].Handle.Writer.TryComplete(errors[i]);

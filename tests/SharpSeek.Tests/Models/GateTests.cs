@@ -86,4 +86,17 @@ public sealed unsafe class GateTests
         var (_, weights) = Route(Config("greedy", "softmax", 8, 3, 1, 1, norm: true, scale: 1.5), logits);
         Assert.Equal(1.5, weights.Sum(), 5);
     }
+
+    [Theory]
+    [InlineData("noaux_tc", "sigmoid", float.NaN)]
+    [InlineData("greedy", "softmax", float.NaN)]
+    [InlineData("group_limited_greedy", "softmax", float.PositiveInfinity)]
+    public void NonFiniteScoresAreRejectedWithAClearError(string method, string scoring, float bad)
+    {
+        // Issue 17.6: NaN activations (from a broken config or weights) used to make the top-k pick index -1.
+        float[] logits = [bad, bad, bad, bad, bad, bad, bad, bad];
+        var c = Config(method, scoring, 8, 2, 4, 2, norm: true, scale: 1);
+        var e = Assert.Throws<SharpSeekException>(() => Route(c, logits, method == "noaux_tc" ? new float[8] : null));
+        Assert.Contains("not finite", e.Message);
+    }
 }

@@ -12,6 +12,37 @@ public static class GgufConfig
 
     public static ModelConfig Build(GgufFile file) => new Reader(file).Read();
 
+    /// <summary>The key of <paramref name="file"/> that carries <c>config.json</c>'s <paramref name="configKey"/>, for messages.</summary>
+    public static string KeyName(GgufFile file, string configKey) => KeyOf((file.Architecture ?? "") + ".", configKey);
+
+    /// <summary>The GGUF key that carries <c>config.json</c>'s <paramref name="key"/> (for messages).</summary>
+    private static string KeyOf(string a, string key) => key switch
+        {
+            "rms_norm_eps" => a + "attention.layer_norm_rms_epsilon",
+            "rope_theta" => a + "rope.freq_base",
+            "vocab_size" => a + "vocab_size' / 'tokenizer.ggml.tokens",
+            "hidden_size" => a + "embedding_length",
+            "num_hidden_layers" => a + "block_count",
+            "num_nextn_predict_layers" => a + "nextn_predict_layers",
+            "num_key_value_heads" => a + "attention.head_count_kv",
+            "n_routed_experts" => a + "expert_count",
+            "moe_intermediate_size" => a + "expert_feed_forward_length",
+            "q_lora_rank" => a + "attention.q_lora_rank",
+            "num_attention_heads" => a + "attention.head_count",
+            "max_position_embeddings" => a + "context_length",
+            "qk_rope_head_dim" or "head_dim" => a + "rope.dimension_count",
+            "kv_lora_rank" => a + "attention.kv_lora_rank",
+            "qk_nope_head_dim" => a + "attention.key_length",
+            "v_head_dim" => a + "attention.value_length",
+            "intermediate_size" => a + "feed_forward_length",
+            "routed_scaling_factor" => a + "expert_weights_scale",
+            "rope_scaling.factor" => a + "rope.scaling.factor",
+            "rope_scaling.original_max_position_embeddings" => a + "rope.scaling.original_context_length",
+            "rope_scaling.beta_fast" => a + "rope.scaling.yarn_beta_fast",
+            "rope_scaling.beta_slow" => a + "rope.scaling.yarn_beta_slow",
+            _ => key,
+        };
+
     private readonly struct Reader(GgufFile f)
     {
         private string File => f.FileName;
@@ -72,8 +103,11 @@ public static class GgufConfig
             };
             if (cfg.NumHiddenLayers <= 0) throw Bad(a + "block_count", "must be positive");
             if (cfg.VocabSize <= 0) throw new ModelFormatException($"{File}: vocabulary size is 0 (keys '{a}vocab_size', 'tokenizer.ggml.tokens')");
-            return deepseek ? DeepSeek(cfg, a) : Dense(cfg, a, hidden, heads);
+            cfg = deepseek ? DeepSeek(cfg, a) : Dense(cfg, a, hidden, heads);
+            cfg.Validate(File, k => KeyOf(a, k));
+            return cfg;
         }
+
 
         private ModelConfig Dense(ModelConfig cfg, string a, int hidden, int heads)
         {

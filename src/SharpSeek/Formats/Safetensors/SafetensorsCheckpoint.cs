@@ -48,8 +48,10 @@ public sealed class SafetensorsCheckpoint : ITensorSource
     private void LoadIndexed(string directory, string index)
     {
         const string file = "model.safetensors.index.json";
+        var bytes = RegularFile.ReadAllBytes(index, SafetensorsFile.MaxHeaderBytes);
+        if (StrictJson.Problem(bytes, rejectDuplicateKeys: true) is { } problem) throw new ModelFormatException($"{file}: {problem}");
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllBytes(index)); }
+        try { doc = JsonDocument.Parse(bytes); }
         catch (JsonException e) { throw new ModelFormatException($"{file}: malformed JSON: {e.Message}", e); }
         using (doc)
         {

@@ -52,6 +52,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
     private void ParseHeader(string name, ReadOnlySpan<byte> json)
     {
+        if (StrictJson.Problem(json, rejectDuplicateKeys: true) is { } problem) throw new ModelFormatException($"{name}: header: {problem}");
         JsonDocument doc;
         try { doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 16 }); }
         catch (JsonException e) { throw new ModelFormatException($"{name}: malformed JSON header: {e.Message}", e); }
@@ -71,6 +72,29 @@ public sealed unsafe class SafetensorsFile : IDisposable
                 _entries[prop.Name] = ParseEntry(name, prop.Name, prop.Value);
             }
         }
+        CheckTiling(name);
+    }
+
+    /// <summary>
+    /// The tensors must tile the data section exactly, as the reference reader requires: sorted by offset, each starts
+    /// where the previous ended, the first at 0 and the last at the end of the file. A hole or overlap means a lying
+    /// header (e.g. a header length a few bytes short, which would otherwise read every tensor misaligned).
+    /// </summary>
+    private void CheckTiling(string file)
+    {
+        long end = 0;
+        string? previous = null;
+        foreach (var (tensor, e) in _entries.OrderBy(kv => kv.Value.Begin).ThenBy(kv => kv.Value.End))
+        {
+            if (e.Begin != end)
+                throw new ModelFormatException(e.Begin > end
+                    ? $"{file}: tensor '{tensor}' starts at data offset {e.Begin}, but {(previous is null ? "the data section starts at 0" : $"'{previous}' ends at {end}")}: a hole of {e.Begin - end} bytes (corrupt header)"
+                    : $"{file}: tensor '{tensor}' at data offsets [{e.Begin}, {e.End}] overlaps '{previous}' (which ends at {end})");
+            end = e.End;
+            previous = tensor;
+        }
+        if (end != DataLength)
+            throw new ModelFormatException($"{file}: the tensors end at data offset {end}, but the data section has {DataLength} bytes: {DataLength - end} bytes belong to no tensor (wrong header length or corrupt header)");
     }
 
     private Entry ParseEntry(string file, string tensor, JsonElement e)

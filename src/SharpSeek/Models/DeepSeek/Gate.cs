@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using SharpSeek.Kernels;
 using SharpSeek.Tensors;
 
@@ -16,15 +17,17 @@ internal sealed class Gate
     private readonly int _experts, _topK, _groups, _topGroups;
     private readonly bool _sigmoid, _normalize, _groupLimited, _topTwoGroupScore;
     private readonly float _scale;
+    private readonly string _name;
 
     public Gate(WeightLoader w, string prefix, ModelConfig c)
         : this(c, w.Matrix(prefix + ".weight", c.NRoutedExperts, c.HiddenSize),
-               c.TopkMethod == "noaux_tc" || w.Has(prefix + ".e_score_correction_bias") ? w.Vector(prefix + ".e_score_correction_bias", c.NRoutedExperts) : null)
+               c.TopkMethod == "noaux_tc" || w.Has(prefix + ".e_score_correction_bias") ? w.Vector(prefix + ".e_score_correction_bias", c.NRoutedExperts) : null, prefix)
     {
     }
 
-    internal Gate(ModelConfig c, WeightTensor weight, float[]? bias)
+    internal Gate(ModelConfig c, WeightTensor weight, float[]? bias, string name = "gate")
     {
+        _name = name;
         _experts = c.NRoutedExperts;
         _topK = c.NumExpertsPerTok;
         _weight = weight;
@@ -61,6 +64,10 @@ internal sealed class Gate
             logits.CopyTo(scores);
             Norms.Softmax(scores);
         }
+        // NaN activations (broken weights, or a config that passed validation yet overflows) would otherwise make the
+        // top-k below pick nothing (index −1); say so where it happens instead.
+        if (!float.IsFinite(TensorPrimitives.Sum(scores)))
+            throw new SharpSeekException($"{_name}: the router's scores are not finite (NaN or infinite activations reached the MoE gate; the weights or the config are broken)");
         scores.CopyTo(select);
         if (_bias is not null)
             for (int i = 0; i < e; i++) select[i] += _bias[i];
@@ -108,6 +115,7 @@ internal sealed class Gate
                 if (float.IsNaN(select[i])) continue;
                 if (best < 0 || select[i] > select[best]) best = i;
             }
+            if (best < 0) throw new SharpSeekException($"{_name}: no expert has a finite selection score (the score correction bias is not finite)");
             experts[k] = best;
             weights[k] = scores[best];
             select[best] = float.NaN;
