@@ -392,7 +392,7 @@ public sealed class LoaderFuzzer : IDisposable
     private static byte[] MutateSafetensors(Rng rng, byte[] file, StringBuilder what)
     {
         long headerLength = file.Length >= 8 ? BinaryPrimitives.ReadInt64LittleEndian(file) : 0;
-        bool intact = headerLength > 0 && 8 + headerLength <= file.Length;
+        bool intact = headerLength > 0 && headerLength <= file.Length - 8;
         int choice = Next(rng, 10);
         if (intact && Next(rng, 8) == 0) return Poison(rng, file, 8 + headerLength, what);
         if (!intact || choice < 2) return Blind(rng, file, intact ? (int)(8 + headerLength) : file.Length, what);
