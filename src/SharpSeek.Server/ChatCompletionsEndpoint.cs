@@ -32,7 +32,7 @@ internal static class ChatCompletionsEndpoint
         bool think = !(RequestJson.Object(body, "thinking") is { } th && RequestJson.String(th, "type") == "disabled");
         PreparedPrompt prompt;
         try { prompt = pipeline.PrepareChat(messages, think); }
-        catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "messages"); }
+        catch (SharpSeekException e) { throw Choices.BadPrompt(e, "messages"); }
 
         var streams = Choices.Start(pipeline, prompt, options, n);
         string id = OpenAiJson.NewId("chatcmpl-");

@@ -27,6 +27,9 @@ public sealed record ServerOptions
     /// <summary>Hears the bytes of weights paged in while the model loads (the CLI draws a progress bar from it).</summary>
     public IProgress<Models.LoadProgress>? LoadProgress { get; init; }
 
+    /// <summary>Largest request body accepted (<c>--max-body-mb</c>, 8 MiB by default); larger ones get 413 before they are read.</summary>
+    public long MaxBodyBytes { get; init; } = 8L << 20;
+
     /// <summary>Where the web app keeps conversations (SQLite); null keeps none.</summary>
     public string? DataDirectory { get; init; }
 }

@@ -20,7 +20,8 @@ public sealed class LiveServer : IAsyncDisposable
     public ChatPipeline Pipeline => _server.Host.Pipeline;
 
     /// <summary>Starts a server; <paramref name="reasoning"/> uses the R1 template (answers open in a reasoning block).</summary>
-    public static async Task<LiveServer> StartAsync(bool reasoning = false, string? apiKey = null, SchedulerOptions? scheduler = null, string? dataDirectory = null)
+    public static async Task<LiveServer> StartAsync(bool reasoning = false, string? apiKey = null, SchedulerOptions? scheduler = null, string? dataDirectory = null,
+        long maxBodyBytes = 8L << 20)
     {
         var options = new ServerOptions
         {
@@ -30,6 +31,7 @@ public sealed class LiveServer : IAsyncDisposable
             ChatFormat = reasoning ? ChatFormat.DeepSeekR1 : ChatFormat.DeepSeekV3,
             Scheduler = scheduler ?? new SchedulerOptions { ContextSize = 256 },
             DataDirectory = dataDirectory,
+            MaxBodyBytes = maxBodyBytes,
         };
         var server = SharpSeekServer.Create(options);
         await server.StartAsync();

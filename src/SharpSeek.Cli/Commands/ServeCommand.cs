@@ -24,7 +24,8 @@ internal static class ServeCommand
         var data = new Option<string?>("--data-dir") { Description = "Where the web app keeps conversations (default: the user's local app data, sharpseek/)" };
         var prefixDir = new Option<string?>("--prefix-cache-dir") { Description = "Save prefix-cache blocks here so context caching survives a restart (default: memory only)" };
         var prefixMax = new Option<long>("--prefix-cache-max-mb") { Description = "Disk bound of --prefix-cache-dir in MiB; least recently used blocks go first", DefaultValueFactory = _ => 1024 };
-        var cmd = new Command("serve", "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, ctx, parallel, queue, data, prefixDir, prefixMax };
+        var maxBody = new Option<int>("--max-body-mb") { Description = "Largest request body in MiB; larger ones get 413 before they are read", DefaultValueFactory = _ => 8 };
+        var cmd = new Command("serve", "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, ctx, parallel, queue, data, prefixDir, prefixMax, maxBody };
         cmd.SetAction(async (pr, ct) =>
         {
             string path = ModelLocator.Resolve(pr.GetValue(model));
@@ -44,7 +45,9 @@ internal static class ServeCommand
                     PrefixCacheDirectory = pr.GetValue(prefixDir), PrefixCacheMaxBytes = pr.GetValue(prefixMax) << 20,
                 },
                 LoadProgress = bar,
+                MaxBodyBytes = (long)pr.GetValue(maxBody) << 20,
             };
+            if (pr.GetValue(maxBody) <= 0) throw new SharpSeekException("--max-body-mb must be > 0");
             if (options.Scheduler.MaxActive <= 0 || options.Scheduler.MaxQueue < 0 || options.Scheduler.ContextSize <= 0)
                 throw new SharpSeekException("--parallel and --ctx must be > 0, --queue ≥ 0");
             if (pr.GetValue(prefixMax) <= 0) throw new SharpSeekException("--prefix-cache-max-mb must be > 0");
