@@ -10,7 +10,7 @@ namespace SharpSeek.Server.WebApp;
 /// <summary>
 /// The web chat app: static assets embedded in this assembly (no CDN) at <c>/</c>, and a small JSON API under <c>/app</c>
 /// over <see cref="ConversationStore"/>. Sending a message streams SSE events <c>{"reasoning"}</c> / <c>{"content"}</c> and a
-/// final <c>{"done"}</c>; the answer is saved when it ends, also when the user stops it (a hang-up).
+/// final <c>{"done"}</c>, sent only once the answer is saved; a stopped answer (a hang-up) is saved too.
 /// </summary>
 internal static class WebAppEndpoints
 {
@@ -57,6 +57,13 @@ internal static class WebAppEndpoints
         var content = new StringBuilder();
         var sse = new SseWriter(ctx.Response);
         var ct = ctx.RequestAborted;
+        bool saved = false;
+        void Save()
+        {
+            if (saved) return;
+            saved = true;
+            store.Add(id, "assistant", content.ToString(), reasoning.Length > 0 ? reasoning.ToString() : null);
+        }
         try
         {
             using var stream = streams[0];
@@ -68,13 +75,17 @@ internal static class WebAppEndpoints
                 if (c.Reasoning.Length > 0) await sse.WriteAsync(w => { w.WriteStartObject(); w.WriteString("reasoning", c.Reasoning); w.WriteEndObject(); }, ct);
                 if (c.Content.Length > 0) await sse.WriteAsync(w => { w.WriteStartObject(); w.WriteString("content", c.Content); w.WriteEndObject(); }, ct);
                 if (c.FinishReason is not null)
+                {
+                    // The reply is committed before the browser hears "done": a crash after "done" cannot lose it.
+                    Save();
                     await sse.WriteAsync(w => { w.WriteStartObject(); w.WriteBoolean("done", true); w.WriteString("finish_reason", c.FinishReason); w.WriteNumber("tokens", c.Usage!.CompletionTokens); w.WriteEndObject(); }, ct);
+                }
             }
         }
         finally
         {
-            // Stopped or finished, what was said is kept.
-            store.Add(id, "assistant", content.ToString(), reasoning.Length > 0 ? reasoning.ToString() : null);
+            // Stopped or failed before the end, what was said is kept.
+            Save();
         }
     }
 

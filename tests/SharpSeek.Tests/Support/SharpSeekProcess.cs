@@ -82,6 +82,13 @@ public sealed class SharpSeekProcess : IDisposable
         throw new InvalidOperationException("no VmRSS line");
     }
 
+    /// <summary>SIGKILL now (kill -9): no shutdown code runs.</summary>
+    public void KillHard()
+    {
+        _process.Kill();
+        _process.WaitForExit(10_000);
+    }
+
     public void Signal(string signal)
     {
         using var kill = Process.Start("kill", ["-" + signal, Id.ToString(CultureInfo.InvariantCulture)]);
