@@ -22,12 +22,22 @@ public sealed class HeadlessChromium : IAsyncDisposable
         _profile = profile;
     }
 
-    public static string? ExecutablePath =>
-        new[] { Environment.GetEnvironmentVariable("CHROMIUM_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(p => p is not null && File.Exists(p));
+    /// <summary><c>CHROMIUM_PATH</c> if set, else <c>chromium</c> or <c>chromium-browser</c> on <c>PATH</c>; null when there is none.</summary>
+    public static string? ExecutablePath
+    {
+        get
+        {
+            if (Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } set) return File.Exists(set) ? set : null;
+            foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+                foreach (string name in new[] { "chromium", "chromium-browser" })
+                    if (File.Exists(Path.Combine(dir, name))) return Path.Combine(dir, name);
+            return null;
+        }
+    }
 
     public static async Task<HeadlessChromium> StartAsync()
     {
-        string exe = ExecutablePath ?? throw new InvalidOperationException("chromium not found");
+        string exe = ExecutablePath ?? throw new InvalidOperationException("Chromium not found (no CHROMIUM_PATH, no chromium or chromium-browser on PATH); CI requires it (SHARPSEEK_REQUIRE_BROWSER=1): install Debian's chromium");
         string profile = Directory.CreateTempSubdirectory("chromium-").FullName;
         var psi = new ProcessStartInfo(exe)
         {
@@ -88,6 +98,32 @@ public sealed class HeadlessChromium : IAsyncDisposable
     }
 
     public Task NavigateAsync(string url) => SendAsync("Page.navigate", new { url });
+
+    /// <summary>Runs <paramref name="source"/> in every document before its own scripts (to watch or stub <c>fetch</c>, say).</summary>
+    public async Task AddInitScriptAsync(string source)
+    {
+        await SendAsync("Page.enable", new { });
+        await SendAsync("Page.addScriptToEvaluateOnNewDocument", new { source });
+    }
+
+    /// <summary>Emulates a screen <paramref name="width"/> × <paramref name="height"/> CSS pixels; <paramref name="mobile"/> also a touch screen.</summary>
+    public async Task SetViewportAsync(int width, int height, bool mobile = false)
+    {
+        await SendAsync("Emulation.setDeviceMetricsOverride", new { width, height, deviceScaleFactor = 1, mobile });
+        await SendAsync("Emulation.setTouchEmulationEnabled", new { enabled = mobile, maxTouchPoints = mobile ? 5 : 1 });
+    }
+
+    /// <summary>Emulates the system's colour scheme ("light" or "dark") for <c>prefers-color-scheme</c>.</summary>
+    public Task SetColorSchemeAsync(string scheme) =>
+        SendAsync("Emulation.setEmulatedMedia", new { features = new[] { new { name = "prefers-color-scheme", value = scheme } } });
+
+    /// <summary>Saves a PNG of the viewport to <paramref name="path"/>.</summary>
+    public async Task ScreenshotAsync(string path)
+    {
+        var shot = await SendAsync("Page.captureScreenshot", new { format = "png" });
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllBytesAsync(path, Convert.FromBase64String(shot.GetProperty("data").GetString()!));
+    }
 
     public Task ReloadAsync() => SendAsync("Page.reload", new { ignoreCache = true });
 

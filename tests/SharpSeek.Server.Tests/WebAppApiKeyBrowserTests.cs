@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Xunit.Abstractions;
 
 namespace SharpSeek.Server.Tests;
 
@@ -9,7 +8,7 @@ namespace SharpSeek.Server.Tests;
 /// first 401, says so when the key is wrong, chats once it is right, remembers it across a reload, and forgets it on request.
 /// </summary>
 [Collection("Heavy")]
-public sealed class WebAppApiKeyBrowserTests(ITestOutputHelper output) : IDisposable
+public sealed class WebAppApiKeyBrowserTests : IDisposable
 {
     private const string Key = "open-sesame";
     private readonly string _data = Directory.CreateTempSubdirectory("webapp-key-").FullName;
@@ -18,15 +17,9 @@ public sealed class WebAppApiKeyBrowserTests(ITestOutputHelper output) : IDispos
 
     private const string DialogShown = "!document.getElementById('key-dialog').hidden";
 
-    [Fact]
+    [ChromiumFact]
     public async Task Page_asks_for_the_key_rejects_a_wrong_one_and_chats_with_the_right_one()
     {
-        if (HeadlessChromium.ExecutablePath is null)
-        {
-            Assert.True(Environment.GetEnvironmentVariable("SHARPSEEK_REQUIRE_BROWSER") != "1", "chromium is required (SHARPSEEK_REQUIRE_BROWSER=1) but not installed");
-            output.WriteLine("chromium not installed: browser test not run");
-            return;
-        }
         await using var server = await LiveServer.StartAsync(apiKey: Key, dataDirectory: _data);
         // The page and its assets are public; the app's API is not.
         Assert.Equal(HttpStatusCode.OK, (await server.Http.GetAsync("/")).StatusCode);

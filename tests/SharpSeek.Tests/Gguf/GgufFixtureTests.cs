@@ -3,7 +3,12 @@ using SharpSeek.Tensors;
 
 namespace SharpSeek.Tests.Gguf;
 
-/// <summary>The 12 llama.cpp oracle GGUFs: every file reads, quantized files decode close to the F32 file, and our encoders reproduce them byte for byte.</summary>
+/// <summary>
+/// The 12 llama.cpp oracle GGUFs: every file reads, quantized files decode close to the F32 file, and our encoders reproduce
+/// them byte for byte. Only the F32 originals are committed; the others are derived from them and checked against the
+/// originals' hashes when made (<see cref="DerivedGguf"/>), which is this last check done once per file. With
+/// <c>SHARPSEEK_FIXTURES</c> naming the original set, the check here reads the independent writer's files.
+/// </summary>
 public class GgufFixtureTests
 {
     public static readonly string[] Models = ["tiny-qwen2", "tiny-ds2-lite", "tiny-ds2-v3"];

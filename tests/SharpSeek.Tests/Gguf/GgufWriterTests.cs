@@ -110,6 +110,7 @@ public class GgufWriterTests
     }
 
     [Theory]
+    [InlineData("tiny-qwen2", "f32")]
     [InlineData("tiny-qwen2", "q4_0")]
     [InlineData("tiny-ds2-v3", "f16")]
     [InlineData("tiny-ds2-lite", "q8_0")]

