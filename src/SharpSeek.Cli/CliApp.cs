@@ -20,6 +20,7 @@ public static class CliApp
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ChatCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(GatewayCommand.Create());
         root.Subcommands.Add(HubCommands.Pull());
         root.Subcommands.Add(HubCommands.List());
         root.Subcommands.Add(ShowCommand.Create());
@@ -31,5 +32,8 @@ public static class CliApp
 
     /// <summary>Runs <c>sharpseek</c>; <c>train …</c> goes to the training tool whole, before parsing (see <see cref="TrainForwarder"/>).</summary>
     public static int Run(string[] args, TextWriter? error = null) =>
-        args is ["train", .. var rest] ? CommandRunner.Guard(() => TrainForwarder.Run(rest), error) : CommandRunner.Run(BuildRoot(), args, error);
+        args is ["train", .. var rest]
+            ? CommandRunner.Guard(() => TrainForwarder.Run(rest), error)
+            // A server drains on SIGTERM itself; System.CommandLine's handler would end the process 2 s after the signal.
+            : CommandRunner.Run(BuildRoot(), args, error, handlesSignals: command => command.Name == ServeCommand.Name);
 }

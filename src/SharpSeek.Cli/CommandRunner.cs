@@ -5,10 +5,19 @@ namespace SharpSeek.Cli;
 /// <summary>Runs a command tree and turns every failure into one line on stderr (shared by <c>sharpseek</c> and <c>sharpseek-train</c>).</summary>
 public static class CommandRunner
 {
-    public static int Run(RootCommand root, string[] args, TextWriter? error = null)
+    /// <summary>
+    /// Parses and invokes <paramref name="args"/>. A command for which <paramref name="handlesSignals"/> is true handles
+    /// SIGTERM and Ctrl+C itself (System.CommandLine's own handler would end the process 2 s after the signal).
+    /// </summary>
+    public static int Run(RootCommand root, string[] args, TextWriter? error = null, Func<Command, bool>? handlesSignals = null)
     {
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
-        return Guard(() => root.Parse(args).Invoke(config), error);
+        return Guard(() =>
+        {
+            var parse = root.Parse(args);
+            if (handlesSignals?.Invoke(parse.CommandResult.Command) == true) config.ProcessTerminationTimeout = null;
+            return parse.Invoke(config);
+        }, error);
     }
 
     /// <summary>Runs <paramref name="body"/>; an exception becomes one line on <paramref name="error"/> and exit code 1 (70 for our bugs).</summary>

@@ -37,7 +37,7 @@ internal static class OllamaEndpoints
             messages.Add(new ChatMessage(role, RequestJson.String(m, "content") ?? "") { ReasoningContent = RequestJson.String(m, "thinking") });
         }
         PreparedPrompt prompt;
-        try { prompt = pipeline.PrepareChat(messages, Think(body)); }
+        try { prompt = pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = Think(body) }); }
         catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "messages"); }
         await Run(ctx, pipeline, prompt, Options(body, split: true), model ?? pipeline.Bundle.Name, chat: true, RequestJson.Bool(body, "stream") ?? true);
     }
@@ -59,7 +59,7 @@ internal static class OllamaEndpoints
                 var messages = new List<ChatMessage>();
                 if (RequestJson.String(body, "system") is { } system) messages.Add(ChatMessage.System(system));
                 messages.Add(ChatMessage.User(text));
-                prompt = pipeline.PrepareChat(messages, Think(body));
+                prompt = pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = Think(body) });
             }
         }
         catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "prompt"); }
@@ -72,8 +72,15 @@ internal static class OllamaEndpoints
         await Run(ctx, pipeline, prompt, Options(body, split: !raw && suffix is null), model ?? pipeline.Bundle.Name, chat: false, RequestJson.Bool(body, "stream") ?? true);
     }
 
-    private static bool Think(JsonElement body) =>
-        !body.TryGetProperty("think", out var t) || t.ValueKind != JsonValueKind.False;
+    // Ollama's "think": true/false (or a level such as "high", which means on); absent: the template's default.
+    private static bool? Think(JsonElement body) =>
+        !body.TryGetProperty("think", out var t) ? null : t.ValueKind switch
+        {
+            JsonValueKind.False => false,
+            JsonValueKind.True or JsonValueKind.String => true,
+            JsonValueKind.Null => null,
+            _ => throw ApiException.BadRequest("think must be true or false", "think"),
+        };
 
     private static CompletionOptions Options(JsonElement body, bool split)
     {
@@ -104,7 +111,7 @@ internal static class OllamaEndpoints
 
     private static async Task Run(HttpContext ctx, ChatPipeline pipeline, PreparedPrompt prompt, CompletionOptions options, string model, bool chat, bool streaming)
     {
-        var streams = Choices.Start(pipeline, prompt, options, 1);
+        var streams = Choices.Start(ctx, pipeline, prompt, options, 1);
         using var completion = streams[0];
         var ct = ctx.RequestAborted;
         var clock = Stopwatch.StartNew();
@@ -238,7 +245,7 @@ internal static class OllamaEndpoints
             w.WriteEndObject();
             w.WriteStartArray("capabilities");
             w.WriteStringValue("completion");
-            if (pipeline.Bundle.Template.PromptOpensReasoning) w.WriteStringValue("thinking");
+            if (pipeline.Bundle.Template.SupportsReasoning) w.WriteStringValue("thinking");
             w.WriteEndArray();
             w.WriteString("modified_at", host.Created.ToString("O"));
             w.WriteEndObject();

@@ -35,7 +35,7 @@ internal static class ChatCommand
             if (Console.IsOutputRedirected) console.Profile.Width = 10_000;
             using var terminal = TerminalGuard.Install();
             using var pipeline = options.Load(pr);
-            var session = new ChatSession(pipeline, completion, think: !pr.GetValue(options.NoThink), console)
+            var session = new ChatSession(pipeline, completion, options.ThinkMode(pr), console)
             {
                 System = pr.GetValue(system),
                 Verbose = pr.GetValue(verbose),
@@ -200,11 +200,13 @@ internal static class ConversationWindow
 }
 
 /// <summary>The chat loop, apart from the console so tests can drive it.</summary>
-internal sealed class ChatSession(ChatPipeline pipeline, CompletionOptions options, bool think, IAnsiConsole console)
+internal sealed class ChatSession(ChatPipeline pipeline, CompletionOptions options, bool? think, IAnsiConsole console)
 {
     private readonly List<ChatMessage> _history = [];
     private CompletionOptions _options = options;
-    private bool _think = think;
+    private bool? _think = think;   // null: as the model's template decides
+
+    private PreparedPrompt Prepare(IReadOnlyList<ChatMessage> messages) => pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = _think });
 
     public string? System { get; set; }
     public bool Verbose { get; set; }
@@ -258,10 +260,10 @@ internal sealed class ChatSession(ChatPipeline pipeline, CompletionOptions optio
     {
         int context = pipeline.Scheduler.ContextSize;
         int reserve = ConversationWindow.Reserve(_options.MaxTokens, context);
-        int dropped = ConversationWindow.Fit(System, _history, m => pipeline.PrepareChat(m, _think).Tokens.Length, context, reserve);
+        int dropped = ConversationWindow.Fit(System, _history, m => Prepare(m).Tokens.Length, context, reserve);
         if (dropped < 0)
         {
-            int length = pipeline.PrepareChat(System is null ? [_history[^1]] : [ChatMessage.System(System), _history[^1]], _think).Tokens.Length;
+            int length = Prepare(System is null ? [_history[^1]] : [ChatMessage.System(System), _history[^1]]).Tokens.Length;
             _history.RemoveAt(_history.Count - 1);
             console.MarkupLine($"[red]error:[/] that message takes {length} tokens; with room for an answer ({reserve}) it does not fit the {context}-token context. Send a shorter one.");
             return false;
@@ -343,7 +345,7 @@ internal sealed class ChatSession(ChatPipeline pipeline, CompletionOptions optio
         {
             var s = _options.Sampling;
             console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"temperature {s.Temperature} · top_p {s.TopP} · max_tokens {_options.MaxTokens} · think {(_think ? "on" : "off")} · system {(System is null ? "(none)" : "\"" + System + "\"")}")));
+                $"temperature {s.Temperature} · top_p {s.TopP} · max_tokens {_options.MaxTokens} · think {(_think switch { true => "on", false => "off", null => "as the model decides" })} · system {(System is null ? "(none)" : "\"" + System + "\"")}")));
             return;
         }
         int space = arg.IndexOf(' ', StringComparison.Ordinal);
@@ -391,7 +393,7 @@ internal sealed class ChatSession(ChatPipeline pipeline, CompletionOptions optio
 
     private void Answer(CancellationToken ct)
     {
-        var prepared = pipeline.PrepareChat(Messages(), _think);
+        var prepared = Prepare(Messages());
         var reasoning = new StringBuilder();
         var content = new StringBuilder();
         bool stopped = false;

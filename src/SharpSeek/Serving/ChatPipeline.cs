@@ -1,4 +1,5 @@
 using SharpSeek.Chat;
+using SharpSeek.Structured;
 
 namespace SharpSeek.Serving;
 
@@ -20,24 +21,31 @@ public sealed class ChatPipeline : IDisposable
     public ModelBundle Bundle { get; }
     public Scheduler Scheduler { get; }
 
-    /// <summary>Renders a conversation. Without <paramref name="think"/>, a template that opens a reasoning block closes it at once.</summary>
-    public PreparedPrompt PrepareChat(IReadOnlyList<ChatMessage> messages, bool think = true)
+    /// <summary>Template kwargs every chat prompt gets (<c>--template-kwargs</c>); a request's own kwargs override them.</summary>
+    public IReadOnlyDictionary<string, System.Text.Json.JsonElement>? DefaultTemplateKwargs { get; init; }
+
+    /// <summary>Renders a conversation with the template's default thinking mode, or, without <paramref name="think"/>, with reasoning off.</summary>
+    public PreparedPrompt PrepareChat(IReadOnlyList<ChatMessage> messages, bool think = true) =>
+        PrepareChat(new ChatPromptRequest(messages) { Think = think ? null : false });
+
+    /// <summary>
+    /// Renders a conversation (with its tools and template kwargs) and encodes it: the template's markup may become
+    /// special tokens, message content never does. Whether the completion starts inside a reasoning block follows the
+    /// rendered text (does the prompt end in an open <c>&lt;think&gt;</c>?), not the model family.
+    /// </summary>
+    /// <exception cref="SharpSeekException">no messages, or the template rejects the conversation (its own message).</exception>
+    public PreparedPrompt PrepareChat(ChatPromptRequest request)
     {
-        if (messages.Count == 0) throw new SharpSeekException("messages must not be empty");
-        var template = Bundle.Template;
-        string text = template.Render(messages, addGenerationPrompt: true);
-        bool reasoning = template.PromptOpensReasoning;
-        if (reasoning && !think)
-        {
-            // DeepSeek's non-thinking mode: an empty, closed reasoning block before the answer.
-            text += "</think>\n\n";
-            reasoning = false;
-        }
-        return new PreparedPrompt(Bundle.Tokenizer.Encode(text, addSpecialTokens: false, parseSpecial: true), reasoning);
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Messages.Count == 0) throw new SharpSeekException("messages must not be empty");
+        request = request with { TemplateKwargs = TemplateKwargs.Merge(DefaultTemplateKwargs, request.TemplateKwargs) };
+        RenderedPrompt rendered = Bundle.Template.Render(request);
+        return new PreparedPrompt(Bundle.Tokenizer.EncodeMarkedUp(rendered.Text, rendered.Content), rendered.OpensReasoning);
     }
 
     /// <summary>
-    /// A raw prompt (legacy completions); with <paramref name="suffix"/>, a fill-in-the-middle prompt in the format the
+    /// A raw prompt (legacy completions): special-token text in it is parsed into control tokens, as in llama.cpp's and
+    /// vLLM's completion endpoints (the caller writes the whole prompt, markup included); with <paramref name="suffix"/>, a fill-in-the-middle prompt in the format the
     /// vocabulary has (<see cref="FimFormat"/>: DeepSeek's or Qwen's markers).
     /// </summary>
     public PreparedPrompt PrepareText(string prompt, string? suffix = null)
@@ -60,10 +68,13 @@ public sealed class ChatPipeline : IDisposable
     {
         int room = Scheduler.ContextSize - prompt.Tokens.Length;
         if (room <= 0) throw new SharpSeekException($"the prompt ({prompt.Tokens.Length} tokens) does not fit the context ({Scheduler.ContextSize} tokens)");
+        // A grammar is compiled (or found in the cache) before queueing, so a bad schema fails the request up front.
+        var constraint = options.Output is { } output ? new GrammarConstraint(Bundle.Grammars.Get(output, prompt.StartsInReasoning)) : null;
         var request = new SequenceRequest(prompt.Tokens, Math.Min(options.MaxTokens, room), options.Sampling)
         {
             StopTokens = options.IgnoreEos ? new HashSet<int>() : Bundle.StopTokens,
             TopLogprobs = options.TopLogprobs,
+            Constraint = constraint,
         };
         return new CompletionStream(this, Scheduler.Submit(request), prompt, options);
     }

@@ -1,4 +1,5 @@
 using SharpSeek.Generation;
+using SharpSeek.Structured;
 
 namespace SharpSeek.Serving;
 
@@ -10,7 +11,7 @@ public sealed record CompletionOptions
 
     public SamplingOptions Sampling { get; init; } = SamplingOptions.Greedy;
 
-    /// <summary>Strings that end the completion; they are not part of the output.</summary>
+    /// <summary>Strings that end the completion; they are not part of the output. With a reasoning split they are looked for in the answer only.</summary>
     public IReadOnlyList<string> Stop { get; init; } = [];
 
     /// <summary>-1: no log-probabilities; 0: the chosen token's; n: also the n most likely.</summary>
@@ -21,6 +22,12 @@ public sealed record CompletionOptions
 
     /// <summary>Whether <c>&lt;think&gt;</c> blocks become reasoning; off for raw text completions.</summary>
     public bool SplitReasoning { get; init; } = true;
+
+    /// <summary>
+    /// What the answer must be (a JSON object, a schema's value), enforced token by token by a grammar; null: free text.
+    /// A reasoning model still thinks freely first: the grammar starts after <c>&lt;/think&gt;</c>.
+    /// </summary>
+    public OutputGrammar? Output { get; init; }
 }
 
 /// <summary>A prompt ready to run: its tokens and whether it leaves the model inside a reasoning block.</summary>

@@ -1,6 +1,7 @@
 using SharpSeek.Chat;
 using SharpSeek.Formats.Gguf;
 using SharpSeek.Models;
+using SharpSeek.Structured;
 using SharpSeek.Tokenization;
 
 namespace SharpSeek.Serving;
@@ -21,7 +22,13 @@ public sealed class ModelBundle : IDisposable
         if (tokenizer.EosId is int eos) stops.Add(eos);
         if (tokenizer.TryGetId(template.EndOfTurnToken, out int eot)) stops.Add(eot);
         StopTokens = stops;
+        _grammars = new Lazy<GrammarCache>(() => new GrammarCache(TokenVocabulary.From(Tokenizer, Model.Config.VocabSize, StopTokens)));
     }
+
+    private readonly Lazy<GrammarCache> _grammars;
+
+    /// <summary>Compiled output grammars (JSON schemas, tool calls) for this model's vocabulary; the vocabulary's token trie is built on first use.</summary>
+    public GrammarCache Grammars => _grammars.Value;
 
     public Transformer Model { get; }
     public Tokenizer Tokenizer { get; }
