@@ -45,7 +45,7 @@ internal static class ShowCommand
         var info = ModelInfo.Of(bundle.Model);
         var tokenizer = bundle.Tokenizer;
         var capabilities = new List<string> { "completion", "chat" };
-        if (bundle.Template.SupportsReasoning || bundle.Template.Format == ChatFormat.DeepSeekR1) capabilities.Add("thinking");
+        if (bundle.Template.SupportsReasoning) capabilities.Add("thinking");
         if (FimFormat.Detect(tokenizer) is not null) capabilities.Add("insert");
         // The type most weight values are stored in: what a user means by the model's quantization.
         string quant = info.DTypes.MaxBy(kv => kv.Value.Elements).Key;
