@@ -61,7 +61,7 @@ internal sealed class ChatOptions
         ChatFormat? format = pr.GetValue(Format) is { } f ? ChatTemplate.ParseFormat(f) : null;
         var kwargs = pr.GetValue(Kwargs) is { } k ? TemplateKwargs.Parse(k, "--template-kwargs") : null;
         CommonOptions.ParseSpeculation(pr.GetValue(Speculate));   // a bad value fails before the model loads
-        var bundle = LoadProgressBar.Run($"Loading {Path.GetFileName(Path.TrimEndingDirectorySeparator(path))}", progress => ModelBundle.Load(path, format, progress));
+        var bundle = LoadProgressBar.Run(Path.GetFileName(Path.TrimEndingDirectorySeparator(path)), LoadProgressBar.WeightFiles(path), progress => ModelBundle.Load(path, format, progress));
         try
         {
             var speculation = CommonOptions.Speculation(pr.GetValue(Speculate), bundle.Model);
