@@ -21,7 +21,7 @@ internal static class CommonOptions
     /// <summary><c>--speculate none|auto|mtp[:N]|ngram[:N]</c>; absent: auto, the model's default (<see cref="Generation.Speculation.DefaultFor"/>).</summary>
     public static Option<string?> Speculate() => new("--speculate")
     {
-        Description = "Speculative decoding: none, auto, mtp[:N] (DeepSeek's MTP layer drafts N tokens) or ngram[:N] (prompt lookup); default auto: mtp:2 for a model with an MTP layer, else none",
+        Description = "Speculative decoding: none, auto, mtp[:N] (DeepSeek's MTP layer drafts N tokens) or ngram[:N] (prompt lookup); default auto: the model's measured default, none for every model today (docs/PERFORMANCE.md)",
     };
 
     /// <summary>What <c>--speculate</c> asks for (parsed, so a bad value fails before the model loads); absent: auto.</summary>
