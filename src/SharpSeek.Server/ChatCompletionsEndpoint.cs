@@ -15,7 +15,6 @@ internal static class ChatCompletionsEndpoint
     {
         var body = await RequestJson.ReadObjectAsync(ctx.Request);
         string? model = RequestJson.String(body, "model");
-        var pipeline = host.For(model);
         var messages = ReadMessages(body);
         int topLogprobs = -1;
         if (RequestJson.Bool(body, "logprobs") == true)
@@ -30,6 +29,9 @@ internal static class ChatCompletionsEndpoint
         bool includeUsage = RequestJson.Object(body, "stream_options") is { } so && RequestJson.Bool(so, "include_usage") == true;
         // DeepSeek's switch: "thinking": {"type": "disabled"} answers without a reasoning block.
         bool think = !(RequestJson.Object(body, "thinking") is { } th && RequestJson.String(th, "type") == "disabled");
+        // The request is read whole before its model is loaded: a bad one never costs a load.
+        var lease = await host.AcquireAsync(ctx, model);
+        var pipeline = lease.Pipeline;
         PreparedPrompt prompt;
         try { prompt = pipeline.PrepareChat(messages, think); }
         catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "messages"); }
@@ -37,7 +39,7 @@ internal static class ChatCompletionsEndpoint
         var streams = Choices.Start(ctx, pipeline, prompt, options, n);
         string id = OpenAiJson.NewId("chatcmpl-");
         long created = OpenAiJson.Now;
-        string name = string.IsNullOrEmpty(model) ? pipeline.Bundle.Name : model;
+        string name = string.IsNullOrEmpty(model) ? lease.Name : model;
         var ct = ctx.RequestAborted;
         try
         {
