@@ -27,7 +27,7 @@ internal static class CompletionsEndpoint
         var pipeline = lease.Pipeline;
         PreparedPrompt prompt;
         try { prompt = pipeline.PrepareText(text, suffix); }
-        catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, suffix is null ? "prompt" : "suffix"); }
+        catch (SharpSeekException e) { throw Choices.BadPrompt(e, suffix is null ? "prompt" : "suffix"); }
 
         var streams = Choices.Start(ctx, pipeline, prompt, options, n);
         string id = OpenAiJson.NewId("cmpl-");

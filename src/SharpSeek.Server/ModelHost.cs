@@ -53,7 +53,10 @@ public sealed class ModelHost : IDisposable
         // Each model keeps its prefix blocks in a folder of its own: a store indexes and evicts everything in its folder.
         if (!o.IsSingleModel && scheduler.PrefixCacheDirectory is { } dir)
             scheduler = scheduler with { PrefixCacheDirectory = Path.Combine(dir, string.Join("--", model.Name.Split('/', ':', '\\'))) };
-        return new ChatPipeline(ModelBundle.Load(model.Path, o.ChatFormat, o.IsSingleModel ? o.LoadProgress : null), scheduler, ownsBundle: true);
+        return new ChatPipeline(ModelBundle.Load(model.Path, o.ChatFormat, o.IsSingleModel ? o.LoadProgress : null), scheduler, ownsBundle: true)
+        {
+            DefaultTemplateKwargs = o.TemplateKwargs,
+        };
     }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTime Stamp, ModelSummary? Summary)> _summaries = new(StringComparer.Ordinal);

@@ -35,7 +35,9 @@ internal static class OllamaEndpoints
         var messages = new List<ChatMessage>();
         foreach (var m in (RequestJson.Array(body, "messages") ?? throw ApiException.BadRequest("'messages' is required", "messages")).EnumerateArray())
         {
+            if (m.ValueKind != JsonValueKind.Object) throw ApiException.BadRequest("each message must be an object", "messages");
             string role = RequestJson.String(m, "role") ?? throw ApiException.BadRequest("each message needs a 'role'", "messages");
+            if (role is not ("system" or "user" or "assistant" or "tool")) throw ApiException.BadRequest($"unknown message role '{role}'", "messages");
             messages.Add(new ChatMessage(role, RequestJson.String(m, "content") ?? "") { ReasoningContent = RequestJson.String(m, "thinking") });
         }
         var options = Options(body, split: true);
@@ -46,8 +48,8 @@ internal static class OllamaEndpoints
         }
         var lease = await host.AcquireAsync(ctx, model, keepAlive);
         PreparedPrompt prompt;
-        try { prompt = lease.Pipeline.PrepareChat(messages, Think(body)); }
-        catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "messages"); }
+        try { prompt = lease.Pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = Think(body) }); }
+        catch (SharpSeekException e) { throw Choices.BadPrompt(e, "messages"); }
         await Run(ctx, lease.Pipeline, prompt, options, model ?? lease.Name, chat: true, RequestJson.Bool(body, "stream") ?? true);
     }
 
@@ -107,15 +109,22 @@ internal static class OllamaEndpoints
                 var messages = new List<ChatMessage>();
                 if (system is not null) messages.Add(ChatMessage.System(system));
                 messages.Add(ChatMessage.User(text));
-                prompt = pipeline.PrepareChat(messages, Think(body));
+                prompt = pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = Think(body) });
             }
         }
-        catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "prompt"); }
+        catch (SharpSeekException e) { throw Choices.BadPrompt(e, "prompt"); }
         await Run(ctx, pipeline, prompt, options, model ?? lease.Name, chat: false, RequestJson.Bool(body, "stream") ?? true);
     }
 
-    private static bool Think(JsonElement body) =>
-        !body.TryGetProperty("think", out var t) || t.ValueKind != JsonValueKind.False;
+    // Ollama's "think": true/false (or a level such as "high", which means on); absent: the template's default.
+    private static bool? Think(JsonElement body) =>
+        !body.TryGetProperty("think", out var t) ? null : t.ValueKind switch
+        {
+            JsonValueKind.False => false,
+            JsonValueKind.True or JsonValueKind.String => true,
+            JsonValueKind.Null => null,
+            _ => throw ApiException.BadRequest("think must be true or false", "think"),
+        };
 
     private static CompletionOptions Options(JsonElement body, bool split)
     {
@@ -318,7 +327,7 @@ internal static class OllamaEndpoints
             w.WriteEndObject();
             w.WriteStartArray("capabilities");
             w.WriteStringValue("completion");
-            if (loaded?.Pipeline!.Bundle.Template.PromptOpensReasoning == true) w.WriteStringValue("thinking");
+            if (loaded?.Pipeline!.Bundle.Template.SupportsReasoning == true) w.WriteStringValue("thinking");
             w.WriteEndArray();
             w.WriteString("modified_at", (summary?.Modified ?? host.Created.UtcDateTime).ToString("O"));
             w.WriteBoolean("loaded", loaded is not null);

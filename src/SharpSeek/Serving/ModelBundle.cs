@@ -44,16 +44,19 @@ public sealed class ModelBundle : IDisposable
     /// Loads a model directory or GGUF file and pages its weights in; <paramref name="format"/> overrides the detected
     /// chat format; <paramref name="progress"/> hears the bytes paged in.
     /// </summary>
-    public static ModelBundle Load(string path, ChatFormat? format = null, IProgress<LoadProgress>? progress = null)
+    public static ModelBundle Load(string path, ChatFormat? format = null, IProgress<LoadProgress>? progress = null) =>
+        Create(path, format, ModelLoader.Load(path, progress));
+
+    /// <summary>Opens a model without paging its weights in: to describe it (<c>sharpseek show</c>), not to run it.</summary>
+    public static ModelBundle Open(string path, ChatFormat? format = null) => Create(path, format, ModelLoader.Load(path));
+
+    private static ModelBundle Create(string path, ChatFormat? format, Transformer model)
     {
-        var model = ModelLoader.Load(path, progress);
         try
         {
             Tokenizer tokenizer = model.Source is GgufTensorSource gguf ? GgufTokenizer.Load(gguf.File) : LoadHfTokenizer(path);
             var template = ChatTemplate.For(tokenizer, format);
-            string full = System.IO.Path.GetFullPath(path).TrimEnd(System.IO.Path.DirectorySeparatorChar);
-            string name = Directory.Exists(full) ? System.IO.Path.GetFileName(full) : System.IO.Path.GetFileNameWithoutExtension(full);
-            return new ModelBundle(model, tokenizer, template, name);
+            return new ModelBundle(model, tokenizer, template, ModelCatalog.NameOf(path));
         }
         catch
         {

@@ -14,8 +14,9 @@ public sealed record CatalogModel(string Name, string Path);
 /// <remarks>
 /// In a model folder, <c>NAME.gguf</c> is served as <c>NAME</c>, a folder <c>NAME/</c> holding <c>config.json</c> (a Hugging
 /// Face checkpoint) as <c>NAME</c>, and a folder <c>NAME/</c> of GGUF files as <c>NAME</c> when it holds one and as
-/// <c>NAME/FILE</c> for each when it holds several. A pulled repository is served as <c>owner/repo</c>. Names are
-/// matched without regard to case, and Ollama's <c>:latest</c> tag is ignored.
+/// <c>NAME/FILE</c> for each when it holds several. A pulled model is served under the name <c>sharpseek list</c> shows:
+/// <c>owner/repo</c>, with <c>:QUANT</c> for each of several GGUF files of one repository and <c>@commit</c> for an older
+/// snapshot. Names are matched without regard to case, and Ollama's <c>:latest</c> tag is ignored.
 /// </remarks>
 public sealed class ModelCatalog
 {
@@ -136,21 +137,14 @@ public sealed class ModelCatalog
                 }
             }
         }
+        // Named as `sharpseek list` shows them: owner/repo, with :QUANT when a repository holds several GGUF files.
         if (_hub)
-            foreach (var (repo, _, _) in HubCache.List(_hubRoot))
-                if (HubCache.FindSnapshot(repo, _hubRoot) is { } snapshot && PulledModel(snapshot) is { } path) Add(repo, path);
+            foreach (var m in HubCache.List(_hubRoot).OrderBy(m => m.Name, StringComparer.Ordinal))
+                Add(m.Name, m.Path);
         return found;
     }
 
     private readonly HashSet<string> _warned = new(StringComparer.Ordinal);
-
-    /// <summary>What a pulled snapshot loads from: the folder when it is a Hugging Face checkpoint, else its one GGUF file.</summary>
-    private static string? PulledModel(string snapshot)
-    {
-        if (File.Exists(System.IO.Path.Combine(snapshot, "config.json"))) return snapshot;
-        var ggufs = Directory.GetFiles(snapshot, "*.gguf");
-        return ggufs.Length == 1 ? ggufs[0] : null;
-    }
 
     private static bool IsGguf(string name) => name.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase);
 
