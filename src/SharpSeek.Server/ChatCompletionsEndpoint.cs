@@ -7,7 +7,8 @@ namespace SharpSeek.Server;
 
 /// <summary>
 /// <c>POST /v1/chat/completions</c>, OpenAI's shape with DeepSeek's <c>reasoning_content</c>: reasoning deltas stream
-/// before content deltas, usage comes in both dialects, and unknown fields are ignored.
+/// before content deltas, usage comes in both dialects, and unknown fields are ignored. Ollama's <c>keep_alive</c> (how long the
+/// model stays loaded) is honoured here too, as an extension.
 /// </summary>
 internal static class ChatCompletionsEndpoint
 {
@@ -28,8 +29,9 @@ internal static class ChatCompletionsEndpoint
         bool stream = RequestJson.Bool(body, "stream") ?? false;
         bool includeUsage = RequestJson.Object(body, "stream_options") is { } so && RequestJson.Bool(so, "include_usage") == true;
         var request = new ChatPromptRequest(messages) { Think = ReadThinking(body), TemplateKwargs = ReadTemplateKwargs(body) };
+        var keepAlive = KeepAlive.Read(body);
         // The request is read whole before its model is loaded: a bad one never costs a load.
-        var lease = await host.AcquireAsync(ctx, model);
+        var lease = await host.AcquireAsync(ctx, model, keepAlive);
         var pipeline = lease.Pipeline;
         PreparedPrompt prompt;
         try { prompt = pipeline.PrepareChat(request); }

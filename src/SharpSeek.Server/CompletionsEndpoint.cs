@@ -23,7 +23,7 @@ internal static class CompletionsEndpoint
         int n = Sampling.N(body);
         bool stream = RequestJson.Bool(body, "stream") ?? false;
         bool includeUsage = RequestJson.Object(body, "stream_options") is { } so && RequestJson.Bool(so, "include_usage") == true;
-        var lease = await host.AcquireAsync(ctx, model);
+        var lease = await host.AcquireAsync(ctx, model, KeepAlive.Read(body));
         var pipeline = lease.Pipeline;
         PreparedPrompt prompt;
         try { prompt = pipeline.PrepareText(text, suffix); }

@@ -216,6 +216,27 @@ public sealed partial class MultiModelServerTests : IDisposable
     }
 
     [Fact]
+    public async Task The_openai_routes_honour_keep_alive_too()
+    {
+        await using var server = await Start();
+        var (status, _) = await Post(server, "v1/chat/completions", Chat("qwen", "10m"));
+        Assert.Equal(HttpStatusCode.OK, status);
+        var expires = DateTimeOffset.Parse(Assert.Single(await Running(server)).GetProperty("expires_at").GetString()!, CultureInfo.InvariantCulture);
+        Assert.InRange(expires - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(11));
+
+        (status, _) = await Post(server, "v1/completions", new { model = "deepseek", prompt = "1 + 1 =", max_tokens = 2, keep_alive = 0 });
+        Assert.Equal(HttpStatusCode.OK, status);
+        await WaitUntil(async () => (await Running(server)).All(m => m.GetProperty("name").GetString() != "deepseek:latest"), "deepseek is unloaded");
+        Assert.Equal("qwen:latest", Assert.Single(await Running(server)).GetProperty("name").GetString());
+
+        // Not a duration: 400 on the field, before anything loads.
+        var (s400, body) = await Post(server, "v1/chat/completions", Chat("sharpseek-tiny", "soon"));
+        Assert.Equal(HttpStatusCode.BadRequest, s400);
+        Assert.Equal("keep_alive", body.GetProperty("error").GetProperty("param").GetString());
+        Assert.Equal("not-loaded", (await States(server))["sharpseek-tiny"]);
+    }
+
+    [Fact]
     public async Task Past_max_loaded_the_least_recently_used_model_goes_and_counters_stay()
     {
         await using var server = await Start(new ModelPoolOptions { MaxLoaded = 2 });
