@@ -20,6 +20,7 @@ public sealed class Transformer : IDisposable
     private readonly Rope _rope;
     private readonly object _forwardLock = new();
     private readonly IReadOnlyList<WeightTensor> _weights;
+    private readonly WeightArena _arena;              // the grouped copies' memory
 
     internal Transformer(ModelConfig config, ITensorSource source)
     {
@@ -47,6 +48,7 @@ public sealed class Transformer : IDisposable
         w.RejectUnused();
         Rope = _rope;
         _weights = w.HandedOut;
+        _arena = w.Arena;
     }
 
     /// <summary>
@@ -253,5 +255,10 @@ public sealed class Transformer : IDisposable
     /// </summary>
     public void PageIn(IProgress<LoadProgress>? progress = null, long memoryBudget = -1) => WeightPager.PageIn(_weights, progress, memoryBudget);
 
-    public void Dispose() => _source.Dispose();
+    /// <summary>Unmaps the files and frees the in-memory weight copies at once; the model must not be used afterwards.</summary>
+    public void Dispose()
+    {
+        _source.Dispose();
+        _arena.Dispose();
+    }
 }
