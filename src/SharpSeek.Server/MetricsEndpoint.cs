@@ -41,7 +41,7 @@ internal static class MetricsEndpoint
         {
             Loads = a.Loads + c.Loads, Unloads = a.Unloads + c.Unloads, Requests = a.Requests + c.Requests, Completed = a.Completed + c.Completed,
             Cancelled = a.Cancelled + c.Cancelled, Rejected = a.Rejected + c.Rejected, PromptTokens = a.PromptTokens + c.PromptTokens,
-            CachedTokens = a.CachedTokens + c.CachedTokens, CopiedTokens = a.CopiedTokens + c.CopiedTokens, GeneratedTokens = a.GeneratedTokens + c.GeneratedTokens, Steps = a.Steps + c.Steps,
+            CachedTokens = a.CachedTokens + c.CachedTokens, CopiedTokens = a.CopiedTokens + c.CopiedTokens, GeneratedTokens = a.GeneratedTokens + c.GeneratedTokens, DraftTokens = a.DraftTokens + c.DraftTokens, AcceptedTokens = a.AcceptedTokens + c.AcceptedTokens, Steps = a.Steps + c.Steps,
             BusySeconds = a.BusySeconds + c.BusySeconds, DiskBlocksWritten = a.DiskBlocksWritten + c.DiskBlocksWritten,
             DiskBlocksLoaded = a.DiskBlocksLoaded + c.DiskBlocksLoaded, DiskBlocksRejected = a.DiskBlocksRejected + c.DiskBlocksRejected,
         });
@@ -87,6 +87,9 @@ internal static class MetricsEndpoint
             Metric("sharpseek_num_requests_running", "gauge", "Requests being decoded.", running);
             long used = metrics.Sum(m => m.ActiveCacheBytes) + live.Sum(p => p.Scheduler.PrefixCache.Bytes);
             long budget = metrics.Sum(m => m.CacheBudgetBytes);
+            Metric("sharpseek_speculative_draft_tokens_total", "counter", "Tokens drafted for speculative decoding (--speculate).", total.DraftTokens);
+            Metric("sharpseek_speculative_accepted_tokens_total", "counter", "Drafted tokens the model accepted.", total.AcceptedTokens);
+            Metric("sharpseek_speculative_accept_rate", "gauge", "Accepted ÷ drafted tokens since start (0 before any draft).", total.DraftTokens > 0 ? (double)total.AcceptedTokens / total.DraftTokens : 0);
             Metric("sharpseek_kv_cache_usage_perc", "gauge", "KV-cache bytes in use (running sequences and prefix cache) over the budget, 0 to 1.",
                 budget > 0 ? Math.Min(1.0, (double)used / budget) : 0);
             Metric("sharpseek_kv_cache_bytes", "gauge", "KV-cache bytes in use.", used);

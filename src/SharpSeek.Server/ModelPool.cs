@@ -45,6 +45,8 @@ public sealed record ModelCounters
     public long CachedTokens { get; init; }
     public long CopiedTokens { get; init; }
     public long GeneratedTokens { get; init; }
+    public long DraftTokens { get; init; }
+    public long AcceptedTokens { get; init; }
     public long Steps { get; init; }
     public long DiskBlocksWritten { get; init; }
     public long DiskBlocksLoaded { get; init; }
@@ -63,6 +65,7 @@ public sealed record ModelCounters
             Requests = Requests + m.Requests, Completed = Completed + m.Completed, Cancelled = Cancelled + m.Cancelled, Rejected = Rejected + m.Rejected,
             PromptTokens = PromptTokens + m.PromptTokens, CachedTokens = CachedTokens + m.PrefixCacheHitTokens,
             CopiedTokens = CopiedTokens + p.Scheduler.PrefixCache.CopiedTokens, GeneratedTokens = GeneratedTokens + m.GeneratedTokens,
+            DraftTokens = DraftTokens + m.DraftTokens, AcceptedTokens = AcceptedTokens + m.AcceptedTokens,
             Steps = Steps + m.Steps, BusySeconds = BusySeconds + m.BusySeconds,
             DiskBlocksWritten = DiskBlocksWritten + (disk?.BlocksWritten ?? 0), DiskBlocksLoaded = DiskBlocksLoaded + (disk?.BlocksLoaded ?? 0),
             DiskBlocksRejected = DiskBlocksRejected + (disk?.BlocksRejected ?? 0),

@@ -34,6 +34,7 @@ internal static class ServeCommand
         var data = new Option<string?>("--data-dir") { Description = "Where the web app keeps conversations (default: the user's local app data, sharpseek/)" };
         var prefixDir = new Option<string?>("--prefix-cache-dir") { Description = "Save prefix-cache blocks here so context caching survives a restart (default: memory only)" };
         var prefixMax = new Option<long>("--prefix-cache-max-mb") { Description = "Disk bound of --prefix-cache-dir in MiB; least recently used blocks go first", DefaultValueFactory = _ => 1024 };
+        var speculate = CommonOptions.Speculate();
         var maxBody = new Option<int>("--max-body-mb") { Description = "Largest request body in MiB; larger ones get 413 before they are read", DefaultValueFactory = _ => 8 };
         var cors = new Option<string[]>("--cors-origin") { Description = "Let browser pages from this origin call the API (repeatable; * allows any)", Arity = ArgumentArity.ZeroOrMore };
         var metricsPublic = new Option<bool>("--metrics-public") { Description = "Serve /metrics without the API key" };
@@ -43,7 +44,7 @@ internal static class ServeCommand
         var maxLoaded = new Option<int>("--max-loaded") { Description = "With several models: how many stay loaded at once; the least recently used idle one is unloaded first (0: no bound)", DefaultValueFactory = _ => 3 };
         var maxMemory = new Option<double>("--max-memory-gb") { Description = "With several models: memory the loaded ones may take together, weights and KV-cache budget (GiB; 0: no bound)" };
         var keepAlive = new Option<string?>("--keep-alive") { Description = "How long a model stays loaded after its last request (5m, 1h, 0, -1 for ever; default 5m with several models, for ever with one); a request's keep_alive overrides it" };
-        var cmd = new Command(Name, "Serve models over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, kwargs, ctx, parallel, queue, data, prefixDir, prefixMax, cors, metricsPublic, drain, maxBody, modelsDir, hub, maxLoaded, maxMemory, keepAlive };
+        var cmd = new Command(Name, "Serve models over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, kwargs, ctx, parallel, queue, data, prefixDir, prefixMax, cors, metricsPublic, drain, maxBody, speculate, modelsDir, hub, maxLoaded, maxMemory, keepAlive };
         cmd.SetAction(async (pr, ct) =>
         {
             string[] dirs = pr.GetValue(modelsDir) ?? [];
@@ -73,6 +74,7 @@ internal static class ServeCommand
                 {
                     ContextSize = pr.GetValue(ctx), MaxActive = pr.GetValue(parallel), MaxQueue = pr.GetValue(queue),
                     PrefixCacheDirectory = pr.GetValue(prefixDir), PrefixCacheMaxBytes = pr.GetValue(prefixMax) << 20,
+                    Speculation = CommonOptions.ParseSpeculation(pr.GetValue(speculate)),
                 },
                 LoadProgress = bar,
                 CorsOrigins = pr.GetValue(cors) ?? [],
