@@ -30,6 +30,7 @@ public sealed unsafe class Transformer : IDisposable
     private readonly Rope _rope;
     private readonly object _forwardLock = new();
     private readonly IReadOnlyList<WeightTensor> _weights;
+    private readonly WeightArena _arena;              // the grouped copies' memory
     private readonly Pass _pass;
     private readonly List<(int Run, int Offset)> _owners = [];
     private float[] _headIn = [], _headOut = [];
@@ -62,6 +63,7 @@ public sealed unsafe class Transformer : IDisposable
         w.RejectUnused();
         Rope = _rope;
         _weights = w.HandedOut;
+        _arena = w.Arena;
         _pass = new Pass(config);
     }
 
@@ -444,7 +446,12 @@ public sealed unsafe class Transformer : IDisposable
     /// </summary>
     public void PageIn(IProgress<LoadProgress>? progress = null, long memoryBudget = -1) => WeightPager.PageIn(_weights, progress, memoryBudget);
 
-    public void Dispose() => _source.Dispose();
+    /// <summary>Unmaps the files and frees the in-memory weight copies at once; the model must not be used afterwards.</summary>
+    public void Dispose()
+    {
+        _source.Dispose();
+        _arena.Dispose();
+    }
 }
 
 /// <summary>

@@ -43,6 +43,9 @@ internal sealed class WeightLoader(ITensorSource source, KernelPath? groupPath)
     private long _groupedBytes;
     private readonly WeightArena _arena = new();
 
+    /// <summary>The memory of the grouped copies; the model frees it when disposed.</summary>
+    public WeightArena Arena => _arena;
+
     /// <summary>A tensor of exactly <paramref name="shape"/>.</summary>
     public WeightTensor Tensor(string name, params long[] shape)
     {
