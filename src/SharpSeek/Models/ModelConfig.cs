@@ -7,7 +7,7 @@ public enum ModelFamily
 {
     /// <summary>DeepSeek-V2/V3/R1: MLA attention, DeepSeekMoE.</summary>
     DeepSeek,
-    /// <summary>Qwen2 / Llama (the R1-Distill models): GQA attention, dense SwiGLU.</summary>
+    /// <summary>Qwen2 / Qwen3 / Llama (the R1-Distill models): GQA attention, dense SwiGLU.</summary>
     Dense,
 }
 
@@ -61,8 +61,13 @@ public sealed record ModelConfig
     public IReadOnlyList<float>? RopeFreqFactors { get; init; }
     public int MaxPositionEmbeddings { get; init; } = 4096;
     public bool TieWordEmbeddings { get; init; }
-    /// <summary>q/k/v projections carry biases (Qwen2 always; Llama with <c>attention_bias</c>).</summary>
+    /// <summary>q/k/v projections carry biases (Qwen2 always; Llama and Qwen3 with <c>attention_bias</c>).</summary>
     public bool AttentionBias { get; init; }
+    /// <summary>
+    /// Each head of q and of k is RMS-normalised (weights <c>self_attn.q_norm</c>/<c>k_norm</c>, [head_dim]) after the
+    /// projection and before RoPE: Qwen3.
+    /// </summary>
+    public bool QkNorm { get; init; }
 
     // DeepSeek (MLA + MoE)
     public int MoeIntermediateSize { get; init; }
@@ -99,7 +104,7 @@ public sealed record ModelConfig
         Family == ModelFamily.DeepSeek && NRoutedExperts > 0 && layer >= FirstKDenseReplace && layer % Math.Max(1, MoeLayerFreq) == 0;
 
     public static readonly IReadOnlyList<string> SupportedArchitectures =
-        ["DeepseekV3ForCausalLM", "DeepseekV2ForCausalLM", "Qwen2ForCausalLM", "LlamaForCausalLM"];
+        ["DeepseekV3ForCausalLM", "DeepseekV2ForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "LlamaForCausalLM"];
 
     /// <summary>
     /// Checks the numbers that would load fine and then fail far from their cause: a rope base or norm epsilon that is not
@@ -190,6 +195,7 @@ public sealed record ModelConfig
                 "deepseek_v3" => "DeepseekV3ForCausalLM",
                 "deepseek_v2" => "DeepseekV2ForCausalLM",
                 "qwen2" => "Qwen2ForCausalLM",
+                "qwen3" => "Qwen3ForCausalLM",
                 "llama" => "LlamaForCausalLM",
                 _ => null,
             };
@@ -228,6 +234,7 @@ public sealed record ModelConfig
                 MaxPositionEmbeddings = Int("max_position_embeddings", 4096),
                 TieWordEmbeddings = Bool("tie_word_embeddings", false),
                 AttentionBias = arch == "Qwen2ForCausalLM" || (!deepseek && Bool("attention_bias", false)),
+                QkNorm = arch == "Qwen3ForCausalLM",
                 BosTokenId = bos,
                 EosTokenIds = eos,
             };
@@ -236,6 +243,8 @@ public sealed record ModelConfig
                 if (cfg.HeadDim <= 0) throw new ModelFormatException($"{file}: key 'head_dim' missing and hidden_size {hidden} is not divisible by num_attention_heads {heads}");
                 if (cfg.NumKeyValueHeads <= 0 || heads % cfg.NumKeyValueHeads != 0) throw new ModelFormatException($"{file}: key 'num_key_value_heads' ({cfg.NumKeyValueHeads}) must divide num_attention_heads ({heads})");
                 if (arch == "LlamaForCausalLM" && Bool("mlp_bias", false)) throw new ModelFormatException($"{file}: key 'mlp_bias' = true is not supported");
+                // Qwen2/Qwen3 configs name a sliding window but use it only with use_sliding_window (false in every release).
+                if (Bool("use_sliding_window", false)) throw new ModelFormatException($"{file}: key 'use_sliding_window' = true is not supported (sliding-window attention)");
                 cfg.Validate(file, k => k);
                 return cfg;
             }
