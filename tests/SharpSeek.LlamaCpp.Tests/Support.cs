@@ -20,12 +20,19 @@ internal sealed class TempDir : IDisposable
 /// <summary>Logits of the engine, and how two sets of logits compare.</summary>
 internal static class Logits
 {
-    /// <summary>The engine's [T × V] logits for <paramref name="tokens"/> in one prefill call.</summary>
-    public static float[] Ours(string model, int[] tokens)
+    /// <summary>
+    /// The engine's [T × V] logits for <paramref name="tokens"/>: in one prefill call, or with <paramref name="decode"/> one
+    /// decode step per token through the cache.
+    /// </summary>
+    public static float[] Ours(string model, int[] tokens, bool decode = false)
     {
         using var tr = ModelLoader.Load(model);
-        var logits = new float[tokens.Length * tr.Config.VocabSize];
-        tr.Forward(tr.CreateState(tokens.Length), tokens, logits, allLogits: true);
+        int v = tr.Config.VocabSize;
+        var logits = new float[tokens.Length * v];
+        var state = tr.CreateState(tokens.Length);
+        if (!decode) tr.Forward(state, tokens, logits, allLogits: true);
+        else
+            for (int t = 0; t < tokens.Length; t++) tr.Forward(state, tokens.AsSpan(t, 1), logits.AsSpan(t * v, v));
         return logits;
     }
 
@@ -70,4 +77,20 @@ internal readonly record struct Comparison(int Positions, int Top1Agree, double 
 {
     public override string ToString() =>
         $"top-1 {Top1Agree}/{Positions}, top-5 overlap {Top5Overlap:0.00}/5, max |Δ| {MaxAbs:0.000000}, rms |Δ| {Rms:0.000000}";
+}
+
+/// <summary>Copies of a GGUF file with metadata changed (what another converter would have written).</summary>
+internal static class GgufEdit
+{
+    public static void WithMetadata(string source, string destination, IReadOnlyDictionary<string, SharpSeek.Formats.Gguf.GgufValue?> changes)
+    {
+        using var f = new SharpSeek.Formats.Gguf.GgufFile(source);
+        var w = new SharpSeek.Formats.Gguf.GgufWriter(f.Alignment);
+        foreach (string key in f.MetadataKeys)
+            if (key != "general.alignment" && !changes.ContainsKey(key)) w.Set(key, f.Metadata[key]);
+        foreach (var (key, value) in changes)
+            if (value is not null) w.Set(key, value);
+        foreach (var t in f.Tensors) w.AddTensor(t.Name, f.GetTensor(t.Name).Type, t.Shape, f.GetTensorBytes(t).ToArray());
+        w.Write(destination);
+    }
 }
