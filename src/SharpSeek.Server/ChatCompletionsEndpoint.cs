@@ -31,7 +31,7 @@ internal static class ChatCompletionsEndpoint
         var request = new ChatPromptRequest(messages) { Think = ReadThinking(body), TemplateKwargs = ReadTemplateKwargs(body) };
         PreparedPrompt prompt;
         try { prompt = pipeline.PrepareChat(request); }
-        catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "messages"); }
+        catch (SharpSeekException e) { throw Choices.BadPrompt(e, "messages"); }
 
         var streams = Choices.Start(ctx, pipeline, prompt, options, n);
         string id = OpenAiJson.NewId("chatcmpl-");

@@ -33,12 +33,14 @@ internal static class OllamaEndpoints
         var messages = new List<ChatMessage>();
         foreach (var m in (RequestJson.Array(body, "messages") ?? throw ApiException.BadRequest("'messages' is required", "messages")).EnumerateArray())
         {
+            if (m.ValueKind != JsonValueKind.Object) throw ApiException.BadRequest("each message must be an object", "messages");
             string role = RequestJson.String(m, "role") ?? throw ApiException.BadRequest("each message needs a 'role'", "messages");
+            if (role is not ("system" or "user" or "assistant" or "tool")) throw ApiException.BadRequest($"unknown message role '{role}'", "messages");
             messages.Add(new ChatMessage(role, RequestJson.String(m, "content") ?? "") { ReasoningContent = RequestJson.String(m, "thinking") });
         }
         PreparedPrompt prompt;
         try { prompt = pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = Think(body) }); }
-        catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "messages"); }
+        catch (SharpSeekException e) { throw Choices.BadPrompt(e, "messages"); }
         await Run(ctx, pipeline, prompt, Options(body, split: true), model ?? pipeline.Bundle.Name, chat: true, RequestJson.Bool(body, "stream") ?? true);
     }
 
@@ -62,7 +64,7 @@ internal static class OllamaEndpoints
                 prompt = pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = Think(body) });
             }
         }
-        catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "prompt"); }
+        catch (SharpSeekException e) { throw Choices.BadPrompt(e, "prompt"); }
         // A load request (empty prompt) just answers done, as Ollama does.
         if (text.Length == 0 && suffix is null)
         {

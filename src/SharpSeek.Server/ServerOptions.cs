@@ -42,6 +42,9 @@ public sealed record ServerOptions
     /// <summary>Hears the bytes of weights paged in while the model loads (the CLI draws a progress bar from it).</summary>
     public IProgress<Models.LoadProgress>? LoadProgress { get; init; }
 
+    /// <summary>Largest request body accepted (<c>--max-body-mb</c>, 8 MiB by default); larger ones get 413 before they are read.</summary>
+    public long MaxBodyBytes { get; init; } = 8L << 20;
+
     /// <summary>How long requests running at SIGTERM may go on before they are cancelled (<c>--drain-seconds</c>).</summary>
     public TimeSpan DrainTime { get; init; } = TimeSpan.FromSeconds(30);
 
