@@ -119,6 +119,67 @@ internal static class RandomCheckpoint
         w.Save(Path.Combine(dir, "model.safetensors"));
     }
 
+    /// <summary>
+    /// Writes a random-weight DeepSeek-V2/V3 checkpoint for <paramref name="config"/> (a config.json as written; sizes are
+    /// read back from it): MLA with or without q-LoRA, dense leading layers, routed and shared experts, the score-correction
+    /// bias for noaux_tc. F32; no MTP layer.
+    /// </summary>
+    public static void WriteDeepSeek(string dir, Dictionary<string, object?> config, ulong seed = 20261207)
+    {
+        Directory.CreateDirectory(dir);
+        var tokenizer = WriteTokenizer(dir);
+        config["bos_token_id"] = tokenizer.BosId;
+        config["eos_token_id"] = tokenizer.EosId;
+        File.WriteAllText(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(config));
+        int I(string k) => config[k] is null ? 0 : Convert.ToInt32(config[k], System.Globalization.CultureInfo.InvariantCulture);
+        int d = I("hidden_size"), h = I("num_attention_heads"), qLora = I("q_lora_rank"), kvLora = I("kv_lora_rank");
+        int nope = I("qk_nope_head_dim"), rope = I("qk_rope_head_dim"), v = I("v_head_dim"), experts = I("n_routed_experts");
+        int firstDense = I("first_k_dense_replace"), moeInter = I("moe_intermediate_size"), shared = I("n_shared_experts");
+
+        var w = new SafetensorsWriter();
+        ulong state = seed;
+        void Add(string name, long[] shape, double center, double bound)
+        {
+            long n = shape.Aggregate(1L, (a, b) => a * b);
+            var x = new float[n];
+            for (long i = 0; i < n; i++) x[i] = (float)(center + bound * (2 * Next(ref state) - 1));
+            w.Add(name, x, shape);
+        }
+        void Matrix(string name, int rows, int cols) => Add(name, [rows, cols], 0, Math.Sqrt(3.0 / cols));
+        void Mlp(string p, int inter)
+        {
+            Matrix(p + "gate_proj.weight", inter, d);
+            Matrix(p + "up_proj.weight", inter, d);
+            Matrix(p + "down_proj.weight", d, inter);
+        }
+        Matrix("model.embed_tokens.weight", I("vocab_size"), d);
+        for (int l = 0; l < I("num_hidden_layers"); l++)
+        {
+            string p = $"model.layers.{l}.";
+            Add(p + "input_layernorm.weight", [d], 1, 0.2);
+            if (qLora > 0)
+            {
+                Matrix(p + "self_attn.q_a_proj.weight", qLora, d);
+                Add(p + "self_attn.q_a_layernorm.weight", [qLora], 1, 0.2);
+                Matrix(p + "self_attn.q_b_proj.weight", h * (nope + rope), qLora);
+            }
+            else Matrix(p + "self_attn.q_proj.weight", h * (nope + rope), d);
+            Matrix(p + "self_attn.kv_a_proj_with_mqa.weight", kvLora + rope, d);
+            Add(p + "self_attn.kv_a_layernorm.weight", [kvLora], 1, 0.2);
+            Matrix(p + "self_attn.kv_b_proj.weight", h * (nope + v), kvLora);
+            Matrix(p + "self_attn.o_proj.weight", d, h * v);
+            Add(p + "post_attention_layernorm.weight", [d], 1, 0.2);
+            if (experts == 0 || l < firstDense) { Mlp(p + "mlp.", I("intermediate_size")); continue; }
+            Matrix(p + "mlp.gate.weight", experts, d);
+            if ((string?)config["topk_method"] == "noaux_tc") Add(p + "mlp.gate.e_score_correction_bias", [experts], 0, 0.1);
+            for (int e = 0; e < experts; e++) Mlp($"{p}mlp.experts.{e}.", moeInter);
+            if (shared > 0) Mlp(p + "mlp.shared_experts.", shared * moeInter);
+        }
+        Add("model.norm.weight", [d], 1, 0.2);
+        Matrix("lm_head.weight", I("vocab_size"), d);
+        w.Save(Path.Combine(dir, "model.safetensors"));
+    }
+
     /// <summary>SplitMix64 → [0, 1).</summary>
     private static double Next(ref ulong state)
     {

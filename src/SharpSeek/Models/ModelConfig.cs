@@ -110,6 +110,14 @@ public sealed record ModelConfig
 
     /// <summary>Whether selection is limited to the best <see cref="TopkGroup"/> groups (<c>greedy</c> ignores groups, as Hugging Face's V2 gate does).</summary>
     public bool GroupLimitedRouting => TopkMethod != "greedy" && NGroup > 1 && TopkGroup < NGroup;
+
+    /// <summary>
+    /// Whether groups are ranked by the sum of their two best scores rather than by their best one: noaux_tc in Hugging
+    /// Face's code, and every grouped GGUF, since llama.cpp's <c>build_moe_ffn</c> ranks groups that way whatever the method
+    /// (a V2/V2.5 GGUF with <c>expert_group_count</c> routes so in llama.cpp).
+    /// </summary>
+    public bool RanksGroupsByTopTwo => TopkMethod == "noaux_tc" || RoutingWeights == RoutingWeights.LlamaCpp;
+
     /// <summary>0 when q_lora_rank is null (V2-Lite: plain q_proj).</summary>
     public int QLoraRank { get; init; }
     public int KvLoraRank { get; init; }

@@ -150,8 +150,8 @@ public static class GgufConfig
                 _ => throw Bad(a + "expert_gating_func", $"= {gating} is not supported (1 = softmax, 2 = sigmoid)"),
             };
             bool hasBias = f.Tensors.Any(t => t.Name.EndsWith(".exp_probs_b.bias", StringComparison.Ordinal));
-            // With exp_probs_b llama.cpp adds the bias for selection and, with groups, ranks groups by the sum of their top-2
-            // scores: DeepSeek-V3's noaux_tc.
+            // With exp_probs_b llama.cpp adds the bias for selection: DeepSeek-V3's noaux_tc. With groups it ranks them by the
+            // sum of their top-2 scores, with or without the bias (ModelConfig.RanksGroupsByTopTwo).
             string method = hasBias ? "noaux_tc" : groups > 1 ? "group_limited_greedy" : "greedy";
 
             cfg = cfg with
