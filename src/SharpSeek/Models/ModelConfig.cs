@@ -141,6 +141,15 @@ public sealed record ModelConfig
         ["DeepseekV3ForCausalLM", "DeepseekV2ForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "LlamaForCausalLM"];
 
     /// <summary>
+    /// The refusal for DeepSeek-V3.2 (<c>DeepseekV32ForCausalLM</c>, GGUF <c>deepseek32</c>): it is V3's MLA + MoE plus
+    /// DeepSeek Sparse Attention, a lightning indexer that picks the 2048 past tokens each query attends to, which the engine
+    /// does not have. Loading it as V3 would silently attend to every token, so it is refused by name.
+    /// </summary>
+    internal static ModelFormatException SparseAttentionNotSupported(string file, string what) =>
+        new($"{file}: {what} is DeepSeek-V3.2, whose sparse attention (DSA: a lightning indexer choosing 2048 past tokens per query) " +
+            "is not supported yet (DeepSeek-V3.1-Terminus, the same architecture with dense attention, runs)");
+
+    /// <summary>
     /// Checks the numbers that would load fine and then fail far from their cause: a rope base or norm epsilon that is not
     /// positive (NaN activations), an odd or zero rotary dimension, scaling parameters that divide by zero, sizes of zero.
     /// Errors name the key through <paramref name="key"/>, which maps a <c>config.json</c> key to the file's own name for it.
@@ -233,6 +242,8 @@ public sealed record ModelConfig
                 "llama" => "LlamaForCausalLM",
                 _ => null,
             };
+            if (arch == "DeepseekV32ForCausalLM" || modelType == "deepseek_v32")
+                throw SparseAttentionNotSupported(file, $"architecture '{arch ?? modelType}'");
             if (arch is null || !SupportedArchitectures.Contains(arch))
                 throw new ModelFormatException($"{file}: unsupported architecture '{arch ?? modelType}' (key 'architectures'/'model_type'); supported: {string.Join(", ", SupportedArchitectures)}");
 

@@ -50,6 +50,7 @@ public static class GgufConfig
         public ModelConfig Read()
         {
             string arch = f.Architecture ?? throw new ModelFormatException($"{File}: missing key 'general.architecture'");
+            if (arch == "deepseek32") throw ModelConfig.SparseAttentionNotSupported(File, "architecture 'deepseek32' (key 'general.architecture')");
             if (!SupportedArchitectures.Contains(arch))
                 throw new ModelFormatException($"{File}: unsupported architecture '{arch}' (key 'general.architecture'); supported: {string.Join(", ", SupportedArchitectures)}");
             bool deepseek = arch == "deepseek2";
