@@ -64,12 +64,9 @@ public sealed class DeepSeekReleaseTests(ITestOutputHelper output)
             }
             case "V2-Lite / Coder-V2-Lite":
             {
-                // 16B: no q-LoRA, 64 experts top-6, 2 shared, greedy, softmax, routed scale 1.
-                var c = Small("DeepseekV2ForCausalLM", "deepseek_v2");
-                c["num_hidden_layers"] = 3; c["first_k_dense_replace"] = 1; c["q_lora_rank"] = null;
-                c["n_shared_experts"] = 2; c["num_experts_per_tok"] = 6; c["n_group"] = 1; c["topk_group"] = 1;
-                c["topk_method"] = "greedy"; c["scoring_func"] = "softmax"; c["norm_topk_prob"] = false;
-                c["routed_scaling_factor"] = 1.0; c["rope_scaling"] = Yarn(0.707);
+                // 16B: V2's layout without q-LoRA, 64 experts top-6 with no groups (greedy), routed scale 1.
+                var c = Config("V2 / V2.5 / Coder-V2");
+                c["q_lora_rank"] = null; c["n_group"] = 1; c["topk_group"] = 1; c["topk_method"] = "greedy"; c["routed_scaling_factor"] = 1.0;
                 return c;
             }
             case "V3 / V3.1 / R1 / R1-0528":
