@@ -21,6 +21,17 @@ internal static class LlamaCpp
 
     private static readonly object Gate = new();
 
+    /// <summary>llama.cpp's ids for <paramref name="text"/> with the GGUF's own vocabulary, special-token text parsed, no BOS added.</summary>
+    public static int[] Tokenize(string gguf, string text)
+    {
+        _ = Configured.Value;
+        lock (Gate)
+        {
+            using var weights = LLamaWeights.LoadFromFile(new ModelParams(gguf) { GpuLayerCount = 0, VocabOnly = true });
+            return [.. weights.Tokenize(text, false, true, System.Text.Encoding.UTF8).Select(t => (int)t)];
+        }
+    }
+
     /// <summary>[T × n_vocab] logits, row t after tokens[0..t].</summary>
     public static float[] Logits(string gguf, int[] tokens)
     {
