@@ -46,9 +46,9 @@ internal sealed class Gate
     public long ParameterCount => _weight.ElementCount + (_bias?.Length ?? 0);
 
     /// <summary>Routes <paramref name="tokens"/> rows of ws.Xn into ws.Experts / ws.ExpertWeights ([T, k]).</summary>
-    public void Route(Workspace ws, int tokens)
+    public void Route(in KernelContext k, Workspace ws, int tokens)
     {
-        MatMul.Compute(_weight, ws.Xn, tokens, ws.RouterLogits);
+        MatMul.Compute(k, _weight, ws.Xn, tokens, ws.RouterLogits);
         for (int t = 0; t < tokens; t++)
             RouteOne(ws.RouterLogits.AsSpan(t * _experts, _experts), ws.RouterScratch, ws.GroupScores,
                 ws.Experts.AsSpan(t * _topK, _topK), ws.ExpertWeights.AsSpan(t * _topK, _topK));
