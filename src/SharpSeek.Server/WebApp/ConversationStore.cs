@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Data.Sqlite;
 
 namespace SharpSeek.Server.WebApp;
@@ -64,15 +63,6 @@ public sealed class ConversationStore : IDisposable
         return cmd;
     }
 
-    /// <summary>
-    /// A message as SQLite keeps it: text, or its UTF-8 bytes as a blob when it holds a NUL character, because text crosses
-    /// into SQLite NUL-terminated and would end at the first one (a random or byte-level model can write U+0000).
-    /// </summary>
-    private static object? Stored(string? text) => text is not null && text.Contains('\0') ? Encoding.UTF8.GetBytes(text) : text;
-
-    private static string? Text(SqliteDataReader r, int column) =>
-        r.IsDBNull(column) ? null : r.GetFieldType(column) == typeof(byte[]) ? Encoding.UTF8.GetString(r.GetFieldValue<byte[]>(column)) : r.GetString(column);
-
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     public StoredConversation Create(string title)
@@ -102,7 +92,7 @@ public sealed class ConversationStore : IDisposable
         using var cmd = Command(c, "SELECT id, role, content, reasoning, created FROM messages WHERE conversation = $id ORDER BY id", ("$id", id));
         using var r = cmd.ExecuteReader();
         var list = new List<StoredMessage>();
-        while (r.Read()) list.Add(new StoredMessage(r.GetInt64(0), r.GetString(1), Text(r, 2)!, Text(r, 3), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4))));
+        while (r.Read()) list.Add(new StoredMessage(r.GetInt64(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4))));
         return list;
     }
 
@@ -111,7 +101,7 @@ public sealed class ConversationStore : IDisposable
         long now = Now;
         using var c = Open();
         using var tx = c.BeginTransaction();
-        Exec(c, "INSERT INTO messages(conversation, role, content, reasoning, created) VALUES ($id, $r, $c, $re, $n)", ("$id", id), ("$r", role), ("$c", Stored(content)), ("$re", Stored(reasoning)), ("$n", now));
+        Exec(c, "INSERT INTO messages(conversation, role, content, reasoning, created) VALUES ($id, $r, $c, $re, $n)", ("$id", id), ("$r", role), ("$c", content), ("$re", reasoning), ("$n", now));
         Exec(c, "UPDATE conversations SET updated = $n WHERE id = $id", ("$id", id), ("$n", now));
         tx.Commit();
     }
