@@ -7,8 +7,9 @@ namespace SharpSeek.Models.DeepSeek;
 /// <summary>
 /// The DeepSeekMoE router (model.py <c>Gate</c>, Hugging Face's <c>MoEGate</c>): softmax or sigmoid scores; an optional
 /// bias that only influences selection (noaux_tc); group-limited selection by group max (group_limited_greedy) or by
-/// the sum of each group's top two (noaux_tc), none for greedy; weights from the unbiased scores, renormalised and
-/// scaled by routed_scaling_factor as the checkpoint's own code does it (<see cref="RoutingWeights"/>).
+/// the sum of each group's top two (noaux_tc, and any grouped GGUF, as llama.cpp does), none for greedy; weights from the
+/// unbiased scores, renormalised and scaled by routed_scaling_factor as the checkpoint's own code does it
+/// (<see cref="RoutingWeights"/>).
 /// </summary>
 internal sealed class Gate
 {
@@ -39,7 +40,7 @@ internal sealed class Gate
         _groups = c.NGroup;
         _topGroups = c.TopkGroup;
         _groupLimited = c.GroupLimitedRouting;
-        _topTwoGroupScore = c.TopkMethod == "noaux_tc";
+        _topTwoGroupScore = c.RanksGroupsByTopTwo;
     }
 
     public long ParameterCount => _weight.ElementCount + (_bias?.Length ?? 0);
