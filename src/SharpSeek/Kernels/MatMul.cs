@@ -223,38 +223,15 @@ public static unsafe class MatMul
         }
     }
 
-    /// <summary>Float products of rows r0..r1: one dot per (row, token), the same whatever the number of tokens.</summary>
-    private static void FloatRows(WeightTensor w, int r0, int r1, float* x, int tokens, float* y, long ys, WorkerPool pool, int worker)
+    /// <summary>Float products of rows r0..r1 (<see cref="FloatProducts"/>: one canonical order per output, whatever the number of tokens).</summary>
+    private static void FloatRows(WeightTensor w, int r0, int r1, float* x, int tokens, float* y, long ys, WorkerPool pool, int worker) =>
+        FloatProducts.Rows(w, r0, r1, x, tokens, y, ys, pool, worker);
+
+    /// <summary>A worker's buffer for a head's gathered activations.</summary>
+    private sealed class GatherBuffer
     {
-        int cols = (int)w.Cols;
-        switch (w.Type)
-        {
-            case DType.F32:
-                for (int r = r0; r < r1; r++)
-                {
-                    float* wr = (float*)w.RowPointer(r);
-                    for (int t = 0; t < tokens; t++) y[t * ys + r] = Dot.F32(wr, x + (long)t * cols, cols);
-                }
-                return;
-            case DType.BF16:
-                // The widening stays fused for every token (a row reread from L1), so one token and many take the same dot.
-                for (int r = r0; r < r1; r++)
-                {
-                    ushort* wr = (ushort*)w.RowPointer(r);
-                    for (int t = 0; t < tokens; t++) y[t * ys + r] = Dot.Bf16(wr, x + (long)t * cols, cols);
-                }
-                return;
-            default:
-                fixed (float* s = pool.Scratch(worker, cols))
-                {
-                    for (int r = r0; r < r1; r++)
-                    {
-                        w.DequantizeRow(r, new Span<float>(s, cols));
-                        for (int t = 0; t < tokens; t++) y[t * ys + r] = Dot.F32(s, x + (long)t * cols, cols);
-                    }
-                }
-                return;
-        }
+        private float[] _data = [];
+        public float[] Get(int length) => _data.Length >= length ? _data : _data = new float[Math.Max(length, 2 * _data.Length)];
     }
 
     /// <summary>One head per item: that head's activations quantized into the worker's own buffer, then its rows.</summary>
@@ -274,22 +251,13 @@ public static unsafe class MatMul
                 QuantizedRows(ctx.Path, w, first, first + headRows, act, yh, yStride, pool, worker);
                 return;
             }
-            // Float weights: the head's tokens gathered contiguously, then the same per-(row, token) dots as Compute; a decoded row
-            // goes after them in the same scratch.
-            fixed (float* s = pool.Scratch(worker, (tokens + 1) * cols))
+            // Float weights: the head's tokens gathered contiguously (a buffer of the worker's own: the products use its
+            // scratch), then the same products as Compute.
+            var gathered = pool.Local<GatherBuffer>(worker).Get(tokens * cols);
+            fixed (float* s = gathered)
             {
                 for (int t = 0; t < tokens; t++) new ReadOnlySpan<float>(x + t * xStride + h * xHead, cols).CopyTo(new Span<float>(s + t * cols, cols));
-                if (w.Type is DType.F32 or DType.BF16)
-                {
-                    FloatRows(w, first, first + headRows, s, tokens, yh, yStride, pool, worker);
-                    return;
-                }
-                float* row = s + tokens * cols;
-                for (int r = first; r < first + headRows; r++)
-                {
-                    w.DequantizeRow(r, new Span<float>(row, cols));
-                    for (int t = 0; t < tokens; t++) yh[t * yStride + r] = Dot.F32(row, s + (long)t * cols, cols);
-                }
+                FloatRows(w, first, first + headRows, s, tokens, yh, yStride, pool, worker);
             }
         }
     }
