@@ -30,8 +30,10 @@ internal static class ChatCompletionsEndpoint
         bool includeUsage = RequestJson.Object(body, "stream_options") is { } so && RequestJson.Bool(so, "include_usage") == true;
         // DeepSeek's switch: "thinking": {"type": "disabled"} answers without a reasoning block.
         bool think = !(RequestJson.Object(body, "thinking") is { } th && RequestJson.String(th, "type") == "disabled");
+        var tools = ToolsJson.ReadOpenAi(body, pipeline);
+        options = options with { Output = ToolsJson.ResponseFormat(body), Tools = tools };
         PreparedPrompt prompt;
-        try { prompt = pipeline.PrepareChat(messages, think); }
+        try { prompt = pipeline.PrepareChat(messages, think, tools); }
         catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "messages"); }
 
         var streams = Choices.Start(pipeline, prompt, options, n);
@@ -69,8 +71,11 @@ internal static class ChatCompletionsEndpoint
                 w.WriteNumber("index", i);
                 w.WriteStartObject("message");
                 w.WriteString("role", "assistant");
-                w.WriteString("content", r.Content);
+                // OpenAI's shape: a message that only calls tools has null content.
+                if (r.ToolCalls.Count > 0 && r.Content.Length == 0) w.WriteNull("content");
+                else w.WriteString("content", r.Content);
                 if (r.Reasoning.Length > 0) w.WriteString("reasoning_content", r.Reasoning);
+                if (r.ToolCalls.Count > 0) ToolsJson.WriteCalls(w, r.ToolCalls);
                 w.WriteEndObject();
                 OpenAiJson.ChatLogprobs(w, r.Logprobs);
                 w.WriteString("finish_reason", r.FinishReason);
@@ -109,6 +114,8 @@ internal static class ChatCompletionsEndpoint
                     }, c.Content.Length == 0 ? c.Logprobs : null, null), ct);
                 if (c.Content.Length > 0)
                     await sse.WriteAsync(w => Chunk(w, id, created, model, index, d => d.WriteString("content", c.Content), c.Logprobs, null), ct);
+                if (c.ToolCalls is { Count: > 0 } calls)
+                    await sse.WriteAsync(w => Chunk(w, id, created, model, index, d => ToolsJson.WriteDeltas(d, calls), null, null), ct);
                 if (c.FinishReason is not null)
                 {
                     usages[index] = c.Usage!;

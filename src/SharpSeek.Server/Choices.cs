@@ -30,6 +30,7 @@ internal static class Choices
 
     public static Exception Map(Exception e) => e switch
     {
+        Tools.ToolException or Structured.GrammarException => ToolsJson.Map(e),
         QueueFullException q => new ApiException(429, q.Message, "rate_limit_error", code: "rate_limit_exceeded"),
         SharpSeekException s => ApiException.BadRequest(s.Message),
         _ => e,

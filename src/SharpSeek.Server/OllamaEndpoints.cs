@@ -34,12 +34,24 @@ internal static class OllamaEndpoints
         foreach (var m in (RequestJson.Array(body, "messages") ?? throw ApiException.BadRequest("'messages' is required", "messages")).EnumerateArray())
         {
             string role = RequestJson.String(m, "role") ?? throw ApiException.BadRequest("each message needs a 'role'", "messages");
-            messages.Add(new ChatMessage(role, RequestJson.String(m, "content") ?? "") { ReasoningContent = RequestJson.String(m, "thinking") });
+            // Ollama's tool calls carry arguments as an object; templates take them as JSON text.
+            IReadOnlyList<ChatToolCall>? calls = null;
+            if (RequestJson.Array(m, "tool_calls") is { } tc)
+                calls = [.. tc.EnumerateArray().Select(c =>
+                {
+                    var fn = RequestJson.Object(c, "function") ?? throw ApiException.BadRequest("a tool call needs a 'function'", "messages");
+                    string args = fn.TryGetProperty("arguments", out var a) ? (a.ValueKind == JsonValueKind.String ? a.GetString()! : a.GetRawText()) : "{}";
+                    return new ChatToolCall(RequestJson.String(fn, "name") ?? "", args);
+                })];
+            string content = RequestJson.String(m, "content") ?? "";
+            messages.Add(new ChatMessage(role, calls is not null && content.Length == 0 ? null : content) { ReasoningContent = RequestJson.String(m, "thinking"), ToolCalls = calls });
         }
+        var tools = ToolsJson.ReadOllama(body, pipeline);
+        var options = Options(body, split: true) with { Output = ToolsJson.OllamaFormat(body), Tools = tools };
         PreparedPrompt prompt;
-        try { prompt = pipeline.PrepareChat(messages, Think(body)); }
+        try { prompt = pipeline.PrepareChat(messages, Think(body), tools); }
         catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "messages"); }
-        await Run(ctx, pipeline, prompt, Options(body, split: true), model ?? pipeline.Bundle.Name, chat: true, RequestJson.Bool(body, "stream") ?? true);
+        await Run(ctx, pipeline, prompt, options, model ?? pipeline.Bundle.Name, chat: true, RequestJson.Bool(body, "stream") ?? true);
     }
 
     private static async Task Generate(HttpContext ctx, ModelHost host)
@@ -69,7 +81,8 @@ internal static class OllamaEndpoints
             await SseWriter.JsonAsync(ctx.Response, w => { w.WriteStartObject(); w.WriteString("model", model ?? pipeline.Bundle.Name); w.WriteString("created_at", DateTime.UtcNow.ToString("O")); w.WriteString("response", ""); w.WriteBoolean("done", true); w.WriteEndObject(); });
             return;
         }
-        await Run(ctx, pipeline, prompt, Options(body, split: !raw && suffix is null), model ?? pipeline.Bundle.Name, chat: false, RequestJson.Bool(body, "stream") ?? true);
+        var options = Options(body, split: !raw && suffix is null) with { Output = ToolsJson.OllamaFormat(body) };
+        await Run(ctx, pipeline, prompt, options, model ?? pipeline.Bundle.Name, chat: false, RequestJson.Bool(body, "stream") ?? true);
     }
 
     private static bool Think(JsonElement body) =>
@@ -111,23 +124,42 @@ internal static class OllamaEndpoints
         long firstToken = 0;
         var reasoning = new StringBuilder();
         var content = new StringBuilder();
+        var calls = new List<(string Name, StringBuilder Args)>();
         var writer = new SseWriter(ctx.Response, ndjson: true);
         if (streaming) writer.Start();
         await foreach (var c in completion.ReadAsync(ct))
         {
             if (firstToken == 0) firstToken = clock.Elapsed.Ticks * 100;
+            foreach (var d in c.ToolCalls ?? [])
+            {
+                if (d.Index == calls.Count) calls.Add((d.Name!, new StringBuilder()));
+                calls[d.Index].Args.Append(d.Arguments);
+            }
             if (c.FinishReason is not null)
             {
                 reasoning.Append(c.Reasoning);
                 content.Append(c.Content);
                 long total = clock.Elapsed.Ticks * 100;
+                // Ollama sends tool calls whole (arguments as an object), in a message before the final one when streaming.
+                var (objects, unparsed) = CallObjects(calls);
+                if (unparsed.Length > 0) content.Append(unparsed);
+                if (streaming && (objects.Count > 0 || unparsed.Length > 0))
+                    await writer.WriteAsync(w =>
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("model", model);
+                        w.WriteString("created_at", DateTime.UtcNow.ToString("O"));
+                        Piece(w, chat, "", unparsed, objects);
+                        w.WriteBoolean("done", false);
+                        w.WriteEndObject();
+                    }, ct);
                 void Final(Utf8JsonWriter w)
                 {
                     w.WriteStartObject();
                     w.WriteString("model", model);
                     w.WriteString("created_at", DateTime.UtcNow.ToString("O"));
                     if (streaming) Piece(w, chat, c.Reasoning, c.Content);
-                    else Piece(w, chat, reasoning.ToString(), content.ToString());
+                    else Piece(w, chat, reasoning.ToString(), content.ToString(), objects);
                     w.WriteString("done_reason", c.FinishReason);
                     w.WriteBoolean("done", true);
                     w.WriteNumber("total_duration", total);
@@ -160,7 +192,21 @@ internal static class OllamaEndpoints
         }
     }
 
-    private static void Piece(Utf8JsonWriter w, bool chat, string reasoning, string content)
+    /// <summary>Calls whose arguments are a JSON object, as Ollama sends them; the others (not JSON: kept as the model wrote them) as text.</summary>
+    private static (List<(string Name, JsonElement Arguments)> Objects, string Unparsed) CallObjects(List<(string Name, StringBuilder Args)> calls)
+    {
+        var objects = new List<(string, JsonElement)>();
+        var unparsed = new StringBuilder();
+        foreach (var (name, args) in calls)
+        {
+            var call = new Tools.ToolCall("", name, args.ToString());
+            if (call.ParsedArguments is { ValueKind: JsonValueKind.Object } o) objects.Add((name, o));
+            else unparsed.Append($"{{\"name\": {JsonSerializer.Serialize(name)}, \"arguments\": {call.Arguments}}}");
+        }
+        return (objects, unparsed.ToString());
+    }
+
+    private static void Piece(Utf8JsonWriter w, bool chat, string reasoning, string content, IReadOnlyList<(string Name, JsonElement Arguments)>? calls = null)
     {
         if (chat)
         {
@@ -168,6 +214,22 @@ internal static class OllamaEndpoints
             w.WriteString("role", "assistant");
             w.WriteString("content", content);
             if (reasoning.Length > 0) w.WriteString("thinking", reasoning);
+            if (calls is { Count: > 0 })
+            {
+                w.WriteStartArray("tool_calls");
+                for (int i = 0; i < calls.Count; i++)
+                {
+                    w.WriteStartObject();
+                    w.WriteStartObject("function");
+                    w.WriteNumber("index", i);
+                    w.WriteString("name", calls[i].Name);
+                    w.WritePropertyName("arguments");
+                    calls[i].Arguments.WriteTo(w);
+                    w.WriteEndObject();
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
             w.WriteEndObject();
         }
         else
@@ -236,10 +298,7 @@ internal static class OllamaEndpoints
             w.WriteNumber("general.parameter_count", info.Parameters);
             w.WriteNumber("context_length", pipeline.Scheduler.ContextSize);
             w.WriteEndObject();
-            w.WriteStartArray("capabilities");
-            w.WriteStringValue("completion");
-            if (pipeline.Bundle.Template.PromptOpensReasoning) w.WriteStringValue("thinking");
-            w.WriteEndArray();
+            Capabilities.Write(w, pipeline);
             w.WriteString("modified_at", host.Created.ToString("O"));
             w.WriteEndObject();
         });

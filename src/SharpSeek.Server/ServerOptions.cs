@@ -27,6 +27,9 @@ public sealed record ServerOptions
     /// <summary>Hears the bytes of weights paged in while the model loads (the CLI draws a progress bar from it).</summary>
     public IProgress<Models.LoadProgress>? LoadProgress { get; init; }
 
+    /// <summary>Offer tools to models without a tool-call format by describing them in the system prompt (<c>--tool-fallback</c>).</summary>
+    public bool ToolFallback { get; init; }
+
     /// <summary>Where the web app keeps conversations (SQLite); null keeps none.</summary>
     public string? DataDirectory { get; init; }
 }

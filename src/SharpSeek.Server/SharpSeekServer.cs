@@ -89,6 +89,7 @@ public sealed class SharpSeekServer : IAsyncDisposable
     {
         var names = host.Names.ToList();
         long created = host.Created.ToUnixTimeSeconds();
+        var pipeline = host.Pipeline;
         return SseWriter.JsonAsync(ctx.Response, w =>
         {
             w.WriteStartObject();
@@ -101,6 +102,8 @@ public sealed class SharpSeekServer : IAsyncDisposable
                 w.WriteString("object", "model");
                 w.WriteNumber("created", created);
                 w.WriteString("owned_by", "sharpseek");
+                // Not in OpenAI's schema (clients ignore it): what the model can do, in Ollama's words, and how it writes tool calls.
+                Capabilities.Write(w, pipeline);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

@@ -24,7 +24,8 @@ internal static class ServeCommand
         var data = new Option<string?>("--data-dir") { Description = "Where the web app keeps conversations (default: the user's local app data, sharpseek/)" };
         var prefixDir = new Option<string?>("--prefix-cache-dir") { Description = "Save prefix-cache blocks here so context caching survives a restart (default: memory only)" };
         var prefixMax = new Option<long>("--prefix-cache-max-mb") { Description = "Disk bound of --prefix-cache-dir in MiB; least recently used blocks go first", DefaultValueFactory = _ => 1024 };
-        var cmd = new Command("serve", "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, ctx, parallel, queue, data, prefixDir, prefixMax };
+        var toolFallback = new Option<bool>("--tool-fallback") { Description = "Offer tools to a model whose chat template has no tool-call format (e.g. R1-Distill) by describing them in the system prompt" };
+        var cmd = new Command("serve", "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, ctx, parallel, queue, data, prefixDir, prefixMax, toolFallback };
         cmd.SetAction(async (pr, ct) =>
         {
             string path = ModelLocator.Resolve(pr.GetValue(model));
@@ -44,6 +45,7 @@ internal static class ServeCommand
                     PrefixCacheDirectory = pr.GetValue(prefixDir), PrefixCacheMaxBytes = pr.GetValue(prefixMax) << 20,
                 },
                 LoadProgress = bar,
+                ToolFallback = pr.GetValue(toolFallback),
             };
             if (options.Scheduler.MaxActive <= 0 || options.Scheduler.MaxQueue < 0 || options.Scheduler.ContextSize <= 0)
                 throw new SharpSeekException("--parallel and --ctx must be > 0, --queue ≥ 0");

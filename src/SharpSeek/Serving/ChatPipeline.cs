@@ -1,5 +1,6 @@
 using SharpSeek.Chat;
 using SharpSeek.Structured;
+using SharpSeek.Tools;
 
 namespace SharpSeek.Serving;
 
@@ -21,10 +22,29 @@ public sealed class ChatPipeline : IDisposable
     public ModelBundle Bundle { get; }
     public Scheduler Scheduler { get; }
 
-    /// <summary>Renders a conversation. Without <paramref name="think"/>, a template that opens a reasoning block closes it at once.</summary>
-    public PreparedPrompt PrepareChat(IReadOnlyList<ChatMessage> messages, bool think = true)
+    /// <summary>
+    /// Whether tools may be offered to a model whose vocabulary and template have no tool format, by describing them in
+    /// the system prompt (<see cref="ToolPrompt"/>); off, such a request is refused.
+    /// </summary>
+    public bool ToolFallback { get; init; }
+
+    /// <summary>The tools of a request for this model: its call format (or the fallback's), validated.</summary>
+    /// <exception cref="ToolException">a bad name or choice, or tools for a model that cannot take them.</exception>
+    public ToolSet ResolveTools(IReadOnlyList<ToolDefinition> tools, ToolChoice choice, bool parallelCalls = true)
+    {
+        var format = Bundle.ToolFormat;
+        if (format is null && !ToolFallback && tools.Count > 0 && choice.Mode != ToolChoiceMode.None)
+            throw new ToolException("tools", $"the chat template of '{Bundle.Name}' has no tool-call format; start the server with --tool-fallback to describe tools in the system prompt instead");
+        var set = new ToolSet(tools, choice, parallelCalls, format ?? ToolCallFormat.Hermes, Fallback: format is null);
+        set.Validate();
+        return set;
+    }
+
+    /// <summary>Renders a conversation. Without <paramref name="think"/>, a template that opens a reasoning block closes it at once; <paramref name="tools"/> are described in the prompt.</summary>
+    public PreparedPrompt PrepareChat(IReadOnlyList<ChatMessage> messages, bool think = true, ToolSet? tools = null)
     {
         if (messages.Count == 0) throw new SharpSeekException("messages must not be empty");
+        if (tools is not null) messages = ToolPrompt.Apply(messages, tools);
         var template = Bundle.Template;
         string text = template.Render(messages, addGenerationPrompt: true);
         bool reasoning = template.PromptOpensReasoning;
@@ -62,7 +82,8 @@ public sealed class ChatPipeline : IDisposable
         int room = Scheduler.ContextSize - prompt.Tokens.Length;
         if (room <= 0) throw new SharpSeekException($"the prompt ({prompt.Tokens.Length} tokens) does not fit the context ({Scheduler.ContextSize} tokens)");
         // A grammar is compiled (or found in the cache) before queueing, so a bad schema fails the request up front.
-        var constraint = options.Output is { } output ? new GrammarConstraint(Bundle.Grammars.Get(output, prompt.StartsInReasoning)) : null;
+        var grammar = options.Tools is { } tools ? tools.Grammar(options.Output) : options.Output;
+        var constraint = grammar is not null ? new GrammarConstraint(Bundle.Grammars.Get(grammar, prompt.StartsInReasoning)) : null;
         var request = new SequenceRequest(prompt.Tokens, Math.Min(options.MaxTokens, room), options.Sampling)
         {
             StopTokens = options.IgnoreEos ? new HashSet<int>() : Bundle.StopTokens,
