@@ -46,7 +46,7 @@ internal static class OllamaEndpoints
             string content = RequestJson.String(m, "content") ?? "";
             messages.Add(new ChatMessage(role, calls is not null && content.Length == 0 ? null : content) { ReasoningContent = RequestJson.String(m, "thinking"), ToolCalls = calls });
         }
-        var tools = ToolsJson.ReadOllama(body, pipeline);
+        var tools = ToolsJson.ReadOllama(body, pipeline);   // with SharpSeek's extension: OpenAI's tool_choice
         var options = Options(body, split: true) with { Output = ToolsJson.OllamaFormat(body), Tools = tools };
         PreparedPrompt prompt;
         try { prompt = pipeline.PrepareChat(messages, Think(body), tools); }

@@ -26,11 +26,15 @@ internal static class ToolsJson
         return Resolve(pipeline, tools, choice ?? ToolChoice.Auto, parallel);
     }
 
-    /// <summary>Ollama's <c>tools</c> (the same objects as OpenAI's; the choice is always auto).</summary>
+    /// <summary>
+    /// Ollama's <c>tools</c> (the same objects as OpenAI's). Ollama has no tool choice; SharpSeek also reads OpenAI's
+    /// <c>tool_choice</c> here (an extension: absent, the model decides, as in Ollama).
+    /// </summary>
     public static ToolSet? ReadOllama(JsonElement body, ChatPipeline pipeline)
     {
         var tools = Definitions(RequestJson.Array(body, "tools"));
-        return tools.Count == 0 ? null : Resolve(pipeline, tools, ToolChoice.Auto, parallel: true);
+        var choice = Choice(body, tools.Count > 0);
+        return tools.Count == 0 ? null : Resolve(pipeline, tools, choice ?? ToolChoice.Auto, parallel: true);
     }
 
     private static ToolSet Resolve(ChatPipeline pipeline, List<ToolDefinition> tools, ToolChoice choice, bool parallel)

@@ -31,6 +31,12 @@ public sealed class LiveServer : IAsyncDisposable
             Scheduler = scheduler ?? new SchedulerOptions { ContextSize = 256 },
             DataDirectory = dataDirectory,
         };
+        return await StartAsync(options);
+    }
+
+    /// <summary>Starts a server with these options (port 0 picks a free one).</summary>
+    public static async Task<LiveServer> StartAsync(ServerOptions options)
+    {
         var server = SharpSeekServer.Create(options);
         await server.StartAsync();
         await server.Host.Loading;

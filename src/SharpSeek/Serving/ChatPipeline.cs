@@ -1,4 +1,5 @@
 using SharpSeek.Chat;
+using SharpSeek.Generation;
 using SharpSeek.Structured;
 using SharpSeek.Tools;
 
@@ -83,7 +84,8 @@ public sealed class ChatPipeline : IDisposable
         if (room <= 0) throw new SharpSeekException($"the prompt ({prompt.Tokens.Length} tokens) does not fit the context ({Scheduler.ContextSize} tokens)");
         // A grammar is compiled (or found in the cache) before queueing, so a bad schema fails the request up front.
         var grammar = options.Tools is { } tools ? tools.Grammar(options.Output) : options.Output;
-        var constraint = grammar is not null ? new GrammarConstraint(Bundle.Grammars.Get(grammar, prompt.StartsInReasoning)) : null;
+        ITokenConstraint? constraint = grammar is not null ? new GrammarConstraint(Bundle.Grammars.Get(grammar, prompt.StartsInReasoning))
+            : Bundle.Model.Config.VocabSize > Bundle.Tokenizer.VocabSize ? new DecodableTokens(Bundle.Tokenizer.VocabSize) : null;
         var request = new SequenceRequest(prompt.Tokens, Math.Min(options.MaxTokens, room), options.Sampling)
         {
             StopTokens = options.IgnoreEos ? new HashSet<int>() : Bundle.StopTokens,
