@@ -14,7 +14,7 @@ internal static class Capabilities
     {
         var list = new List<string> { "completion" };
         if (pipeline.Bundle.ToolFormat is not null || pipeline.ToolFallback) list.Add("tools");
-        if (pipeline.Bundle.Template.PromptOpensReasoning) list.Add("thinking");
+        if (pipeline.Bundle.Template.SupportsReasoning) list.Add("thinking");
         list.Add("structured_outputs");
         return list;
     }

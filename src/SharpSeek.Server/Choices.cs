@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Microsoft.AspNetCore.Http;
 using SharpSeek.Serving;
 
 namespace SharpSeek.Server;
@@ -7,8 +8,11 @@ namespace SharpSeek.Server;
 /// <summary>Starts the <c>n</c> choices of a request and merges their streams, tagged with the choice index.</summary>
 internal static class Choices
 {
-    /// <summary>Queues every choice before anything is sent, so a full queue is a clean 429 and a bad prompt a 400.</summary>
-    public static List<CompletionStream> Start(ChatPipeline pipeline, PreparedPrompt prompt, CompletionOptions options, int n)
+    /// <summary>
+    /// Queues every choice before anything is sent, so a full queue is a clean 429 and a bad prompt a 400; the request's
+    /// log line counts their tokens.
+    /// </summary>
+    public static List<CompletionStream> Start(HttpContext ctx, ChatPipeline pipeline, PreparedPrompt prompt, CompletionOptions options, int n)
     {
         var streams = new List<CompletionStream>(n);
         try
@@ -19,6 +23,7 @@ internal static class Choices
                 var o = i == 0 || options.Sampling.Seed is null ? options : options with { Sampling = options.Sampling with { Seed = options.Sampling.Seed + (ulong)i } };
                 streams.Add(pipeline.Start(prompt, o));
             }
+            RequestLog.Track(ctx, pipeline, streams);
             return streams;
         }
         catch (Exception e)

@@ -28,7 +28,7 @@ internal static class CompletionsEndpoint
         try { prompt = pipeline.PrepareText(text, suffix); }
         catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, suffix is null ? "prompt" : "suffix"); }
 
-        var streams = Choices.Start(pipeline, prompt, options, n);
+        var streams = Choices.Start(ctx, pipeline, prompt, options, n);
         string id = OpenAiJson.NewId("cmpl-");
         long created = OpenAiJson.Now;
         string name = string.IsNullOrEmpty(model) ? pipeline.Bundle.Name : model;

@@ -4,10 +4,14 @@ using Microsoft.AspNetCore.Http;
 
 namespace SharpSeek.Server;
 
-/// <summary><c>GET /metrics</c>: Prometheus text format.</summary>
+/// <summary>
+/// <c>GET /metrics</c>: Prometheus text format. The <c>sharpseek_num_requests_*</c>, <c>sharpseek_kv_cache_usage_perc</c> and
+/// <c>sharpseek_cache_config_info</c> series follow the model-server protocol of the Gateway API Inference Extension
+/// (vLLM's semantics under our names), so its endpoint picker can score replicas by them (README, "Scaling out").
+/// </summary>
 internal static class MetricsEndpoint
 {
-    public static async Task Handle(HttpContext ctx, ModelHost host)
+    public static async Task Handle(HttpContext ctx, ModelHost host, Drain drain)
     {
         var sb = new StringBuilder();
         void Metric(string name, string type, string help, double value)
@@ -17,6 +21,8 @@ internal static class MetricsEndpoint
             sb.Append(name).Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
         }
         Metric("sharpseek_model_loaded", "gauge", "1 once the model is loaded.", host.IsReady ? 1 : 0);
+        Metric("sharpseek_draining", "gauge", "1 once a drain (SIGTERM) has begun.", drain.IsDraining ? 1 : 0);
+        Metric("sharpseek_requests_in_flight", "gauge", "HTTP requests being served (probes and metrics not counted).", drain.InFlight);
         if (host.IsReady)
         {
             var s = host.Pipeline.Scheduler;
@@ -41,6 +47,19 @@ internal static class MetricsEndpoint
             Metric("sharpseek_steps_total", "counter", "Scheduler steps.", m.Steps);
             Metric("sharpseek_busy_seconds_total", "counter", "Seconds spent stepping.", m.BusySeconds);
             Metric("sharpseek_tokens_per_second", "gauge", "Generated tokens per busy second since start.", m.BusySeconds > 0 ? m.GeneratedTokens / m.BusySeconds : 0);
+            // The endpoint picker's gauges (vLLM: num_requests_waiting, num_requests_running, kv_cache_usage_perc).
+            Metric("sharpseek_num_requests_waiting", "gauge", "Requests waiting in the queue.", m.QueueDepth);
+            Metric("sharpseek_num_requests_running", "gauge", "Requests being decoded.", m.ActiveSequences);
+            long used = m.ActiveCacheBytes + s.PrefixCache.Bytes;
+            Metric("sharpseek_kv_cache_usage_perc", "gauge", "KV-cache bytes in use (running sequences and prefix cache) over the budget, 0 to 1.",
+                m.CacheBudgetBytes > 0 ? Math.Min(1.0, (double)used / m.CacheBudgetBytes) : 0);
+            Metric("sharpseek_kv_cache_bytes", "gauge", "KV-cache bytes in use.", used);
+            Metric("sharpseek_kv_cache_budget_bytes", "gauge", "KV-cache budget: parallel slots and prefix-cache entries at the full context.", m.CacheBudgetBytes);
+            Metric("sharpseek_prefix_cache_hit_ratio", "gauge", "Prompt tokens served from the prefix cache over prompt tokens received, since start.", m.PrefixCacheHitRatio);
+            int block = s.Options.BlockSize;
+            sb.Append("# HELP sharpseek_cache_config_info Prefix-cache block size and the budget in blocks (the endpoint picker's cache-info metric).\n");
+            sb.Append("# TYPE sharpseek_cache_config_info gauge\n");
+            sb.Append(CultureInfo.InvariantCulture, $"sharpseek_cache_config_info{{block_size=\"{block}\",num_gpu_blocks=\"{(long)(s.Options.MaxActive + s.Options.PrefixCacheEntries) * s.ContextSize / block}\"}} 1\n");
         }
         ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         await ctx.Response.WriteAsync(sb.ToString(), ctx.RequestAborted);

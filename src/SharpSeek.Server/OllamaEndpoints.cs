@@ -44,12 +44,17 @@ internal static class OllamaEndpoints
                     return new ChatToolCall(RequestJson.String(fn, "name") ?? "", args);
                 })];
             string content = RequestJson.String(m, "content") ?? "";
-            messages.Add(new ChatMessage(role, calls is not null && content.Length == 0 ? null : content) { ReasoningContent = RequestJson.String(m, "thinking"), ToolCalls = calls });
+            messages.Add(new ChatMessage(role, calls is not null && content.Length == 0 ? null : content)
+            {
+                ReasoningContent = RequestJson.String(m, "thinking"),
+                ToolCalls = calls,
+                Name = role == "tool" ? RequestJson.String(m, "tool_name") : null,
+            });
         }
         var tools = ToolsJson.ReadOllama(body, pipeline);   // with SharpSeek's extension: OpenAI's tool_choice
         var options = Options(body, split: true) with { Output = ToolsJson.OllamaFormat(body), Tools = tools };
         PreparedPrompt prompt;
-        try { prompt = pipeline.PrepareChat(messages, Think(body), tools); }
+        try { prompt = pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = Think(body) }, tools); }
         catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "messages"); }
         await Run(ctx, pipeline, prompt, options, model ?? pipeline.Bundle.Name, chat: true, RequestJson.Bool(body, "stream") ?? true);
     }
@@ -71,7 +76,7 @@ internal static class OllamaEndpoints
                 var messages = new List<ChatMessage>();
                 if (RequestJson.String(body, "system") is { } system) messages.Add(ChatMessage.System(system));
                 messages.Add(ChatMessage.User(text));
-                prompt = pipeline.PrepareChat(messages, Think(body));
+                prompt = pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = Think(body) });
             }
         }
         catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "prompt"); }
@@ -85,8 +90,15 @@ internal static class OllamaEndpoints
         await Run(ctx, pipeline, prompt, options, model ?? pipeline.Bundle.Name, chat: false, RequestJson.Bool(body, "stream") ?? true);
     }
 
-    private static bool Think(JsonElement body) =>
-        !body.TryGetProperty("think", out var t) || t.ValueKind != JsonValueKind.False;
+    // Ollama's "think": true/false (or a level such as "high", which means on); absent: the template's default.
+    private static bool? Think(JsonElement body) =>
+        !body.TryGetProperty("think", out var t) ? null : t.ValueKind switch
+        {
+            JsonValueKind.False => false,
+            JsonValueKind.True or JsonValueKind.String => true,
+            JsonValueKind.Null => null,
+            _ => throw ApiException.BadRequest("think must be true or false", "think"),
+        };
 
     private static CompletionOptions Options(JsonElement body, bool split)
     {
@@ -117,7 +129,7 @@ internal static class OllamaEndpoints
 
     private static async Task Run(HttpContext ctx, ChatPipeline pipeline, PreparedPrompt prompt, CompletionOptions options, string model, bool chat, bool streaming)
     {
-        var streams = Choices.Start(pipeline, prompt, options, 1);
+        var streams = Choices.Start(ctx, pipeline, prompt, options, 1);
         using var completion = streams[0];
         var ct = ctx.RequestAborted;
         var clock = Stopwatch.StartNew();

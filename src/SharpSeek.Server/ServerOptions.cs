@@ -16,8 +16,23 @@ public sealed record ServerOptions
 
     public ChatFormat? ChatFormat { get; init; }
 
-    /// <summary>When set, requests must carry <c>Authorization: Bearer KEY</c>.</summary>
+    /// <summary>Chat template variables every request gets (<c>--template-kwargs</c>); a request's <c>chat_template_kwargs</c> override them.</summary>
+    public IReadOnlyDictionary<string, System.Text.Json.JsonElement>? TemplateKwargs { get; init; }
+
+    /// <summary>When set, requests must carry <c>Authorization: Bearer KEY</c> (<c>/metrics</c> too, unless <see cref="MetricsPublic"/>).</summary>
     public string? ApiKey { get; init; }
+
+    /// <summary>Serve <c>/metrics</c> without the API key (for a Prometheus scraper that sends none).</summary>
+    public bool MetricsPublic { get; init; }
+
+    /// <summary>
+    /// Origins whose browser pages may call the API (CORS, e.g. <c>http://localhost:3000</c>; <c>*</c> allows any).
+    /// Empty: no CORS headers, so only same-origin pages (the built-in web app) can read the answers.
+    /// </summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+
+    /// <summary>Adds log providers (the CLI adds a one-line console logger); without it nothing is logged.</summary>
+    public Action<Microsoft.Extensions.Logging.ILoggingBuilder>? Logging { get; init; }
 
     public SchedulerOptions Scheduler { get; init; } = new();
 
@@ -29,6 +44,8 @@ public sealed record ServerOptions
 
     /// <summary>Offer tools to models without a tool-call format by describing them in the system prompt (<c>--tool-fallback</c>).</summary>
     public bool ToolFallback { get; init; }
+    /// <summary>How long requests running at SIGTERM may go on before they are cancelled (<c>--drain-seconds</c>).</summary>
+    public TimeSpan DrainTime { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Where the web app keeps conversations (SQLite); null keeps none.</summary>
     public string? DataDirectory { get; init; }

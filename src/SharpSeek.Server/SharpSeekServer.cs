@@ -5,25 +5,31 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace SharpSeek.Server;
 
 /// <summary>
-/// The HTTP server: OpenAI/DeepSeek routes under <c>/v1</c>, Ollama's under <c>/api</c>, plus <c>/health</c> and
-/// <c>/metrics</c>. Kestrel starts at once and the model loads behind it (503 until ready).
+/// The HTTP server: OpenAI/DeepSeek routes under <c>/v1</c>, Ollama's under <c>/api</c>, plus <c>/health</c> (live),
+/// <c>/ready</c> (loaded and not draining) and <c>/metrics</c>. Kestrel starts at once and the model loads behind it (503
+/// until ready); SIGTERM drains (<see cref="SharpSeek.Server.Drain"/>) before the host stops.
 /// </summary>
 public sealed class SharpSeekServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private SharpSeekServer(WebApplication app, ModelHost host)
+    private SharpSeekServer(WebApplication app, ModelHost host, Drain drain)
     {
         _app = app;
         Host = host;
+        Drain = drain;
     }
 
     public ModelHost Host { get; }
+
+    /// <summary>The graceful drain SIGTERM starts (tests and embedders may start it themselves).</summary>
+    public Drain Drain { get; }
 
     /// <summary>The addresses Kestrel listens on (after <see cref="StartAsync"/>).</summary>
     public IReadOnlyList<string> Urls => [.. _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses];
@@ -34,37 +40,75 @@ public sealed class SharpSeekServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // Our request lines at Information; the framework's own chatter only from Warning up.
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("SharpSeek", LogLevel.Information);
+        options.Logging?.Invoke(builder.Logging);
+        if (options.CorsOrigins.Count > 0)
+        {
+            builder.Services.AddCors(c => c.AddDefaultPolicy(p =>
+            {
+                if (options.CorsOrigins.Contains("*")) p.AllowAnyOrigin(); else p.WithOrigins([.. options.CorsOrigins]);
+                p.AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("Retry-After");
+            }));
+        }
         builder.WebHost.ConfigureKestrel(k =>
         {
             if (options.Host is "localhost") k.ListenLocalhost(options.Port);
             else k.Listen(IPAddress.Parse(options.Host), options.Port);
         });
         builder.Services.AddSingleton(host);
+        var drain = new Drain(options.DrainTime);
+        builder.Services.AddSingleton(drain);
+        builder.Services.AddSingleton<IHostLifetime, DrainingLifetime>();
+        // The drain has already waited for (or cancelled) the requests; Kestrel's own wait only closes connections.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         var store = new WebApp.ConversationStore(options.DataDirectory);
         builder.Services.AddSingleton(store);
         var app = builder.Build();
+        var requestLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SharpSeek.Server.Requests");
+        app.Use((ctx, next) => RequestLog.Middleware(ctx, next, requestLog));
+        // Before the key check: a CORS preflight carries no Authorization header, and a refused call still needs the
+        // CORS headers for the page to read the 401.
+        if (options.CorsOrigins.Count > 0) app.UseCors();
         app.Use(async (ctx, next) =>
         {
+            Drain.Lease? lease = null;
             try
             {
-                if (options.ApiKey is { } key && NeedsKey(ctx.Request.Path) && ctx.Request.Headers.Authorization.ToString() != "Bearer " + key)
+                if (options.ApiKey is { } key && NeedsKey(ctx.Request.Path, options) && ctx.Request.Headers.Authorization.ToString() != "Bearer " + key)
                     throw new ApiException(401, "Incorrect API key provided", "invalid_request_error", code: "invalid_api_key");
+                if (!IsProbe(ctx.Request.Path) && (lease = drain.Enter(ctx)) is null)
+                    throw new ApiException(503, "the server is shutting down; retry on another replica", "server_error", code: "server_draining");
                 await next(ctx);
             }
-            catch (Exception e) when (!ctx.Response.HasStarted && e is not OperationCanceledException)
+            catch (Exception e) when (!ctx.Response.HasStarted && (e is not OperationCanceledException || lease?.CutOff == true))
             {
-                var api = e as ApiException ?? Choices.Map(e) as ApiException ?? new ApiException(500, e.Message, "server_error");
-                if (api.Status == 429) ctx.Response.Headers.RetryAfter = "1";
+                var api = e as ApiException ?? Choices.Map(e) as ApiException
+                    ?? (e is OperationCanceledException ? Drain.CutOffError : new ApiException(500, e.Message, "server_error"));
+                if (api.Status is 429 or 503) ctx.Response.Headers.RetryAfter = "1";
                 if (ctx.Request.Path.StartsWithSegments("/api"))
                 {
                     // Ollama's clients read {"error": "..."}.
-                    await SseWriter.JsonAsync(ctx.Response, w => { w.WriteStartObject(); w.WriteString("error", api.Message); w.WriteEndObject(); }, api.Status);
+                    await SseWriter.JsonAsync(ctx.Response, w => { w.WriteStartObject(); w.WriteString("error", api.Message); w.WriteEndObject(); }, api.Status, CancellationToken.None);
                 }
-                else await SseWriter.JsonAsync(ctx.Response, w => OpenAiJson.Error(w, api), api.Status);
+                else await SseWriter.JsonAsync(ctx.Response, w => OpenAiJson.Error(w, api), api.Status, CancellationToken.None);
+            }
+            catch (OperationCanceledException) when (lease?.CutOff == true)
+            {
+                // The drain's grace period ran out mid-stream: the stream ends with an error event, not a bare close.
+                // A client that stopped reading gets 2 s for it; the host's shutdown closes the connection after that.
+                using var write = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                try { await new SseWriter(ctx.Response, ndjson: ctx.Request.Path.StartsWithSegments("/api")).ErrorAsync(Drain.CutOffError, write.Token); }
+                catch (Exception e) when (e is IOException or OperationCanceledException) { }   // the client left meanwhile
             }
             catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
             {
                 // The client left; its sequence is already cancelled.
+            }
+            finally
+            {
+                lease?.Dispose();
             }
         });
 
@@ -75,19 +119,26 @@ public sealed class SharpSeekServer : IAsyncDisposable
         app.MapGet("/v1/models", ModelsList);
         app.MapGet("/models", ModelsList);
         app.MapGet("/health", Health);
+        app.MapGet("/ready", Ready);
         app.MapGet("/metrics", MetricsEndpoint.Handle);
         OllamaEndpoints.Map(app);
         WebApp.WebAppEndpoints.Map(app, store);
         app.MapFallback((HttpContext ctx) => throw new ApiException(404, $"no route {ctx.Request.Method} {ctx.Request.Path}", code: "not_found"));
-        return new SharpSeekServer(app, host);
+        return new SharpSeekServer(app, host, drain);
     }
 
-    // The web app's pages are public; its API and the model APIs need the key.
-    private static bool NeedsKey(PathString path) => !(path == "/health" || path == "/" || path == "/metrics" || path.StartsWithSegments("/assets"));
+    // The web app's pages and the probes are public; its API, the model APIs and the metrics (unless --metrics-public) need the key.
+    private static bool NeedsKey(PathString path, ServerOptions options) =>
+        !(path == "/health" || path == "/ready" || path == "/" || path == "/favicon.ico" || path.StartsWithSegments("/assets") || (path == "/metrics" && options.MetricsPublic));
+
+    // Probes and metrics answer while draining, and a drain does not wait for them.
+    private static bool IsProbe(PathString path) => path == "/health" || path == "/ready" || path == "/metrics";
 
     private static Task ModelsList(HttpContext ctx, ModelHost host)
     {
         var names = host.Names.ToList();
+        // vLLM's "root": the model a name stands for, so a client (the web app's model picker) can tell models from aliases.
+        string root = host.Pipeline.Bundle.Name;
         long created = host.Created.ToUnixTimeSeconds();
         var pipeline = host.Pipeline;
         return SseWriter.JsonAsync(ctx.Response, w =>
@@ -102,6 +153,7 @@ public sealed class SharpSeekServer : IAsyncDisposable
                 w.WriteString("object", "model");
                 w.WriteNumber("created", created);
                 w.WriteString("owned_by", "sharpseek");
+                w.WriteString("root", root);
                 // Not in OpenAI's schema (clients ignore it): what the model can do, in Ollama's words, and how it writes tool calls.
                 Capabilities.Write(w, pipeline);
                 w.WriteEndObject();
@@ -111,16 +163,25 @@ public sealed class SharpSeekServer : IAsyncDisposable
         });
     }
 
-    private static Task Health(HttpContext ctx, ModelHost host)
+    /// <summary>Liveness: 200 while the process serves, loading or draining included; 503 only when the model failed to load.</summary>
+    private static Task Health(HttpContext ctx, ModelHost host, Drain drain) =>
+        Status(ctx, host, drain, host.Loading.IsFaulted ? 503 : 200);
+
+    /// <summary>Readiness: 200 only when the model is loaded and the server is not draining.</summary>
+    private static Task Ready(HttpContext ctx, ModelHost host, Drain drain) =>
+        Status(ctx, host, drain, host.IsReady && !drain.IsDraining ? 200 : 503);
+
+    private static Task Status(HttpContext ctx, ModelHost host, Drain drain, int code)
     {
-        string status = host.IsReady ? "ok" : host.Loading.IsFaulted ? "error" : "loading";
+        string status = host.Loading.IsFaulted ? "error" : !host.IsReady ? "loading" : drain.IsDraining ? "draining" : "ok";
+        if (code == 503) ctx.Response.Headers.RetryAfter = "1";
         return SseWriter.JsonAsync(ctx.Response, w =>
         {
             w.WriteStartObject();
             w.WriteString("status", status);
             if (host.Loading.IsFaulted) w.WriteString("error", host.Loading.Exception!.InnerException!.Message);
             w.WriteEndObject();
-        }, host.IsReady ? 200 : 503);
+        }, code);
     }
 
     public Task StartAsync(CancellationToken ct = default) => _app.StartAsync(ct);

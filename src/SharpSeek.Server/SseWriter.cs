@@ -37,13 +37,18 @@ internal sealed class SseWriter(HttpResponse response, bool ndjson = false)
         await response.Body.FlushAsync(ct);
     }
 
+    /// <summary>Ends a started stream with an error: OpenAI's <c>data: {"error":{…}}</c>, or Ollama's <c>{"error":"…"}</c> line.</summary>
+    public Task ErrorAsync(ApiException error, CancellationToken ct) => ndjson
+        ? WriteAsync(w => { w.WriteStartObject(); w.WriteString("error", error.Message); w.WriteEndObject(); }, ct)
+        : WriteAsync(w => OpenAiJson.Error(w, error), ct);
+
     /// <summary>Writes a whole JSON response (non-streaming).</summary>
-    public static async Task JsonAsync(HttpResponse response, Action<Utf8JsonWriter> write, int status = 200)
+    public static async Task JsonAsync(HttpResponse response, Action<Utf8JsonWriter> write, int status = 200, CancellationToken? ct = null)
     {
         var buffer = new ArrayBufferWriter<byte>(4096);
         using (var w = new Utf8JsonWriter(buffer, JsonOptions)) write(w);
         response.StatusCode = status;
         response.ContentType = "application/json";
-        await response.Body.WriteAsync(buffer.WrittenMemory, response.HttpContext.RequestAborted);
+        await response.Body.WriteAsync(buffer.WrittenMemory, ct ?? response.HttpContext.RequestAborted);
     }
 }

@@ -57,7 +57,7 @@ internal static class ToolsJson
             var fn = RequestJson.Object(t, "function") ?? throw ApiException.BadRequest($"{at}.function is required", at + ".function");
             string name = RequestJson.String(fn, "name") ?? throw ApiException.BadRequest($"{at}.function.name is required", at + ".function.name");
             JsonElement? parameters = fn.TryGetProperty("parameters", out var p) && p.ValueKind != JsonValueKind.Null ? p.Clone() : null;
-            list.Add(new ToolDefinition(name, RequestJson.String(fn, "description"), parameters) { Strict = RequestJson.Bool(fn, "strict") ?? false });
+            list.Add(new ToolDefinition(name, RequestJson.String(fn, "description"), parameters) { Strict = RequestJson.Bool(fn, "strict") ?? false, Definition = t.Clone() });
         }
         return list;
     }

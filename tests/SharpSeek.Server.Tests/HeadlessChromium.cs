@@ -99,6 +99,32 @@ public sealed class HeadlessChromium : IAsyncDisposable
 
     public Task NavigateAsync(string url) => SendAsync("Page.navigate", new { url });
 
+    /// <summary>Runs <paramref name="source"/> in every document before its own scripts (to watch or stub <c>fetch</c>, say).</summary>
+    public async Task AddInitScriptAsync(string source)
+    {
+        await SendAsync("Page.enable", new { });
+        await SendAsync("Page.addScriptToEvaluateOnNewDocument", new { source });
+    }
+
+    /// <summary>Emulates a screen <paramref name="width"/> × <paramref name="height"/> CSS pixels; <paramref name="mobile"/> also a touch screen.</summary>
+    public async Task SetViewportAsync(int width, int height, bool mobile = false)
+    {
+        await SendAsync("Emulation.setDeviceMetricsOverride", new { width, height, deviceScaleFactor = 1, mobile });
+        await SendAsync("Emulation.setTouchEmulationEnabled", new { enabled = mobile, maxTouchPoints = mobile ? 5 : 1 });
+    }
+
+    /// <summary>Emulates the system's colour scheme ("light" or "dark") for <c>prefers-color-scheme</c>.</summary>
+    public Task SetColorSchemeAsync(string scheme) =>
+        SendAsync("Emulation.setEmulatedMedia", new { features = new[] { new { name = "prefers-color-scheme", value = scheme } } });
+
+    /// <summary>Saves a PNG of the viewport to <paramref name="path"/>.</summary>
+    public async Task ScreenshotAsync(string path)
+    {
+        var shot = await SendAsync("Page.captureScreenshot", new { format = "png" });
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllBytesAsync(path, Convert.FromBase64String(shot.GetProperty("data").GetString()!));
+    }
+
     public Task ReloadAsync() => SendAsync("Page.reload", new { ignoreCache = true });
 
     /// <summary>Evaluates <paramref name="expression"/> in the page (awaiting promises) and returns its JSON value.</summary>

@@ -162,8 +162,12 @@ public sealed class ServerLimitsTests
         });
         await using var _ = server;
         using var http = new HttpClient { BaseAddress = uri };
+        // Live while loading (a liveness probe must not restart it), not ready (a load balancer sends it nothing yet).
         using var h = await http.GetAsync("health");
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, h.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, h.StatusCode);
+        Assert.Equal("loading", JsonDocument.Parse(await h.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString());
+        using var r = await http.GetAsync("ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
         using var c = await http.PostAsync("v1/chat/completions", new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, c.StatusCode);
         Assert.Equal("model_loading", JsonDocument.Parse(await c.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString());
@@ -171,6 +175,8 @@ public sealed class ServerLimitsTests
         await server.Host.Loading;
         using var h2 = await http.GetAsync("health");
         Assert.Equal(HttpStatusCode.OK, h2.StatusCode);
+        using var r2 = await http.GetAsync("ready");
+        Assert.Equal(HttpStatusCode.OK, r2.StatusCode);
     }
 
     [Fact]

@@ -18,26 +18,26 @@ public sealed class LiveServer : IAsyncDisposable
     public Uri BaseUri { get; }
     public HttpClient Http { get; }
     public ChatPipeline Pipeline => _server.Host.Pipeline;
+    public Drain Drain => _server.Drain;
 
-    /// <summary>Starts a server; <paramref name="reasoning"/> uses the R1 template (answers open in a reasoning block).</summary>
-    public static async Task<LiveServer> StartAsync(bool reasoning = false, string? apiKey = null, SchedulerOptions? scheduler = null, string? dataDirectory = null)
+    /// <summary>
+    /// Starts a server; <paramref name="reasoning"/> uses the R1 template (answers open in a reasoning block), <paramref name="configure"/>
+    /// changes any other option, <paramref name="modelPath"/> serves another model (the bundled one, say) with its own template.
+    /// </summary>
+    public static async Task<LiveServer> StartAsync(bool reasoning = false, string? apiKey = null, SchedulerOptions? scheduler = null, string? dataDirectory = null,
+        Func<ServerOptions, ServerOptions>? configure = null, string? modelPath = null, TimeSpan? drainTime = null)
     {
         var options = new ServerOptions
         {
-            ModelPath = Fixtures.DeepSeekModel,
+            ModelPath = modelPath ?? Fixtures.DeepSeekModel,
             Port = 0,
             ApiKey = apiKey,
-            ChatFormat = reasoning ? ChatFormat.DeepSeekR1 : ChatFormat.DeepSeekV3,
+            ChatFormat = modelPath is not null ? null : reasoning ? ChatFormat.DeepSeekR1 : ChatFormat.DeepSeekV3,
             Scheduler = scheduler ?? new SchedulerOptions { ContextSize = 256 },
             DataDirectory = dataDirectory,
+            DrainTime = drainTime ?? TimeSpan.FromSeconds(30),
         };
-        return await StartAsync(options);
-    }
-
-    /// <summary>Starts a server with these options (port 0 picks a free one).</summary>
-    public static async Task<LiveServer> StartAsync(ServerOptions options)
-    {
-        var server = SharpSeekServer.Create(options);
+        var server = SharpSeekServer.Create(configure is null ? options : configure(options));
         await server.StartAsync();
         await server.Host.Loading;
         return new LiveServer(server, new Uri(server.Urls[0].TrimEnd('/') + "/"));

@@ -27,12 +27,7 @@ public sealed class RandomDeepSeekServer : IAsyncLifetime
     public async Task InitializeAsync()
     {
         RandomVocabularyModel.Write(_dir, Fixtures.Path("tokenizers", "deepseek-v3"), vocabSize: 129280, eosId: 1);
-        Server = await LiveServer.StartAsync(new ServerOptions
-        {
-            ModelPath = _dir,
-            Port = 0,
-            Scheduler = new SchedulerOptions { ContextSize = 2048, MaxActive = 8 },
-        });
+        Server = await LiveServer.StartAsync(modelPath: _dir, scheduler: new SchedulerOptions { ContextSize = 2048, MaxActive = 8 });
     }
 
     public async Task DisposeAsync()
@@ -337,7 +332,7 @@ public sealed class ToolFallbackTests
         Assert.Equal("tools", e.GetProperty("param").GetString());
         Assert.Contains("--tool-fallback", e.GetProperty("message").GetString());
 
-        await using var fallback = await LiveServer.StartAsync(new ServerOptions { ModelPath = Fixtures.DeepSeekModel, Port = 0, ToolFallback = true, Scheduler = new SchedulerOptions { ContextSize = 512 } });
+        await using var fallback = await LiveServer.StartAsync(scheduler: new SchedulerOptions { ContextSize = 512 }, configure: o => o with { ToolFallback = true });
         r = await fallback.Http.PostAsJsonAsync("v1/chat/completions", body);
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         var models = await fallback.Http.GetFromJsonAsync<JsonElement>("v1/models");

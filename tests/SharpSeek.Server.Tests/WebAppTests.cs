@@ -25,6 +25,22 @@ public sealed class WebAppTests : IDisposable
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
             Assert.DoesNotContain("cdn", await r.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
         }
+        // Every script and stylesheet the page names is served by the app itself, and each vendored library carries its licence.
+        var referenced = System.Text.RegularExpressions.Regex.Matches(html, "(?:src|href)=\"(/assets/[^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
+        Assert.Contains("/assets/vendor/katex/katex.min.js", referenced);
+        Assert.Contains("/assets/vendor/markdown-it/markdown-it.min.js", referenced);
+        Assert.Contains("/assets/vendor/highlight.js/highlight.min.js", referenced);
+        foreach (string path in referenced.Concat(["/assets/vendor/katex/fonts/KaTeX_Main-Regular.woff2", "/assets/vendor/markdown-it/LICENSE.txt",
+                     "/assets/vendor/markdown-it-texmath/LICENSE.txt", "/assets/vendor/katex/LICENSE.txt", "/assets/vendor/highlight.js/LICENSE.txt"]))
+        {
+            using var r = await server.Http.GetAsync(path.TrimStart('/'));
+            Assert.True(r.StatusCode == HttpStatusCode.OK, $"{path}: {r.StatusCode}");
+        }
+        // Assets revalidate by the build's ETag.
+        using var first = await server.Http.GetAsync("assets/app.js");
+        using var again = new HttpRequestMessage(HttpMethod.Get, "assets/app.js");
+        again.Headers.IfNoneMatch.Add(first.Headers.ETag!);
+        Assert.Equal(HttpStatusCode.NotModified, (await server.Http.SendAsync(again)).StatusCode);
     }
 
     [Fact]

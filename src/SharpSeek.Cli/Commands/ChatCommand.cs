@@ -23,9 +23,10 @@ internal static class ChatCommand
         cmd.SetAction(pr =>
         {
             var completion = options.Completion(pr);
+            bool? think = options.ThinkMode(pr);
             var console = AnsiConsole.Console;
             using var pipeline = options.Load(pr);
-            var session = new ChatSession(pipeline, completion, think: !pr.GetValue(options.NoThink), console) { System = pr.GetValue(system) };
+            var session = new ChatSession(pipeline, completion, think, console) { System = pr.GetValue(system) };
             CancellationTokenSource? answering = null;
             ConsoleCancelEventHandler onCancel = (_, e) =>
             {
@@ -48,7 +49,7 @@ internal static class ChatCommand
 }
 
 /// <summary>The chat loop, apart from the console so tests can drive it.</summary>
-internal sealed class ChatSession(ChatPipeline pipeline, CompletionOptions options, bool think, IAnsiConsole console)
+internal sealed class ChatSession(ChatPipeline pipeline, CompletionOptions options, bool? think, IAnsiConsole console)
 {
     private readonly List<ChatMessage> _history = [];
 
@@ -108,7 +109,7 @@ internal sealed class ChatSession(ChatPipeline pipeline, CompletionOptions optio
 
     private void Answer(CancellationToken ct)
     {
-        var prepared = pipeline.PrepareChat(Messages(), think);
+        var prepared = pipeline.PrepareChat(new ChatPromptRequest(Messages()) { Think = think });
         var reasoning = new StringBuilder();
         var content = new StringBuilder();
         bool stopped = false;

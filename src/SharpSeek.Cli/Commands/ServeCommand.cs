@@ -1,4 +1,7 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using SharpSeek.Chat;
 using SharpSeek.Server;
 using SharpSeek.Serving;
@@ -6,26 +9,34 @@ using SharpSeek.Serving;
 namespace SharpSeek.Cli.Commands;
 
 /// <summary>
-/// <c>sharpseek serve [--model …] [--host 127.0.0.1] [--port 8080] [--api-key KEY]</c>: the OpenAI/DeepSeek/Ollama-compatible
-/// server. Listens at once and loads the model behind it (503 until ready); Ctrl+C stops it.
+/// <c>sharpseek serve [--model …] [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--cors-origin ORIGIN]… [--metrics-public] [--drain-seconds 30]</c>:
+/// the OpenAI/DeepSeek/Ollama-compatible server. Listens at once and loads the model behind it (503 until ready). SIGTERM or
+/// Ctrl+C drains it (new requests 503, running ones get <c>--drain-seconds</c> to finish) and exits 0; a second Ctrl+C cuts
+/// the drain short.
 /// </summary>
 internal static class ServeCommand
 {
+    public const string Name = "serve";
+
     public static Command Create()
     {
         var model = new Option<string?>("--model", "-m") { Description = $"Model: a directory, a .gguf file, or a pulled owner/repo (default: the bundled {ModelLocator.DefaultRelativePath})" };
         var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port", "-p") { Description = "Port (0 picks a free one)", DefaultValueFactory = _ => 8080 };
         var apiKey = new Option<string?>("--api-key") { Description = "Require Authorization: Bearer KEY (default: SHARPSEEK_API_KEY, else none)" };
-        var format = new Option<string?>("--chat-format") { Description = "Override the chat format: deepseek-v3, deepseek-r1, chatml" };
+        var format = new Option<string?>("--chat-format") { Description = "Override the model's chat template with a built-in format: deepseek-v3, deepseek-r1, chatml" };
+        var kwargs = new Option<string?>("--template-kwargs") { Description = "Chat template variables every request gets, as a JSON object (a request's chat_template_kwargs override them)" };
         var ctx = new Option<int>("--ctx") { Description = "Context size per sequence (prompt + answer)", DefaultValueFactory = _ => 4096 };
         var parallel = new Option<int>("--parallel") { Description = "Sequences decoded together", DefaultValueFactory = _ => 8 };
         var queue = new Option<int>("--queue") { Description = "Requests that may wait; more get 429", DefaultValueFactory = _ => 32 };
         var data = new Option<string?>("--data-dir") { Description = "Where the web app keeps conversations (default: the user's local app data, sharpseek/)" };
         var prefixDir = new Option<string?>("--prefix-cache-dir") { Description = "Save prefix-cache blocks here so context caching survives a restart (default: memory only)" };
         var prefixMax = new Option<long>("--prefix-cache-max-mb") { Description = "Disk bound of --prefix-cache-dir in MiB; least recently used blocks go first", DefaultValueFactory = _ => 1024 };
+        var cors = new Option<string[]>("--cors-origin") { Description = "Let browser pages from this origin call the API (repeatable; * allows any)", Arity = ArgumentArity.ZeroOrMore };
+        var metricsPublic = new Option<bool>("--metrics-public") { Description = "Serve /metrics without the API key" };
+        var drain = new Option<double>("--drain-seconds") { Description = "On SIGTERM, how long running requests may finish before they are cancelled", DefaultValueFactory = _ => 30 };
         var toolFallback = new Option<bool>("--tool-fallback") { Description = "Offer tools to a model whose chat template has no tool-call format (e.g. R1-Distill) by describing them in the system prompt" };
-        var cmd = new Command("serve", "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, ctx, parallel, queue, data, prefixDir, prefixMax, toolFallback };
+        var cmd = new Command(Name, "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, kwargs, ctx, parallel, queue, data, prefixDir, prefixMax, cors, metricsPublic, drain, toolFallback };
         cmd.SetAction(async (pr, ct) =>
         {
             string path = ModelLocator.Resolve(pr.GetValue(model));
@@ -38,6 +49,7 @@ internal static class ServeCommand
                 Port = pr.GetValue(port),
                 ApiKey = pr.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("SHARPSEEK_API_KEY"),
                 ChatFormat = pr.GetValue(format) is { } f ? ChatTemplate.ParseFormat(f) : null,
+                TemplateKwargs = pr.GetValue(kwargs) is { } k ? TemplateKwargs.Parse(k, "--template-kwargs") : null,
                 DataDirectory = pr.GetValue(data) ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "sharpseek"),
                 Scheduler = new SchedulerOptions
                 {
@@ -45,15 +57,27 @@ internal static class ServeCommand
                     PrefixCacheDirectory = pr.GetValue(prefixDir), PrefixCacheMaxBytes = pr.GetValue(prefixMax) << 20,
                 },
                 LoadProgress = bar,
+                CorsOrigins = pr.GetValue(cors) ?? [],
+                MetricsPublic = pr.GetValue(metricsPublic),
+                // One line per request on stderr, beside the server's own messages.
+                Logging = l =>
+                {
+                    l.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; });
+                    l.Services.Configure<ConsoleLoggerOptions>(c => c.LogToStandardErrorThreshold = LogLevel.Trace);
+                },
+                DrainTime = pr.GetValue(drain) is var d && d >= 0 && double.IsFinite(d) ? TimeSpan.FromSeconds(d) : throw new SharpSeekException("--drain-seconds must be ≥ 0"),
                 ToolFallback = pr.GetValue(toolFallback),
             };
+            foreach (string origin in options.CorsOrigins)
+                if (origin != "*" && !(Uri.TryCreate(origin, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" && u.AbsolutePath == "/" && !origin.EndsWith('/')))
+                    throw new SharpSeekException($"--cors-origin '{origin}' is not an origin: give scheme://host[:port] without a path, e.g. http://localhost:3000, or *");
             if (options.Scheduler.MaxActive <= 0 || options.Scheduler.MaxQueue < 0 || options.Scheduler.ContextSize <= 0)
                 throw new SharpSeekException("--parallel and --ctx must be > 0, --queue ≥ 0");
             if (pr.GetValue(prefixMax) <= 0) throw new SharpSeekException("--prefix-cache-max-mb must be > 0");
             await using var server = SharpSeekServer.Create(options);
             await server.StartAsync(ct);
             Console.Error.WriteLine($"sharpseek: serving {path} on {string.Join(", ", server.Urls)} (loading…)");
-            // Ctrl+C or SIGTERM reaches the host first (it stops itself); either way the wait ends and the server is disposed.
+            // SIGTERM or Ctrl+C reaches the server's lifetime, which drains and then stops the host; the wait ends then.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, server.Stopping);
             try
             {
@@ -63,6 +87,8 @@ internal static class ServeCommand
                 await Task.Delay(Timeout.Infinite, stop.Token);
             }
             catch (OperationCanceledException) { }
+            if (server.Drain.IsDraining)
+                Console.Error.WriteLine(server.Drain.Cancelled > 0 ? $"sharpseek: drained ({server.Drain.Cancelled} request(s) cancelled after {server.Drain.Grace.TotalSeconds:0.#} s)" : "sharpseek: drained");
             Console.Error.WriteLine("sharpseek: stopped");
             return 0;
         });

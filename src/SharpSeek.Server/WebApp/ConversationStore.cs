@@ -106,6 +106,17 @@ public sealed class ConversationStore : IDisposable
         tx.Commit();
     }
 
+    /// <summary>
+    /// Deletes the messages of conversation <paramref name="id"/> from message <paramref name="fromMessage"/> on (it included),
+    /// for an edited question or a regenerated answer; returns how many went.
+    /// </summary>
+    public int Truncate(string id, long fromMessage)
+    {
+        using var c = Open();
+        using var cmd = Command(c, "DELETE FROM messages WHERE conversation = $id AND id >= $from", ("$id", id), ("$from", fromMessage));
+        return cmd.ExecuteNonQuery();
+    }
+
     public bool Rename(string id, string title)
     {
         using var c = Open();

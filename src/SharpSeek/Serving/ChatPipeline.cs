@@ -23,6 +23,9 @@ public sealed class ChatPipeline : IDisposable
     public ModelBundle Bundle { get; }
     public Scheduler Scheduler { get; }
 
+    /// <summary>Template kwargs every chat prompt gets (<c>--template-kwargs</c>); a request's own kwargs override them.</summary>
+    public IReadOnlyDictionary<string, System.Text.Json.JsonElement>? DefaultTemplateKwargs { get; init; }
+
     /// <summary>
     /// Whether tools may be offered to a model whose vocabulary and template have no tool format, by describing them in
     /// the system prompt (<see cref="ToolPrompt"/>); off, such a request is refused.
@@ -41,25 +44,30 @@ public sealed class ChatPipeline : IDisposable
         return set;
     }
 
-    /// <summary>Renders a conversation. Without <paramref name="think"/>, a template that opens a reasoning block closes it at once; <paramref name="tools"/> are described in the prompt.</summary>
-    public PreparedPrompt PrepareChat(IReadOnlyList<ChatMessage> messages, bool think = true, ToolSet? tools = null)
+    /// <summary>Renders a conversation with the template's default thinking mode, or, without <paramref name="think"/>, with reasoning off.</summary>
+    public PreparedPrompt PrepareChat(IReadOnlyList<ChatMessage> messages, bool think = true, ToolSet? tools = null) =>
+        PrepareChat(new ChatPromptRequest(messages) { Think = think ? null : false }, tools);
+
+    /// <summary>
+    /// Renders a conversation (with its tools and template kwargs) and encodes it: the template's markup may become
+    /// special tokens, message content never does. Whether the completion starts inside a reasoning block follows the
+    /// rendered text (does the prompt end in an open <c>&lt;think&gt;</c>?), not the model family. <paramref name="tools"/>
+    /// reach a template that renders <c>tools</c> as such; others get them in the system message (<see cref="ToolPrompt"/>).
+    /// </summary>
+    /// <exception cref="SharpSeekException">no messages, or the template rejects the conversation (its own message).</exception>
+    public PreparedPrompt PrepareChat(ChatPromptRequest request, ToolSet? tools = null)
     {
-        if (messages.Count == 0) throw new SharpSeekException("messages must not be empty");
-        if (tools is not null) messages = ToolPrompt.Apply(messages, tools);
-        var template = Bundle.Template;
-        string text = template.Render(messages, addGenerationPrompt: true);
-        bool reasoning = template.PromptOpensReasoning;
-        if (reasoning && !think)
-        {
-            // DeepSeek's non-thinking mode: an empty, closed reasoning block before the answer.
-            text += "</think>\n\n";
-            reasoning = false;
-        }
-        return new PreparedPrompt(Bundle.Tokenizer.Encode(text, addSpecialTokens: false, parseSpecial: true), reasoning);
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Messages.Count == 0) throw new SharpSeekException("messages must not be empty");
+        if (tools is not null) request = ToolPrompt.Apply(request, tools, Bundle.TemplateRendersTools);
+        request = request with { TemplateKwargs = TemplateKwargs.Merge(DefaultTemplateKwargs, request.TemplateKwargs) };
+        RenderedPrompt rendered = Bundle.Template.Render(request);
+        return new PreparedPrompt(Bundle.Tokenizer.EncodeMarkedUp(rendered.Text, rendered.Content), rendered.OpensReasoning);
     }
 
     /// <summary>
-    /// A raw prompt (legacy completions); with <paramref name="suffix"/>, a fill-in-the-middle prompt in the format the
+    /// A raw prompt (legacy completions): special-token text in it is parsed into control tokens, as in llama.cpp's and
+    /// vLLM's completion endpoints (the caller writes the whole prompt, markup included); with <paramref name="suffix"/>, a fill-in-the-middle prompt in the format the
     /// vocabulary has (<see cref="FimFormat"/>: DeepSeek's or Qwen's markers).
     /// </summary>
     public PreparedPrompt PrepareText(string prompt, string? suffix = null)

@@ -12,7 +12,7 @@ public sealed record CompletionOptions
 
     public SamplingOptions Sampling { get; init; } = SamplingOptions.Greedy;
 
-    /// <summary>Strings that end the completion; they are not part of the output.</summary>
+    /// <summary>Strings that end the completion; they are not part of the output. With a reasoning split they are looked for in the answer only.</summary>
     public IReadOnlyList<string> Stop { get; init; } = [];
 
     /// <summary>-1: no log-probabilities; 0: the chosen token's; n: also the n most likely.</summary>

@@ -8,7 +8,9 @@ using SharpSeek.Tools;
 namespace SharpSeek.Serving;
 
 /// <summary>
-/// The text side of one running sequence: tokens → text → stop strings → reasoning/answer split.
+/// The text side of one running sequence: tokens → text → reasoning/answer split → stop strings. Stop strings are looked
+/// for in the answer only (as DeepSeek's API does): a stop string the model happens to write while it reasons does not end
+/// the completion, which would leave the answer empty. Without a reasoning split they apply to all the text.
 /// Disposing it (or cancelling the read) cancels the sequence, which frees its place at the next step.
 /// </summary>
 public sealed class CompletionStream : IDisposable
@@ -17,6 +19,7 @@ public sealed class CompletionStream : IDisposable
     private readonly SequenceHandle _handle;
     private readonly PreparedPrompt _prompt;
     private readonly CompletionOptions _options;
+    private int _produced;
 
     internal CompletionStream(ChatPipeline pipeline, SequenceHandle handle, PreparedPrompt prompt, CompletionOptions options)
     {
@@ -28,6 +31,9 @@ public sealed class CompletionStream : IDisposable
 
     public int PromptTokens => _prompt.Tokens.Length;
 
+    /// <summary>Tokens read so far (all of them once the stream has ended); for request logs.</summary>
+    public int CompletionTokens => Volatile.Read(ref _produced);
+
     /// <summary>The chunks; the last one carries the finish reason and usage.</summary>
     public async IAsyncEnumerable<CompletionChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -38,7 +44,7 @@ public sealed class CompletionStream : IDisposable
         var parser = new ReasoningParser(_prompt.StartsInReasoning);
         // Calls are read from the answer only: a call written inside the reasoning block is not a call.
         var calls = _options.Tools is { ParsesCalls: true } tools ? tools.Format.CreateParser() : null;
-        int produced = 0, reasoningTokens = 0;
+        int reasoningTokens = 0;
         bool wantLogprobs = _options.TopLogprobs >= 0;
         try
         {
@@ -48,12 +54,13 @@ public sealed class CompletionStream : IDisposable
                 {
                     // Tokens already produced are not handed out after cancellation.
                     cancellationToken.ThrowIfCancellationRequested();
-                    produced++;
-                    string text = stops.Push(detok.Push(g.Token));
+                    Interlocked.Increment(ref _produced);
+                    string text = detok.Push(g.Token);
                     var delta = _options.SplitReasoning ? parser.Push(text) : new ReasoningDelta("", text);
                     if (_options.SplitReasoning && (parser.InReasoning || delta.Reasoning.Length > 0 && delta.Content.Length == 0)) reasoningTokens++;
+                    string content = stops.Push(delta.Content);
                     IReadOnlyList<TokenInfo>? lp = wantLogprobs ? [Info(tok, g)] : null;
-                    var answer = calls is null ? ToolCallUpdate.Text(delta.Content) : calls.Push(delta.Content);
+                    var answer = calls is null ? ToolCallUpdate.Text(content) : calls.Push(content);
                     if (delta.Reasoning.Length > 0 || !answer.IsEmpty || lp is not null)
                         yield return new CompletionChunk(delta.Reasoning, answer.Content) { Logprobs = lp, ToolCalls = answer.Calls.Count > 0 ? answer.Calls : null };
                     if (stops.Stopped)
@@ -70,23 +77,29 @@ public sealed class CompletionStream : IDisposable
             _handle.Cancel();
         }
         cancellationToken.ThrowIfCancellationRequested();
-        string rest = stops.Stopped ? "" : stops.Push(detok.Flush()) + stops.Flush();
-        var tail = _options.SplitReasoning ? parser.Push(rest) : new ReasoningDelta("", rest);
-        var end = _options.SplitReasoning ? parser.Flush() : new ReasoningDelta("", "");
-        string content = tail.Content + end.Content;
+        string tailReasoning = "", tailContent = "";
+        if (!stops.Stopped)
+        {
+            string rest = detok.Flush();
+            var tail = _options.SplitReasoning ? parser.Push(rest) : new ReasoningDelta("", rest);
+            var end = _options.SplitReasoning ? parser.Flush() : new ReasoningDelta("", "");
+            tailReasoning = tail.Reasoning + end.Reasoning;
+            tailContent = stops.Push(tail.Content + end.Content);
+            tailContent += stops.Flush();
+        }
         IReadOnlyList<ToolCallDelta>? lastCalls = null;
         if (calls is not null)
         {
-            var a = calls.Push(content);
+            var a = calls.Push(tailContent);
             var b = calls.Flush();
-            content = a.Content + b.Content;
+            tailContent = a.Content + b.Content;
             lastCalls = [.. a.Calls, .. b.Calls];
         }
         string finish = stops.Stopped || _handle.FinishReason == FinishReason.Stop ? "stop" : "length";
         // OpenAI's rule: an answer that ends in tool calls finishes with "tool_calls" (one cut off by max_tokens stays "length").
         if (finish == "stop" && calls is { Calls.Count: > 0 }) finish = "tool_calls";
-        var usage = new CompletionUsage(_prompt.Tokens.Length, _handle.CachedTokens, produced, reasoningTokens);
-        yield return new CompletionChunk(tail.Reasoning + end.Reasoning, content)
+        var usage = new CompletionUsage(_prompt.Tokens.Length, _handle.CachedTokens, _produced, reasoningTokens);
+        yield return new CompletionChunk(tailReasoning, tailContent)
         {
             FinishReason = finish,
             Usage = usage,

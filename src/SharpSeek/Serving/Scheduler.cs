@@ -49,6 +49,7 @@ public sealed class Scheduler : IDisposable
             : null;
         PrefixCache = new PrefixCache(Options.PrefixCacheEntries, Options.BlockSize, disk, () => _model.CreateState(ContextSize, Options.PrefillChunk));
         _queue = Channel.CreateUnbounded<Sequence>(new UnboundedChannelOptions { SingleReader = true });
+        Metrics.CacheBudgetBytes = (long)(Options.MaxActive + Options.PrefixCacheEntries) * ContextSize * 4 * model.CachedValuesPerTokenPerLayer * model.Config.NumHiddenLayers;
         _loop = new Thread(Run) { IsBackground = true, Name = "sharpseek-scheduler" };
         _loop.Start();
     }
@@ -124,6 +125,7 @@ public sealed class Scheduler : IDisposable
             _active.Add(seq);
         }
         Metrics.ActiveSequences = _active.Count;
+        Metrics.ActiveCacheBytes = _active.Sum(q => q.State?.CacheBytes ?? 0);
     }
 
     /// <summary>
@@ -178,6 +180,7 @@ public sealed class Scheduler : IDisposable
             _active.Remove(seq);
         }
         Metrics.ActiveSequences = _active.Count;
+        Metrics.ActiveCacheBytes = _active.Sum(q => q.State?.CacheBytes ?? 0);
         // Callers see the end only after the sequence has left the batch, its cache is in the prefix cache and the
         // metrics count it out: a caller that awaits its tokens and then looks at either finds them settled.
         foreach (var seq in ended) seq.Handle.Writer.TryComplete(seq.Error);

@@ -19,4 +19,16 @@ public sealed class SchedulerMetrics
     public double BusySeconds => Volatile.Read(ref _busySeconds);
     public int QueueDepth { get; internal set; }
     public int ActiveSequences { get; internal set; }
+
+    /// <summary>Cache bytes the running sequences hold (updated every step).</summary>
+    public long ActiveCacheBytes { get; internal set; }
+
+    /// <summary>
+    /// The most cache the scheduler can hold: every active slot and every prefix-cache entry filled to the context
+    /// size. Cache bytes in use over this is the KV-cache utilisation a load balancer scores replicas by.
+    /// </summary>
+    public long CacheBudgetBytes { get; internal set; }
+
+    /// <summary>Share of prompt tokens served from the prefix cache since start (0 before the first request).</summary>
+    public double PrefixCacheHitRatio => PromptTokens is var p and > 0 ? (double)PrefixCacheHitTokens / p : 0;
 }

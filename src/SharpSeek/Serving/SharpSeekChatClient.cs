@@ -14,7 +14,8 @@ namespace SharpSeek.Serving;
 /// <summary>
 /// In-process <see cref="IChatClient"/>: streams <see cref="TextReasoningContent"/> then <see cref="TextContent"/>, and a final
 /// update with the finish reason and <see cref="UsageContent"/>. Honours <see cref="ChatOptions"/> max tokens, temperature,
-/// top-p, top-k, stop sequences and seed; <c>AdditionalProperties["think"] = false</c> answers without reasoning.
+/// top-p, top-k, stop sequences and seed; <c>AdditionalProperties["think"] = false</c> answers without reasoning (true asks
+/// a model with a thinking switch to reason) and <c>AdditionalProperties["chat_template_kwargs"]</c> passes template variables.
 /// Tools: <see cref="ChatOptions.Tools"/> (function declarations; <c>AdditionalProperties["strict"] = true</c> on a function
 /// or the options forces its arguments to follow its schema), <see cref="ChatOptions.ToolMode"/> and
 /// <see cref="ChatOptions.AllowMultipleToolCalls"/>; calls come back as <see cref="FunctionCallContent"/> (arguments that are
@@ -91,9 +92,13 @@ public sealed class SharpSeekChatClient : IChatClient
     private CompletionStream Start(IEnumerable<AiChatMessage> messages, ChatOptions? options)
     {
         var converted = messages.Select(Convert).ToList();
-        bool think = options?.AdditionalProperties?.TryGetValue("think", out object? t) != true || t is not false;
+        var extra = options?.AdditionalProperties;
+        bool? think = extra?.TryGetValue("think", out object? t) == true && t is bool b ? b : null;
+        IReadOnlyDictionary<string, System.Text.Json.JsonElement>? kwargs = null;
+        if (extra?.TryGetValue("chat_template_kwargs", out object? kw) == true && kw is not null)
+            kwargs = TemplateKwargs.FromElement(kw is System.Text.Json.JsonElement je ? je : System.Text.Json.JsonSerializer.SerializeToElement(kw), "chat_template_kwargs");
         var tools = Tools(options);
-        var prompt = Pipeline.PrepareChat(converted, think, tools);
+        var prompt = Pipeline.PrepareChat(new ChatPromptRequest(converted) { Think = think, TemplateKwargs = kwargs }, tools);
         var sampling = new SamplingOptions
         {
             Temperature = options?.Temperature ?? 0.6f,
@@ -160,6 +165,7 @@ public sealed class SharpSeekChatClient : IChatClient
         var text = new StringBuilder();
         var reasoning = new StringBuilder();
         var calls = new List<ChatToolCall>();
+        string? answers = null;
         foreach (var c in m.Contents)
         {
             switch (c)
@@ -170,6 +176,7 @@ public sealed class SharpSeekChatClient : IChatClient
                     calls.Add(new ChatToolCall(f.Name, f.RawRepresentation is ToolCall raw ? raw.Arguments : JsonSerializer.Serialize(f.Arguments ?? new Dictionary<string, object?>())) { Id = f.CallId });
                     break;
                 case FunctionResultContent r:
+                    answers = r.CallId;
                     text.Append(r.Result switch { null => "", string s => s, JsonElement e => e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetRawText(), var o => JsonSerializer.Serialize(o) });
                     break;
             }
@@ -180,6 +187,7 @@ public sealed class SharpSeekChatClient : IChatClient
         {
             ReasoningContent = reasoning.Length > 0 ? reasoning.ToString() : null,
             ToolCalls = calls.Count > 0 ? calls : null,
+            ToolCallId = role == "tool" ? answers : null,
         };
     }
 

@@ -113,8 +113,25 @@ public sealed class Tokenizer
         return ids.ToArray();
     }
 
+    /// <summary>
+    /// Encodes a rendered chat prompt: added tokens (special or not) are matched only in the template's markup, never in
+    /// <paramref name="content"/> ranges (conversation text), which is encoded as plain text — a user who types
+    /// <c>&lt;｜Assistant｜&gt;</c> gets the ids of those characters, not the control token. Text runs between matched tokens
+    /// are pre-tokenized whole, so without control-token text in the content the ids equal Hugging Face's encoding of the string.
+    /// </summary>
+    public int[] EncodeMarkedUp(string text, IReadOnlyList<Chat.Jinja.TextRange> content)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var ids = new List<int>(text.Length / 3 + 4);
+        Encode(text, ids, addSpecialTokens: false, parseSpecial: true, plainRanges: content);
+        return ids.ToArray();
+    }
+
     /// <summary>Appends the ids of <paramref name="text"/> to <paramref name="output"/>.</summary>
-    public void Encode(string text, List<int> output, bool addSpecialTokens = false, bool parseSpecial = true)
+    public void Encode(string text, List<int> output, bool addSpecialTokens = false, bool parseSpecial = true) =>
+        Encode(text, output, addSpecialTokens, parseSpecial, null);
+
+    private void Encode(string text, List<int> output, bool addSpecialTokens, bool parseSpecial, IReadOnlyList<Chat.Jinja.TextRange>? plainRanges)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(output);
@@ -122,7 +139,7 @@ public sealed class Tokenizer
         text = ReplaceLoneSurrogates(text);
         List<TextSegment> segments = t_segments ??= [];
         segments.Clear();
-        _added.Split(text, parseSpecial, segments);
+        _added.Split(text, parseSpecial, segments, plainRanges);
         List<PreToken> pieces = t_pieces ??= [];
         List<PreToken> input = t_input ??= [];
         for (int s = 0; s < segments.Count; s++)

@@ -19,6 +19,18 @@ namespace SharpSeek.Tools;
 /// </summary>
 public static class ToolPrompt
 {
+    /// <summary>
+    /// The request with its tools: as the template's <c>tools</c> when <paramref name="templateRendersTools"/> (and the
+    /// model's own format is used), else as a section of the system message (the fallback also rewrites the history).
+    /// With <c>tool_choice: none</c> no tools are shown.
+    /// </summary>
+    public static ChatPromptRequest Apply(ChatPromptRequest request, ToolSet tools, bool templateRendersTools)
+    {
+        if (templateRendersTools && !tools.Fallback)
+            return request with { Tools = tools.Choice.Mode == ToolChoiceMode.None ? null : [.. tools.Tools.Select(t => t.ToChatTool())] };
+        return request with { Messages = Apply(request.Messages, tools) };
+    }
+
     /// <summary>The conversation with the tool section added (and, for the fallback, the history rewritten).</summary>
     public static IReadOnlyList<ChatMessage> Apply(IReadOnlyList<ChatMessage> messages, ToolSet tools)
     {

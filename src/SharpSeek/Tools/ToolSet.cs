@@ -13,6 +13,12 @@ public sealed record ToolDefinition(string Name, string? Description = null, Jso
 {
     /// <summary>Whether the arguments must follow <see cref="Parameters"/> (grammar-constrained).</summary>
     public bool Strict { get; init; }
+
+    /// <summary>The client's whole tool object, when it came as JSON (templates render it as sent).</summary>
+    public JsonElement? Definition { get; init; }
+
+    /// <summary>The tool as a chat template sees it.</summary>
+    public Chat.ChatTool ToChatTool() => new(Name, Description, Parameters) { Definition = Definition };
 }
 
 /// <summary>OpenAI's <c>tool_choice</c>.</summary>

@@ -46,7 +46,7 @@ public sealed class SharpSeekProcess : IDisposable
         return (p.ExitCode, p.Out, p.Err);
     }
 
-    /// <summary>Starts <c>sharpseek serve ARGS --port P</c> on a free port and waits until /health answers 200.</summary>
+    /// <summary>Starts <c>sharpseek serve ARGS --port P</c> on a free port and waits until /ready answers 200 (the model is loaded).</summary>
     public static async Task<(SharpSeekProcess Process, HttpClient Http)> ServeAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null)
     {
         int port;
@@ -60,7 +60,7 @@ public sealed class SharpSeekProcess : IDisposable
         var ready = Stopwatch.StartNew();
         while (true)
         {
-            try { if ((await http.GetAsync("health")).IsSuccessStatusCode) break; }
+            try { if ((await http.GetAsync("ready")).IsSuccessStatusCode) break; }
             catch (HttpRequestException) { }
             if (p.HasExited || ready.Elapsed > TimeSpan.FromSeconds(60))
             {

@@ -1,10 +1,19 @@
 // The SharpSeek web chat: conversations live on the server (SQLite); answers stream over SSE.
 (() => {
   const $ = id => document.getElementById(id);
-  let current = null, controller = null;
+  const svg = d => `<svg viewBox="0 0 24 24" aria-hidden="true">${d}</svg>`;
+  const icons = {
+    copy: svg('<rect x="9" y="9" width="11" height="11" rx="2"/><path d="M5 15V6a2 2 0 0 1 2-2h9"/>'),
+    check: svg('<path d="M5 12l5 5 9-10"/>'),
+    edit: svg('<path d="M16.5 3.5a2.1 2.1 0 1 1 3 3L7 19l-4 1 1-4z"/>'),
+    regenerate: svg('<path d="M20 11a8 8 0 1 0-2.3 5.7M20 4v7h-7"/>'),
+    rename: svg('<path d="M12 20h9M16.5 3.5a2.1 2.1 0 1 1 3 3L7 19l-4 1 1-4z"/>'),
+    trash: svg('<path d="M4 7h16M10 11v6M14 11v6M6 7l1 12a2 2 0 0 0 2 2h6a2 2 0 0 0 2-2l1-12M9 7V4h6v3"/>'),
+  };
+  let current = null, controller = null, models = [];
 
-  // With `serve --api-key` every call below /app and /v1 needs "Authorization: Bearer KEY" (the page itself does not).
-  // The key is asked for on the first 401, kept in localStorage, and can be changed or forgotten from the header.
+  // ---- API key. With `serve --api-key` every call below /app and /v1 needs "Authorization: Bearer KEY" (the page itself
+  // does not). The key is asked for on the first 401, kept in localStorage, and can be changed or forgotten.
   const KEY = "sharpseek-api-key";
   let asking = null;
 
@@ -36,7 +45,7 @@
     $("key-dialog").hidden = true;
     const pending = asking;
     asking = null;
-    if (pending) pending.resolve(); else loadList().catch(() => {});
+    if (pending) pending.resolve(); else { loadList().catch(() => {}); loadModels().catch(() => {}); }
   };
   $("key-clear").onclick = () => {
     localStorage.removeItem(KEY);
@@ -60,9 +69,116 @@
 
   async function api(path, options) {
     const r = await authed(path, options);
-    if (!r.ok && r.status !== 204) throw new Error((await r.json()).error?.message ?? r.statusText);
+    if (!r.ok && r.status !== 204) throw new Error((await r.json().catch(() => null))?.error?.message ?? r.statusText);
     return r.status === 204 ? null : r.json();
   }
+
+  // ---- Small helpers: a toast, the clipboard, a confirm/prompt dialog.
+  let toastTimer = 0;
+  function toast(text) {
+    $("toast").textContent = text;
+    $("toast").hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { $("toast").hidden = true; }, 1600);
+  }
+
+  // The async clipboard needs a secure context (https or localhost); a server opened by its LAN address falls back to execCommand.
+  async function copyText(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch {
+      const area = document.createElement("textarea");
+      area.value = text;
+      area.style.cssText = "position:fixed;opacity:0";
+      document.body.append(area);
+      area.select();
+      const ok = document.execCommand("copy");
+      area.remove();
+      return ok;
+    }
+  }
+
+  // Resolves to true (or the typed text when `value` is given) on OK, null on Cancel or Escape.
+  function ask({ title, text = "", ok, danger = false, value }) {
+    const dialog = $("confirm"), input = $("confirm-input");
+    $("confirm-title").textContent = title;
+    $("confirm-text").textContent = text;
+    $("confirm-text").hidden = !text;
+    $("confirm-ok").textContent = ok;
+    $("confirm-ok").className = danger ? "danger" : "primary";
+    input.hidden = value === undefined;
+    input.value = value ?? "";
+    dialog.returnValue = "";
+    dialog.showModal();
+    if (value !== undefined) { input.focus(); input.select(); } else $("confirm-ok").focus();
+    return new Promise(resolve => dialog.addEventListener("close", () =>
+      resolve(dialog.returnValue !== "ok" ? null : value === undefined ? true : input.value.trim() || null), { once: true }));
+  }
+  $("confirm-input").onkeydown = e => { if (e.key === "Enter") { e.preventDefault(); $("confirm").close("ok"); } };
+
+  // ---- Settings, kept in this browser.
+  const SETTINGS = "sharpseek-settings";
+  const defaults = { system: "", temperature: 0.6, maxTokens: 2048, think: true, model: "" };
+  let settings = { ...defaults, ...JSON.parse(localStorage.getItem(SETTINGS) ?? "{}") };
+  function saveSettings() {
+    localStorage.setItem(SETTINGS, JSON.stringify(settings));
+    $("think").checked = settings.think;
+    $("model").value = settings.model;
+  }
+  function fillSettings(s) {
+    $("set-system").value = s.system;
+    $("set-temperature").value = s.temperature;
+    $("set-temperature-value").textContent = Number(s.temperature).toFixed(2);
+    $("set-max-tokens").value = s.maxTokens;
+    $("set-think").checked = s.think;
+    $("set-model").value = s.model;
+  }
+  // The model list is read again each time: a server may load or unload models while the page is open.
+  $("settings-button").onclick = async () => {
+    closeDrawer();
+    await loadModels().catch(() => {});
+    fillSettings(settings);
+    $("settings").showModal();
+  };
+  $("set-temperature").oninput = () => { $("set-temperature-value").textContent = Number($("set-temperature").value).toFixed(2); };
+  $("settings-reset").onclick = () => fillSettings({ ...defaults, model: models[0] ?? "" });
+  $("settings-form").onsubmit = e => {
+    const max = Math.floor(Number($("set-max-tokens").value));
+    if (!(max >= 1)) { e.preventDefault(); $("set-max-tokens").focus(); toast("Max tokens must be at least 1"); return; }
+    settings = {
+      system: $("set-system").value.trim(),
+      temperature: Math.min(2, Math.max(0, Number($("set-temperature").value))),
+      maxTokens: max,
+      think: $("set-think").checked,
+      model: $("set-model").value,
+    };
+    saveSettings();
+  };
+  $("think").onchange = () => { settings.think = $("think").checked; saveSettings(); };
+  $("model").onchange = () => { settings.model = $("model").value; saveSettings(); };
+
+  // The models this server serves, from /v1/models: aliases name their model in "root", so each model is listed once.
+  // The picker shows only when there is a choice.
+  async function loadModels() {
+    const list = await api("/v1/models");
+    models = [...new Set(list.data.map(m => m.root ?? m.id))];
+    for (const select of [$("model"), $("set-model")]) {
+      select.replaceChildren(...models.map(name => Object.assign(document.createElement("option"), { value: name, textContent: name })));
+    }
+    if (!models.includes(settings.model)) settings.model = models[0] ?? "";
+    const several = models.length > 1;
+    $("model").hidden = !several;
+    $("model-setting").hidden = !several;
+    saveSettings();
+  }
+
+  // ---- The sidebar (a drawer on phones).
+  const closeDrawer = () => { document.body.classList.remove("drawer-open"); $("backdrop").hidden = true; };
+  $("menu").onclick = () => { document.body.classList.add("drawer-open"); $("backdrop").hidden = false; };
+  $("backdrop").onclick = closeDrawer;
+  $("close-sidebar").onclick = closeDrawer;
+  document.addEventListener("keydown", e => { if (e.key === "Escape") closeDrawer(); });
 
   async function loadList() {
     const list = await api("/app/conversations");
@@ -75,75 +191,248 @@
       const name = document.createElement("span");
       name.className = "name";
       name.textContent = c.title;
+      name.title = c.title;
       const rename = document.createElement("button");
-      rename.className = "rename"; rename.title = "Rename"; rename.textContent = "✎";
+      rename.className = "rename"; rename.type = "button"; rename.title = "Rename"; rename.setAttribute("aria-label", "Rename"); rename.innerHTML = icons.rename;
       rename.onclick = async e => {
         e.stopPropagation();
-        const title = prompt("Rename conversation", c.title);
-        if (title) { await api(`/app/conversations/${c.id}`, { method: "PATCH", body: JSON.stringify({ title }) }); await loadList(); }
+        const title = await ask({ title: "Rename chat", ok: "Save", value: c.title });
+        if (!title) return;
+        await api(`/app/conversations/${c.id}`, { method: "PATCH", body: JSON.stringify({ title }) });
+        if (current === c.id) $("title").textContent = title;
+        await loadList();
       };
       const del = document.createElement("button");
-      del.className = "delete"; del.title = "Delete"; del.textContent = "🗑";
+      del.className = "delete"; del.type = "button"; del.title = "Delete"; del.setAttribute("aria-label", "Delete"); del.innerHTML = icons.trash;
       del.onclick = async e => {
         e.stopPropagation();
+        if (!await ask({ title: "Delete chat?", text: `“${c.title}” and all its messages will be deleted.`, ok: "Delete", danger: true })) return;
         await api(`/app/conversations/${c.id}`, { method: "DELETE" });
-        if (current === c.id) { current = null; $("messages").replaceChildren(); location.hash = ""; }
+        if (current === c.id) newChat();
         await loadList();
       };
       li.append(name, rename, del);
-      li.onclick = () => open(c.id);
+      li.onclick = () => { closeDrawer(); if (c.id !== current || !controller) open(c.id); };
       ul.append(li);
     }
   }
 
-  function bubble(role, content, reasoning) {
-    const div = document.createElement("div");
-    div.className = `msg ${role}`;
-    if (role === "assistant") {
-      const details = document.createElement("details");
-      details.className = "thinking";
-      details.hidden = !reasoning;
-      const summary = document.createElement("summary");
-      summary.textContent = "Thinking";
-      const body = document.createElement("div");
-      body.className = "body";
-      body.textContent = reasoning ?? "";
-      details.append(summary, body);
-      const answer = document.createElement("div");
-      answer.className = "answer";
-      answer.dataset.raw = content ?? "";
-      answer.innerHTML = renderMarkdown(content ?? "");
-      div.append(details, answer);
-    } else div.textContent = content;
-    $("messages").append(div);
-    div.scrollIntoView({ block: "end" });
+  // ---- Messages.
+  const messages = $("messages");
+  const nearBottom = () => messages.scrollHeight - messages.scrollTop - messages.clientHeight < 120;
+  const scrollDown = () => { messages.scrollTop = messages.scrollHeight; };
+  function showEmpty() { $("empty").hidden = messages.querySelector(".msg") !== null; }
+
+  function actionButton(kind, label, onclick) {
+    const b = document.createElement("button");
+    b.type = "button"; b.className = kind; b.title = label; b.setAttribute("aria-label", label); b.innerHTML = icons[kind === "copy" ? "copy" : kind];
+    b.onclick = onclick;
+    return b;
+  }
+
+  async function copyFrom(button, text) {
+    if (await copyText(text)) {
+      button.innerHTML = icons.check;
+      toast("Copied");
+      setTimeout(() => { button.innerHTML = icons.copy; }, 1500);
+    } else toast("Could not copy");
+  }
+
+  // An element with a class and, optionally, its text.
+  const make = (tag, className, text) => Object.assign(document.createElement(tag), { className }, text === undefined ? {} : { textContent: text });
+
+  function messageDiv(role, id) {
+    const div = make("div", `msg ${role}`);
+    if (id) div.dataset.id = id;
     return div;
   }
 
-  async function open(id) {
-    current = id;
-    location.hash = id;
+  function userMessage(m) {
+    const div = messageDiv("user", m.id);
+    const bubble = make("div", "bubble", m.content);
+    const actions = make("div", "actions");
+    actions.append(
+      actionButton("copy", "Copy", e => copyFrom(e.currentTarget, bubble.textContent)),
+      actionButton("edit", "Edit", () => startEdit(div, bubble.textContent)));
+    div.append(bubble, actions);
+    return div;
+  }
+
+  function assistantMessage(m) {
+    const div = messageDiv("assistant", m.id);
+    const details = make("details", "thinking");
+    details.hidden = !m.reasoning;
+    details.append(make("summary", "", "Reasoning"), make("div", "body", m.reasoning ?? ""));
+    const answer = make("div", "answer");
+    answer.dataset.raw = m.content ?? "";
+    answer.innerHTML = renderMarkdown(m.content ?? "");
+    const actions = make("div", "actions");
+    actions.append(
+      actionButton("copy", "Copy", e => copyFrom(e.currentTarget, answer.dataset.raw)),
+      actionButton("regenerate", "Regenerate", () => regenerate(div)),
+      make("span", "meta"));
+    div.append(details, answer, actions);
+    return div;
+  }
+
+  function append(div) {
+    const stick = nearBottom();
+    messages.append(div);
+    showEmpty();
+    if (stick) scrollDown();
+    return div;
+  }
+
+  // Only the last answer can be regenerated, and nothing is edited while an answer streams.
+  function updateActions() {
+    const all = [...messages.querySelectorAll(".msg")];
+    for (const div of all) {
+      const regen = div.querySelector(".regenerate");
+      if (regen) regen.hidden = div !== all[all.length - 1];
+      for (const b of div.querySelectorAll(".edit, .regenerate")) b.disabled = controller !== null;
+    }
+  }
+
+  function setTitle(text) { $("title").textContent = text; document.title = text === "SharpSeek" ? "SharpSeek" : `${text} · SharpSeek`; }
+
+  function newChat() {
+    if (controller) controller.abort();
+    current = null;
+    history.pushState(null, "", location.pathname);
+    messages.querySelectorAll(".msg").forEach(m => m.remove());
+    showEmpty();
+    setTitle("SharpSeek");
+    closeDrawer();
+    for (const li of $("conversations").children) li.classList.remove("active");
+    $("input").focus();
+  }
+
+  async function open(id, push = true) {
+    if (controller) controller.abort();
     const c = await api(`/app/conversations/${id}`);
-    $("title").textContent = c.title;
-    $("messages").replaceChildren();
-    for (const m of c.messages) bubble(m.role, m.content, m.reasoning);
+    current = id;
+    if (push && location.hash !== "#" + id) history.pushState(null, "", "#" + id);
+    setTitle(c.title);
+    messages.querySelectorAll(".msg").forEach(m => m.remove());
+    for (const m of c.messages) {
+      const div = m.role === "user" ? userMessage(m) : assistantMessage(m);
+      if (m.role === "assistant") div.dataset.done = "stored";
+      messages.append(div);
+    }
+    showEmpty();
+    updateActions();
+    scrollDown();
     await loadList();
   }
 
-  async function send(text) {
-    if (!current) { const c = await api("/app/conversations", { method: "POST", body: "{}" }); current = c.id; location.hash = c.id; }
-    bubble("user", text);
-    const div = bubble("assistant", "", "");
-    const details = div.querySelector("details"), thinking = details.querySelector(".body"), answer = div.querySelector(".answer");
-    details.open = true;
+  // The server gives messages their ids; after an answer the page learns them (edit needs them). Both lists are in
+  // order, and a question sent meanwhile only adds to the end of the page's, so the shared prefix matches.
+  async function learnIds() {
+    const id = current;
+    const c = await api(`/app/conversations/${id}`);
+    if (id !== current) return;
+    const divs = [...messages.querySelectorAll(".msg")];
+    c.messages.forEach((m, i) => { if (divs[i]) divs[i].dataset.id = m.id; });
+  }
+
+  function startEdit(div, text) {
+    if (controller) return;
+    const box = make("div", "edit-box"), area = make("textarea", "", text), buttons = make("div", "buttons");
+    area.rows = Math.min(10, text.split("\n").length + 1);
+    const cancel = Object.assign(make("button", "cancel", "Cancel"), { type: "button" });
+    const save = Object.assign(make("button", "primary send-edit", "Send"), { type: "button" });
+    buttons.append(cancel, save);
+    box.append(area, buttons);
+    const bubble = div.querySelector(".bubble"), actions = div.querySelector(".actions");
+    bubble.hidden = true; actions.hidden = true;
+    div.append(box);
+    area.focus();
+    cancel.onclick = () => { box.remove(); bubble.hidden = false; actions.hidden = false; };
+    save.onclick = () => {
+      const edited = area.value.trim();
+      if (!edited) return;
+      // The edited question and everything after it go; the conversation goes on from the new question.
+      const id = Number(div.dataset.id);
+      let next;
+      for (let n = div; n; n = next) { next = n.nextElementSibling; n.remove(); }
+      send(edited, { edit: id });
+    };
+    area.onkeydown = e => {
+      if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); save.click(); }
+      if (e.key === "Escape") { e.stopPropagation(); cancel.click(); }
+    };
+  }
+
+  function regenerate(div) {
+    if (controller) return;
+    div.remove();
+    send(null, { regenerate: true });
+  }
+
+  async function send(text, { edit, regenerate } = {}) {
+    if (controller) return;
     controller = new AbortController();
     $("send").hidden = true; $("stop").hidden = false;
     try {
+      if (!current) {
+        // The conversation is created, titled and listed before the answer starts.
+        const title = text.length > 40 ? text.slice(0, 40) + "…" : text;
+        const c = await api("/app/conversations", { method: "POST", body: JSON.stringify({ title }) });
+        current = c.id;
+        history.pushState(null, "", "#" + c.id);
+        setTitle(c.title);
+        await loadList();
+      }
+      if (!regenerate) append(userMessage({ content: text }));
+      const div = append(assistantMessage({ content: "", reasoning: "" }));
+      updateActions();
+      await stream(div, { content: text ?? undefined, edit, regenerate: regenerate || undefined });
+    } catch (e) {
+      toast(e.message);
+    } finally {
+      controller = null;
+      $("send").hidden = false; $("stop").hidden = true;
+      updateActions();
+    }
+    await Promise.all([learnIds(), loadList()]).catch(() => {});
+  }
+
+  async function stream(div, request) {
+    const details = div.querySelector("details"), thinking = details.querySelector(".body"), answer = div.querySelector(".answer");
+    const summary = details.querySelector("summary"), meta = div.querySelector(".meta");
+    const started = performance.now();
+    let thoughtFor = null, pending = false;
+    summary.textContent = "Thinking…";
+    details.open = true;
+    // Re-rendering the markdown once per frame keeps a fast stream smooth.
+    const render = () => {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(() => {
+        pending = false;
+        const stick = nearBottom();
+        answer.innerHTML = renderMarkdown(answer.dataset.raw);
+        if (stick) scrollDown();
+      });
+    };
+    const endThinking = () => {
+      if (thoughtFor !== null) return;
+      thoughtFor = (performance.now() - started) / 1000;
+      summary.textContent = `Thought for ${thoughtFor < 10 ? thoughtFor.toFixed(1) : Math.round(thoughtFor)} s`;
+    };
+    try {
       const r = await authed(`/app/conversations/${current}/messages`, {
         method: "POST", signal: controller.signal,
-        body: JSON.stringify({ content: text, think: $("think").checked }),
+        body: JSON.stringify({
+          ...request,
+          think: settings.think,
+          system: settings.system || undefined,
+          temperature: settings.temperature,
+          max_tokens: settings.maxTokens,
+          model: models.length > 1 ? settings.model : undefined,
+        }),
       });
-      if (!r.ok) throw new Error((await r.json()).error?.message ?? r.statusText);
+      if (!r.ok) throw new Error((await r.json().catch(() => null))?.error?.message ?? r.statusText);
       const reader = r.body.getReader(), decoder = new TextDecoder();
       let buffer = "";
       for (;;) {
@@ -155,33 +444,73 @@
           const line = buffer.slice(0, at); buffer = buffer.slice(at + 2);
           if (!line.startsWith("data: ")) continue;
           const e = JSON.parse(line.slice(6));
-          if (e.reasoning) { details.hidden = false; thinking.textContent += e.reasoning; }
-          if (e.content) { details.open = false; answer.dataset.raw += e.content; answer.innerHTML = renderMarkdown(answer.dataset.raw); }
-          if (e.done) div.dataset.done = e.finish_reason;
-          div.scrollIntoView({ block: "end" });
+          if (e.reasoning) {
+            details.hidden = false;
+            const stick = nearBottom();
+            thinking.textContent += e.reasoning;
+            if (stick) scrollDown();
+          }
+          if (e.content) {
+            if (!details.hidden) { endThinking(); details.open = false; }
+            answer.dataset.raw += e.content;
+            render();
+          }
+          if (e.done) {
+            endThinking();
+            details.open = false;
+            meta.textContent = `${e.tokens} tokens${e.finish_reason === "length" ? " · cut at the limit" : ""}`;
+            div.dataset.done = e.finish_reason;
+          }
         }
       }
+      if (!div.dataset.done) div.dataset.done = "stopped";
     } catch (e) {
-      if (e.name === "AbortError") div.dataset.done = "stopped";
-      else { div.dataset.done = "error"; answer.textContent = "Error: " + e.message; }
+      if (e.name === "AbortError") { div.dataset.done = "stopped"; meta.textContent = "stopped"; }
+      else { div.dataset.done = "error"; div.classList.add("error"); answer.textContent = "Error: " + e.message; }
     } finally {
-      controller = null;
-      $("send").hidden = false; $("stop").hidden = true;
-      await loadList();
+      if (details.hidden === false && thoughtFor === null) endThinking();
+      answer.innerHTML = div.dataset.done === "error" ? answer.innerHTML : renderMarkdown(answer.dataset.raw);
     }
   }
 
+  // Copy buttons on code blocks (rendered by markdown.js).
+  messages.addEventListener("click", e => {
+    const button = e.target.closest(".copy-code");
+    if (!button) return;
+    copyText(button.closest(".code-block").querySelector("code").innerText).then(ok => {
+      button.textContent = ok ? "Copied" : "Failed";
+      setTimeout(() => { button.textContent = "Copy"; }, 1500);
+    });
+  });
+
+  // ---- The composer.
+  const input = $("input");
+  const grow = () => {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight, 220) + "px";
+    $("send").disabled = input.value.trim() === "";
+  };
+  input.oninput = grow;
   $("composer").onsubmit = e => {
     e.preventDefault();
-    const text = $("input").value.trim();
+    const text = input.value.trim();
     if (!text || controller) return;
-    $("input").value = "";
+    input.value = "";
+    grow();
     send(text);
   };
-  $("input").onkeydown = e => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("composer").requestSubmit(); } };
+  // Enter sends on a keyboard; on a touch screen it is a new line and the button sends.
+  const touch = matchMedia("(pointer: coarse)").matches;
+  input.onkeydown = e => { if (e.key === "Enter" && !e.shiftKey && !touch && !e.isComposing) { e.preventDefault(); $("composer").requestSubmit(); } };
   $("stop").onclick = () => controller?.abort();
-  $("new-chat").onclick = () => { current = null; location.hash = ""; $("messages").replaceChildren(); $("title").textContent = "SharpSeek"; loadList(); };
+  $("new-chat").onclick = newChat;
+  $("new-chat-top").onclick = newChat;
+  window.addEventListener("popstate", () => { const id = location.hash.slice(1); if (id) open(id, false).catch(() => newChat()); else newChat(); });
 
+  if (!window.markdownLibraries) $("libraries-missing").hidden = false;
+  $("think").checked = settings.think;
+  grow();
   const start = location.hash.slice(1);
-  (start ? open(start) : loadList()).catch(() => loadList());
+  (start ? open(start, false) : loadList()).catch(() => loadList().catch(() => {}));
+  loadModels().catch(() => {});
 })();

@@ -1,9 +1,0 @@
-namespace SharpSeek.Training.Recipe;
-
-/// <summary>Which part of the problem space an item comes from; a problem (its canonical form) belongs to exactly one.</summary>
-public enum TaskSplit
-{
-    Train,
-    Validation,
-    Test,
-}
