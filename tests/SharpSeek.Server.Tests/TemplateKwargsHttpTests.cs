@@ -31,7 +31,7 @@ public sealed class TemplateKwargsHttpTests : IDisposable
         return dir;
     }
 
-    private static string V31 => File.ReadAllText(Path.Combine(Fixtures.RepoRoot, "tests", "SharpSeek.Tests", "Chat", "Templates", "deepseek-v3.1.jinja"));
+    private static string V31 => File.ReadAllText(Fixtures.Path("chat-templates", "deepseek-v3.1.jinja"));
 
     private static async Task<(HttpStatusCode, JsonElement)> Chat(LiveServer s, object body)
     {

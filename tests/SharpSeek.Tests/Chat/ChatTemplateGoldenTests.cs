@@ -25,30 +25,7 @@ public sealed class ChatTemplateGoldenTests
         throw new ArgumentException(name);
     }
 
-    internal static List<ChatMessage> Messages(JsonElement array)
-    {
-        var list = new List<ChatMessage>();
-        foreach (JsonElement m in array.EnumerateArray())
-        {
-            string role = m.GetProperty("role").GetString()!;
-            string? content = m.TryGetProperty("content", out JsonElement c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
-            List<ChatToolCall>? calls = null;
-            if (m.TryGetProperty("tool_calls", out JsonElement tc))
-            {
-                calls = [];
-                foreach (JsonElement call in tc.EnumerateArray())
-                {
-                    JsonElement f = call.GetProperty("function");
-                    calls.Add(new ChatToolCall(f.GetProperty("name").GetString()!, f.GetProperty("arguments").GetString()!)
-                    {
-                        Type = call.GetProperty("type").GetString()!,
-                    });
-                }
-            }
-            list.Add(new ChatMessage(role, content) { ToolCalls = calls });
-        }
-        return list;
-    }
+    internal static List<ChatMessage> Messages(JsonElement array) => JinjaGoldenTests.ParseMessages(array);
 
     [Theory]
     [MemberData(nameof(Names))]

@@ -4,16 +4,17 @@ using SharpSeek.Chat;
 using SharpSeek.Chat.Jinja;
 using SharpSeek.Tests.Tokenization;
 using SharpSeek.Tokenization;
+using Xunit.Abstractions;
 
 namespace SharpSeek.Tests.Chat;
 
 /// <summary>
-/// Real chat templates (Chat/Templates/*.jinja, see PROVENANCE.md) over the conversations in conversations.json, with and
+/// Real chat templates (tests/fixtures/chat-templates/*.jinja, see PROVENANCE.md) over the conversations in conversations.json, with and
 /// without the generation prompt and with each template's thinking kwargs: the text must equal Hugging Face's Jinja
 /// (npm <c>@huggingface/jinja</c>, run at test time on the same variables), a template error must be an error on both
 /// sides, and the ids of the marked-up prompt must equal Hugging Face's tokenizers on the whole rendered string.
 /// </summary>
-public sealed class JinjaGoldenTests
+public sealed class JinjaGoldenTests(ITestOutputHelper output)
 {
     // Tools: whether the template knows tool calls (Llama-3 base's does not: it would print a tool-call turn's None content,
     // which Python's Jinja2 renders as "None" and Hugging Face's JS port rejects).
@@ -42,7 +43,7 @@ public sealed class JinjaGoldenTests
         return data;
     }
 
-    internal static string TemplatePath(string name) => Path.Combine(AppContext.BaseDirectory, "Chat", "Templates", name + ".jinja");
+    internal static string TemplatePath(string name) => Fixtures.Path("chat-templates", name + ".jinja");
 
     private sealed record Outcome(TemplateInfo Template, string Case, bool Generation, string Kwargs, ChatPromptRequest Request,
         JinjaChatTemplate Chat, string? OurText, IReadOnlyList<TextRange>? OurContent, string? OurError, string? HfText, string? HfError);
@@ -51,7 +52,7 @@ public sealed class JinjaGoldenTests
 
     private static List<Outcome> RenderAll()
     {
-        using JsonDocument conversations = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Chat", "Templates", "conversations.json")));
+        using JsonDocument conversations = JsonDocument.Parse(File.ReadAllText(Fixtures.Path("chat-templates", "conversations.json")));
         var pending = new List<(TemplateInfo, string, bool, string, ChatPromptRequest, JinjaChatTemplate, string? Text, IReadOnlyList<TextRange>? Content, string? Error)>();
         var nodeCases = new StringBuilder("[");
         foreach (TemplateInfo t in Templates)
@@ -91,10 +92,11 @@ public sealed class JinjaGoldenTests
         finally { File.Delete(file); }
     }
 
-    internal static ChatPromptRequest ParseRequest(JsonElement c, bool generation, string kwargsJson)
+    /// <summary>OpenAI-format messages (role, content or null, reasoning_content, tool_calls, tool_call_id, name).</summary>
+    internal static List<ChatMessage> ParseMessages(JsonElement array)
     {
         var messages = new List<ChatMessage>();
-        foreach (JsonElement m in c.GetProperty("messages").EnumerateArray())
+        foreach (JsonElement m in array.EnumerateArray())
         {
             string? Str(string key) => m.TryGetProperty(key, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
             List<ChatToolCall>? calls = null;
@@ -107,7 +109,7 @@ public sealed class JinjaGoldenTests
                     calls.Add(new ChatToolCall(f.GetProperty("name").GetString()!, f.GetProperty("arguments").GetString()!)
                     {
                         Id = call.TryGetProperty("id", out JsonElement id) ? id.GetString() : null,
-                        Type = call.GetProperty("type").GetString()!,
+                        Type = call.TryGetProperty("type", out JsonElement type) ? type.GetString()! : "function",
                     });
                 }
             }
@@ -119,6 +121,12 @@ public sealed class JinjaGoldenTests
                 Name = Str("name"),
             });
         }
+        return messages;
+    }
+
+    internal static ChatPromptRequest ParseRequest(JsonElement c, bool generation, string kwargsJson)
+    {
+        var messages = ParseMessages(c.GetProperty("messages"));
         List<ChatTool>? tools = null;
         if (c.TryGetProperty("tools", out JsonElement ts))
         {
@@ -195,6 +203,7 @@ public sealed class JinjaGoldenTests
             Assert.True(o.OurError is null, $"{Describe(o)}: we raised '{o.OurError}', Hugging Face rendered {JsonSerializer.Serialize(o.HfText)}");
             Assert.True(o.HfText == o.OurText, $"{Describe(o)}:\n  hf:   {JsonSerializer.Serialize(o.HfText)}\n  ours: {JsonSerializer.Serialize(o.OurText)}");
         }
+        output.WriteLine($"{template}: {mine.Count} renders, {mine.Count(o => o.HfError is null)} equal to Hugging Face's text, {mine.Count(o => o.HfError is not null)} errors on both sides");
         // Most conversations render: an engine that failed everything on both sides would not count as agreeing.
         Assert.True(mine.Count(o => o.HfError is null) * 2 > mine.Count, $"{template}: most renders are errors");
     }
@@ -228,6 +237,7 @@ public sealed class JinjaGoldenTests
         var clean = renders.Where(o => !o.OurContent!.Any(r => tokenizer.AddedTokens.Any(t => o.OurText!.AsSpan(r.Start, r.Length).Contains(t.Content, StringComparison.Ordinal)))).ToList();
         Assert.True(clean.Count * 2 > renders.Count, $"{template}: {clean.Count} of {renders.Count} renders are free of marker text");
         var hf = NodeTokenizers.Encode(json, clean.Select(o => o.OurText!).ToList());
+        output.WriteLine($"{template}: {clean.Count} of {renders.Count} rendered prompts hold no control-token text in their content; their ids are compared");
         for (int i = 0; i < clean.Count; i++)
         {
             int[] ours = tokenizer.EncodeMarkedUp(clean[i].OurText!, clean[i].OurContent!);

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using SharpSeek.Formats.Gguf;
 using SharpSeek.Tests.Support;
@@ -18,7 +16,7 @@ public sealed class PreTokenizerGoldenTests
 {
     private static readonly Lazy<string[]> Cases = new(() =>
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Tokenization", "PreTokenizerCases.json")));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Fixtures.Path("tokenizers", "pretokenizer-cases.json")));
         return [.. doc.RootElement.GetProperty("llama_cpp").EnumerateArray().Select(e => e.GetString()!),
                 .. doc.RootElement.GetProperty("hard").EnumerateArray().Select(e => e.GetString()!)];
     });
@@ -68,22 +66,7 @@ public sealed class PreTokenizerGoldenTests
         }));
     }
 
-    private static (int Code, string Out, string Err) Tokenize(string path, string stdin)
-    {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8, StandardInputEncoding = new UTF8Encoding(false),
-        };
-        foreach (string a in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "sharpseek.dll"), "tokenize", "--model", path]) psi.ArgumentList.Add(a);
-        using Process p = Process.Start(psi)!;
-        var o = p.StandardOutput.ReadToEndAsync();
-        var e = p.StandardError.ReadToEndAsync();
-        p.StandardInput.Write(stdin);
-        p.StandardInput.Close();
-        Assert.True(p.WaitForExit(180_000), "sharpseek tokenize timed out");
-        return (p.ExitCode, o.Result, e.Result);
-    }
+    private static (int Code, string Out, string Err) Tokenize(string path, string stdin) => TokenizeCommandTests.Cli(stdin, "--model", path);
 
     [Theory]
     [InlineData("llama-bpe")]

@@ -30,17 +30,9 @@ internal sealed partial class JinjaInterpreter
     private sealed class BreakSignal : Exception;
     private sealed class ContinueSignal : Exception;
 
-    internal JinjaException Fail(string message, int offset)
-    {
-        var (l, c) = JinjaLexer.Position(_source, offset);
-        return new JinjaException(message, l, c);
-    }
+    internal JinjaException Fail(string message, int offset) => JinjaLexer.At(_source, offset, message);
 
-    internal JinjaUnsupportedException Unsupported(string construct, int offset)
-    {
-        var (l, c) = JinjaLexer.Position(_source, offset);
-        return new JinjaUnsupportedException(construct, l, c);
-    }
+    internal JinjaUnsupportedException Unsupported(string construct, int offset) => JinjaLexer.UnsupportedAt(_source, offset, construct);
 
     public void Render(IReadOnlyList<Node> nodes, Scope scope, JinjaString.Builder output)
     {

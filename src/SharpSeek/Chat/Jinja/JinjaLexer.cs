@@ -51,10 +51,20 @@ internal sealed class JinjaLexer
         return (line, col);
     }
 
-    private JinjaException Error(string message, int offset)
+    private JinjaException Error(string message, int offset) => At(_src, offset, message);
+
+    /// <summary>An error at <paramref name="offset"/> of <paramref name="source"/> (line and column in the message).</summary>
+    public static JinjaException At(string source, int offset, string message)
     {
-        var (l, c) = Position(_src, offset);
+        var (l, c) = Position(source, offset);
         return new JinjaException(message, l, c);
+    }
+
+    /// <summary>An unsupported construct at <paramref name="offset"/> of <paramref name="source"/>.</summary>
+    public static JinjaUnsupportedException UnsupportedAt(string source, int offset, string construct)
+    {
+        var (l, c) = Position(source, offset);
+        return new JinjaUnsupportedException(construct, l, c);
     }
 
     private void Run()

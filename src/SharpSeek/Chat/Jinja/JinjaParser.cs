@@ -34,17 +34,9 @@ internal sealed class JinjaParser
     private JinjaToken PeekAt(int k) => _tokens[Math.Min(_i + k, _tokens.Count - 1)];
     private JinjaToken Next() => _tokens[_i++];
 
-    private JinjaException Error(string message, int offset)
-    {
-        var (l, c) = JinjaLexer.Position(_source, offset);
-        return new JinjaException(message, l, c);
-    }
+    private JinjaException Error(string message, int offset) => JinjaLexer.At(_source, offset, message);
 
-    private JinjaUnsupportedException Unsupported(string construct, int offset)
-    {
-        var (l, c) = JinjaLexer.Position(_source, offset);
-        return new JinjaUnsupportedException(construct, l, c);
-    }
+    private JinjaUnsupportedException Unsupported(string construct, int offset) => JinjaLexer.UnsupportedAt(_source, offset, construct);
 
     private JinjaToken Expect(TokenKind kind, string? text, string what)
     {
