@@ -179,6 +179,31 @@ public sealed class ToolCallingTests(RandomDeepSeekServer fixture) : IClassFixtu
         Assert.Contains(response.Messages.SelectMany(m => m.Contents).OfType<FunctionResultContent>(), r => r.Result?.ToString()!.StartsWith("sunny in ") == true);
     }
 
+    private sealed record Reading(long Celsius, bool Raining);
+
+    [Fact]
+    public async Task In_process_chat_client_returns_typed_structured_output()
+    {
+        using var client = new SharpSeekChatClient(S.Pipeline);
+        for (int seed = 1; seed <= 5; seed++)
+        {
+            var response = await client.GetResponseAsync<Reading>("Today's weather as JSON.", new Microsoft.Extensions.AI.ChatOptions { Temperature = 1, Seed = seed, MaxOutputTokens = 100 });
+            Assert.True(response.TryGetResult(out var reading), response.Text);
+            Assert.Equal(response.Text, JsonSerializer.Serialize(new { celsius = reading!.Celsius, raining = reading.Raining }));
+        }
+    }
+
+    [Fact]
+    public async Task Ollama_generate_takes_format_too()
+    {
+        var r = await S.Http.PostAsJsonAsync("api/generate", new { model = S.Pipeline.Bundle.Name, prompt = "A person.", format = JsonDocument.Parse(PersonSchema).RootElement, stream = false, options = new { seed = 3, num_predict = 300 } });
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        AssertValid(PersonSchema, (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("response").GetString()!);
+        var bad = await S.Http.PostAsJsonAsync("api/chat", new { model = S.Pipeline.Bundle.Name, messages = new[] { new { role = "user", content = "x" } }, format = JsonDocument.Parse("""{"type":"string","format":"hostname"}""").RootElement });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("hostname", await bad.Content.ReadAsStringAsync());
+    }
+
     /// <summary>A function with another parameter schema (the same name and behaviour).</summary>
     private sealed class BoundedFunction(AIFunction inner, JsonElement schema) : DelegatingAIFunction(inner)
     {
