@@ -33,7 +33,7 @@ internal static class ChatCompletionsEndpoint
         var request = new ChatPromptRequest(messages) { Think = ReadThinking(body), TemplateKwargs = ReadTemplateKwargs(body) };
         PreparedPrompt prompt;
         try { prompt = pipeline.PrepareChat(request, tools); }
-        catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "messages"); }
+        catch (SharpSeekException e) { throw Choices.BadPrompt(e, "messages"); }
 
         var streams = Choices.Start(ctx, pipeline, prompt, options, n);
         string id = OpenAiJson.NewId("chatcmpl-");
@@ -206,19 +206,7 @@ internal static class ChatCompletionsEndpoint
             if (role is not ("system" or "user" or "assistant" or "tool"))
                 throw ApiException.BadRequest($"unknown message role '{role}'", "messages");
             string? content = RequestJson.Content(m);
-            IReadOnlyList<ChatToolCall>? calls = null;
-            if (role == "assistant" && RequestJson.Array(m, "tool_calls") is { } tc)
-            {
-                calls = [.. tc.EnumerateArray().Select(c =>
-                {
-                    var f = RequestJson.Object(c, "function") ?? throw ApiException.BadRequest("a tool call needs a 'function'", "messages");
-                    return new ChatToolCall(RequestJson.String(f, "name") ?? "", RequestJson.String(f, "arguments") ?? "{}")
-                    {
-                        Id = RequestJson.String(c, "id"),
-                        Type = RequestJson.String(c, "type") ?? "function",
-                    };
-                })];
-            }
+            IReadOnlyList<ChatToolCall>? calls = role == "assistant" && RequestJson.Array(m, "tool_calls") is { } tc ? ToolsJson.ReadCalls(tc) : null;
             if (content is null && calls is null && role != "assistant") throw ApiException.BadRequest($"a {role} message needs 'content'", "messages");
             list.Add(new ChatMessage(role, content ?? (calls is null ? "" : null))
             {

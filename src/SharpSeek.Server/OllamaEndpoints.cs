@@ -33,16 +33,10 @@ internal static class OllamaEndpoints
         var messages = new List<ChatMessage>();
         foreach (var m in (RequestJson.Array(body, "messages") ?? throw ApiException.BadRequest("'messages' is required", "messages")).EnumerateArray())
         {
+            if (m.ValueKind != JsonValueKind.Object) throw ApiException.BadRequest("each message must be an object", "messages");
             string role = RequestJson.String(m, "role") ?? throw ApiException.BadRequest("each message needs a 'role'", "messages");
-            // Ollama's tool calls carry arguments as an object; templates take them as JSON text.
-            IReadOnlyList<ChatToolCall>? calls = null;
-            if (RequestJson.Array(m, "tool_calls") is { } tc)
-                calls = [.. tc.EnumerateArray().Select(c =>
-                {
-                    var fn = RequestJson.Object(c, "function") ?? throw ApiException.BadRequest("a tool call needs a 'function'", "messages");
-                    string args = fn.TryGetProperty("arguments", out var a) ? (a.ValueKind == JsonValueKind.String ? a.GetString()! : a.GetRawText()) : "{}";
-                    return new ChatToolCall(RequestJson.String(fn, "name") ?? "", args);
-                })];
+            if (role is not ("system" or "user" or "assistant" or "tool")) throw ApiException.BadRequest($"unknown message role '{role}'", "messages");
+            IReadOnlyList<ChatToolCall>? calls = RequestJson.Array(m, "tool_calls") is { } tc ? ToolsJson.ReadCalls(tc) : null;
             string content = RequestJson.String(m, "content") ?? "";
             messages.Add(new ChatMessage(role, calls is not null && content.Length == 0 ? null : content)
             {
@@ -55,7 +49,7 @@ internal static class OllamaEndpoints
         var options = Options(body, split: true) with { Output = ToolsJson.OllamaFormat(body), Tools = tools };
         PreparedPrompt prompt;
         try { prompt = pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = Think(body) }, tools); }
-        catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "messages"); }
+        catch (SharpSeekException e) { throw Choices.BadPrompt(e, "messages"); }
         await Run(ctx, pipeline, prompt, options, model ?? pipeline.Bundle.Name, chat: true, RequestJson.Bool(body, "stream") ?? true);
     }
 
@@ -79,7 +73,7 @@ internal static class OllamaEndpoints
                 prompt = pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = Think(body) });
             }
         }
-        catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "prompt"); }
+        catch (SharpSeekException e) { throw Choices.BadPrompt(e, "prompt"); }
         // A load request (empty prompt) just answers done, as Ollama does.
         if (text.Length == 0 && suffix is null)
         {

@@ -44,6 +44,10 @@ public sealed record ServerOptions
 
     /// <summary>Offer tools to models without a tool-call format by describing them in the system prompt (<c>--tool-fallback</c>).</summary>
     public bool ToolFallback { get; init; }
+
+    /// <summary>Largest request body accepted (<c>--max-body-mb</c>, 8 MiB by default); larger ones get 413 before they are read.</summary>
+    public long MaxBodyBytes { get; init; } = 8L << 20;
+
     /// <summary>How long requests running at SIGTERM may go on before they are cancelled (<c>--drain-seconds</c>).</summary>
     public TimeSpan DrainTime { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SharpSeek.Chat;
 using SharpSeek.Serving;
 using SharpSeek.Structured;
 using SharpSeek.Tools;
@@ -140,6 +141,29 @@ internal static class ToolsJson
         GrammarException g => ApiException.BadRequest(g.Message),
         _ => e,
     };
+
+    /// <summary>
+    /// A request message's <c>tool_calls</c>: OpenAI's carry the arguments as JSON text, Ollama's as an object (taken as
+    /// its JSON text, which is what templates render).
+    /// </summary>
+    public static IReadOnlyList<ChatToolCall> ReadCalls(JsonElement array)
+    {
+        var calls = new List<ChatToolCall>();
+        foreach (var c in array.EnumerateArray())
+        {
+            if (c.ValueKind != JsonValueKind.Object) throw ApiException.BadRequest("each tool call must be an object", "messages");
+            var fn = RequestJson.Object(c, "function") ?? throw ApiException.BadRequest("a tool call needs a 'function'", "messages");
+            string args = fn.TryGetProperty("arguments", out var a) && a.ValueKind != JsonValueKind.Null
+                ? (a.ValueKind == JsonValueKind.String ? a.GetString()! : a.GetRawText())
+                : "{}";
+            calls.Add(new ChatToolCall(RequestJson.String(fn, "name") ?? "", args)
+            {
+                Id = RequestJson.String(c, "id"),
+                Type = RequestJson.String(c, "type") ?? "function",
+            });
+        }
+        return calls;
+    }
 
     /// <summary>OpenAI's <c>tool_calls</c> array of a message.</summary>
     public static void WriteCalls(Utf8JsonWriter w, IReadOnlyList<ToolCall> calls)

@@ -58,7 +58,7 @@ internal sealed class ChatOptions
         string path = ModelLocator.Resolve(pr.GetValue(Model));
         ChatFormat? format = pr.GetValue(Format) is { } f ? ChatTemplate.ParseFormat(f) : null;
         var kwargs = pr.GetValue(Kwargs) is { } k ? TemplateKwargs.Parse(k, "--template-kwargs") : null;
-        var bundle = LoadProgressBar.Run($"Loading {Path.GetFileName(Path.TrimEndingDirectorySeparator(path))}", progress => ModelBundle.Load(path, format, progress));
+        var bundle = LoadProgressBar.Run(Path.GetFileName(Path.TrimEndingDirectorySeparator(path)), LoadProgressBar.WeightFiles(path), progress => ModelBundle.Load(path, format, progress));
         return new ChatPipeline(bundle, new SchedulerOptions { MaxActive = 1 }, ownsBundle: true) { DefaultTemplateKwargs = kwargs };
     }
 }

@@ -32,11 +32,12 @@ internal static class ServeCommand
         var data = new Option<string?>("--data-dir") { Description = "Where the web app keeps conversations (default: the user's local app data, sharpseek/)" };
         var prefixDir = new Option<string?>("--prefix-cache-dir") { Description = "Save prefix-cache blocks here so context caching survives a restart (default: memory only)" };
         var prefixMax = new Option<long>("--prefix-cache-max-mb") { Description = "Disk bound of --prefix-cache-dir in MiB; least recently used blocks go first", DefaultValueFactory = _ => 1024 };
+        var maxBody = new Option<int>("--max-body-mb") { Description = "Largest request body in MiB; larger ones get 413 before they are read", DefaultValueFactory = _ => 8 };
         var cors = new Option<string[]>("--cors-origin") { Description = "Let browser pages from this origin call the API (repeatable; * allows any)", Arity = ArgumentArity.ZeroOrMore };
         var metricsPublic = new Option<bool>("--metrics-public") { Description = "Serve /metrics without the API key" };
         var drain = new Option<double>("--drain-seconds") { Description = "On SIGTERM, how long running requests may finish before they are cancelled", DefaultValueFactory = _ => 30 };
         var toolFallback = new Option<bool>("--tool-fallback") { Description = "Offer tools to a model whose chat template has no tool-call format (e.g. R1-Distill) by describing them in the system prompt" };
-        var cmd = new Command(Name, "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, kwargs, ctx, parallel, queue, data, prefixDir, prefixMax, cors, metricsPublic, drain, toolFallback };
+        var cmd = new Command(Name, "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, kwargs, ctx, parallel, queue, data, prefixDir, prefixMax, cors, metricsPublic, drain, maxBody, toolFallback };
         cmd.SetAction(async (pr, ct) =>
         {
             string path = ModelLocator.Resolve(pr.GetValue(model));
@@ -65,9 +66,11 @@ internal static class ServeCommand
                     l.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; });
                     l.Services.Configure<ConsoleLoggerOptions>(c => c.LogToStandardErrorThreshold = LogLevel.Trace);
                 },
+                MaxBodyBytes = (long)pr.GetValue(maxBody) << 20,
                 DrainTime = pr.GetValue(drain) is var d && d >= 0 && double.IsFinite(d) ? TimeSpan.FromSeconds(d) : throw new SharpSeekException("--drain-seconds must be ≥ 0"),
                 ToolFallback = pr.GetValue(toolFallback),
             };
+            if (pr.GetValue(maxBody) <= 0) throw new SharpSeekException("--max-body-mb must be > 0");
             foreach (string origin in options.CorsOrigins)
                 if (origin != "*" && !(Uri.TryCreate(origin, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" && u.AbsolutePath == "/" && !origin.EndsWith('/')))
                     throw new SharpSeekException($"--cors-origin '{origin}' is not an origin: give scheme://host[:port] without a path, e.g. http://localhost:3000, or *");

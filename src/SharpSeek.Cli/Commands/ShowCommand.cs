@@ -80,7 +80,8 @@ internal static class ShowCommand
         Row(w, "path", c.Path);
         w.WriteLine();
         w.WriteLine("  Template");
-        Row(w, "format", c.TemplateFormat + (c.TemplateFromModel ? " (recognized from the model's chat template)" : " (from its tokens; the model has no chat template)"));
+        Row(w, "format", c.TemplateFormat == "Jinja" ? "the model's own chat template (Jinja)"
+            : c.TemplateFormat + (c.TemplateFromModel ? " (recognized from the model's chat template)" : " (from its tokens; the model has no chat template)"));
         Row(w, "end of turn", c.EndOfTurn);
         w.WriteLine();
         w.WriteLine("  Capabilities");
