@@ -30,7 +30,7 @@ public sealed class ModelBundle : IDisposable
     private readonly Lazy<GrammarCache> _grammars;
 
     /// <summary>Whether the model's chat template renders the request's <c>tools</c> itself (Qwen's do; DeepSeek's do not).</summary>
-    public bool TemplateRendersTools => Template is JinjaChatTemplate j && System.Text.RegularExpressions.Regex.IsMatch(j.Source, @"\btools\b");
+    public bool TemplateRendersTools => ToolPrompt.RendersTools(Template);
 
     /// <summary>How this model writes tool calls, or null when its vocabulary and template have no tool format (see <see cref="ToolPrompt"/>).</summary>
     public ToolCallFormat? ToolFormat { get; }

@@ -38,10 +38,11 @@ public abstract class ToolCallFormat
     /// The model's native format, or null when neither its vocabulary nor its template knows tool calls (then only the
     /// system-prompt fallback can offer tools). DeepSeek's tool tokens in the vocabulary mean DeepSeek's format (V3.1's
     /// when the template writes arguments without a fenced block); a template that writes <c>&lt;tool_call&gt;</c> means Hermes'.
+    /// The template read is the one in use (a GGUF's or an override), else the tokenizer's.
     /// </summary>
     public static ToolCallFormat? For(Tokenizer tokenizer, ChatTemplate chatTemplate)
     {
-        string template = tokenizer.Config.ChatTemplate ?? "";
+        string template = chatTemplate is JinjaChatTemplate jinja ? jinja.Source : tokenizer.Config.ChatTemplate ?? "";
         if (tokenizer.TryGetId(DeepSeekTokens.ToolCallsBegin, out int id) && tokenizer.IsAddedToken(id))
             return template.Contains(DeepSeekTokens.ToolSep, StringComparison.Ordinal) && !template.Contains("```json", StringComparison.Ordinal) ? DeepSeekV31 : DeepSeek;
         if (template.Contains("<tool_call>", StringComparison.Ordinal) || chatTemplate.Format == ChatFormat.ChatMl) return Hermes;

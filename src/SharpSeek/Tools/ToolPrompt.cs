@@ -19,15 +19,25 @@ namespace SharpSeek.Tools;
 /// </summary>
 public static class ToolPrompt
 {
+    /// <summary>Whether <paramref name="template"/> renders the request's <c>tools</c> itself (Qwen's and Llama's do; DeepSeek's do not).</summary>
+    public static bool RendersTools(ChatTemplate template) =>
+        template is JinjaChatTemplate j && System.Text.RegularExpressions.Regex.IsMatch(j.Source, @"\btools\b");
+
     /// <summary>
     /// The request with its tools: as the template's <c>tools</c> when <paramref name="templateRendersTools"/> (and the
     /// model's own format is used), else as a section of the system message (the fallback also rewrites the history).
-    /// With <c>tool_choice: none</c> no tools are shown.
+    /// With <c>tool_choice: none</c> no tools are shown. Such templates (Qwen3's: <c>'&lt;/think&gt;' in message.content</c>)
+    /// read an assistant turn's content as text even when the turn only calls tools, so a missing content is passed as
+    /// empty text there, as vLLM does; DeepSeek's templates test for none and get it.
     /// </summary>
     public static ChatPromptRequest Apply(ChatPromptRequest request, ToolSet tools, bool templateRendersTools)
     {
         if (templateRendersTools && !tools.Fallback)
-            return request with { Tools = tools.Choice.Mode == ToolChoiceMode.None ? null : [.. tools.Tools.Select(t => t.ToChatTool())] };
+            return request with
+            {
+                Messages = [.. request.Messages.Select(m => m is { Role: "assistant", Content: null } ? m with { Content = "" } : m)],
+                Tools = tools.Choice.Mode == ToolChoiceMode.None ? null : [.. tools.Tools.Select(t => t.ToChatTool())],
+            };
         return request with { Messages = Apply(request.Messages, tools) };
     }
 

@@ -5,6 +5,7 @@ using SharpSeek.Generation;
 using SharpSeek.Serving;
 using SharpSeek.Structured;
 using SharpSeek.Tests.Structured;
+using SharpSeek.Tests.Support;
 using SharpSeek.Tools;
 using Xunit.Abstractions;
 
@@ -39,9 +40,15 @@ public sealed class ToolCallGenerationTests(RandomDeepSeekModel model, ITestOutp
     public async Task Forced_tool_calls_always_parse_and_their_arguments_validate(string? named, bool parallel)
     {
         Assert.Equal("deepseek", model.Bundle.ToolFormat?.Name);
-        var tools = model.Pipeline.ResolveTools(Tools, named is null ? ToolChoice.Required : ToolChoice.Named(named), parallel);
-        var prompt = model.Pipeline.PrepareChat([ChatMessage.User("What is the weather in Paris, and what is 2+3?")], tools: tools);
-        var results = await Task.WhenAll(Enumerable.Range(1, Seeds).Select(seed => model.Pipeline.CompleteAsync(prompt, Options(tools, (ulong)seed))));
+        await AssertForcedCallsValid(model.Pipeline, named, parallel, output);
+    }
+
+    /// <summary>Forced calls (any tool, or <paramref name="named"/>) for <see cref="Seeds"/> seeds at temperature 1: every answer is a call block and every argument object validates.</summary>
+    internal static async Task AssertForcedCallsValid(ChatPipeline pipeline, string? named, bool parallel, ITestOutputHelper output)
+    {
+        var tools = pipeline.ResolveTools(Tools, named is null ? ToolChoice.Required : ToolChoice.Named(named), parallel);
+        var prompt = pipeline.PrepareChat([ChatMessage.User("What is the weather in Paris, and what is 2+3?")], tools: tools);
+        var results = await Task.WhenAll(Enumerable.Range(1, Seeds).Select(seed => pipeline.CompleteAsync(prompt, Options(tools, (ulong)seed))));
         int calls = 0;
         foreach (var r in results)
         {
@@ -77,14 +84,17 @@ public sealed class ToolCallGenerationTests(RandomDeepSeekModel model, ITestOutp
     }
 
     [Fact]
-    public async Task Streamed_tool_call_deltas_concatenate_to_the_whole_call_for_the_same_seed()
+    public Task Streamed_tool_call_deltas_concatenate_to_the_whole_call_for_the_same_seed() => AssertStreamedCallsEqualWhole(model.Pipeline);
+
+    /// <summary>For 5 seeds, the streamed <c>delta.tool_calls</c> (name once, argument fragments) concatenate to the non-streamed calls.</summary>
+    internal static async Task AssertStreamedCallsEqualWhole(ChatPipeline pipeline)
     {
-        var tools = model.Pipeline.ResolveTools(Tools, ToolChoice.Required);
-        var prompt = model.Pipeline.PrepareChat([ChatMessage.User("weather?")], tools: tools);
+        var tools = pipeline.ResolveTools(Tools, ToolChoice.Required);
+        var prompt = pipeline.PrepareChat([ChatMessage.User("weather?")], tools: tools);
         for (ulong seed = 1; seed <= 5; seed++)
         {
-            var whole = await model.Pipeline.CompleteAsync(prompt, Options(tools, seed));
-            using var stream = model.Pipeline.Start(prompt, Options(tools, seed));
+            var whole = await pipeline.CompleteAsync(prompt, Options(tools, seed));
+            using var stream = pipeline.Start(prompt, Options(tools, seed));
             var streamed = new List<(string Name, StringBuilder Args)>();
             int pieces = 0;
             string? finish = null;
@@ -145,4 +155,48 @@ public sealed class ToolCallGenerationTests(RandomDeepSeekModel model, ITestOutp
             return GrammarExpr.Seq([.. parts]);
         }
     }
+}
+
+/// <summary>A random-weight model with Qwen3's real vocabulary (151,936 logits) and chat template, whose call format is Hermes'.</summary>
+public sealed class RandomQwenModel : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public RandomQwenModel()
+    {
+        RandomVocabularyModel.Write(_dir.Path, Fixtures.Path("tokenizers", "qwen3"), vocabSize: 151936, eosId: 151645);
+        Bundle = ModelBundle.Load(_dir.Path);
+        Pipeline = new ChatPipeline(Bundle, new SchedulerOptions { MaxActive = 16, MaxQueue = 64 });
+    }
+
+    public ModelBundle Bundle { get; }
+    public ChatPipeline Pipeline { get; }
+
+    public void Dispose()
+    {
+        Pipeline.Dispose();
+        Bundle.Dispose();
+        _dir.Dispose();
+    }
+}
+
+/// <summary>
+/// The same checks in Hermes' format (<c>&lt;tool_call&gt;</c> JSON) through Qwen3's own template, which renders the tools
+/// itself: forced calls always parse and validate, and streams concatenate to the whole call.
+/// </summary>
+public sealed class HermesToolCallGenerationTests(RandomQwenModel model, ITestOutputHelper output) : IClassFixture<RandomQwenModel>
+{
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("add", false)]
+    public async Task Forced_tool_calls_always_parse_and_their_arguments_validate(string? named, bool parallel)
+    {
+        Assert.Equal("hermes", model.Bundle.ToolFormat?.Name);
+        Assert.True(model.Bundle.TemplateRendersTools);
+        await ToolCallGenerationTests.AssertForcedCallsValid(model.Pipeline, named, parallel, output);
+    }
+
+    [Fact]
+    public Task Streamed_tool_call_deltas_concatenate_to_the_whole_call_for_the_same_seed() =>
+        ToolCallGenerationTests.AssertStreamedCallsEqualWhole(model.Pipeline);
 }
