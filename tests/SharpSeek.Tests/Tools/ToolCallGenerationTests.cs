@@ -5,7 +5,6 @@ using SharpSeek.Generation;
 using SharpSeek.Serving;
 using SharpSeek.Structured;
 using SharpSeek.Tests.Structured;
-using SharpSeek.Tests.Support;
 using SharpSeek.Tools;
 using Xunit.Abstractions;
 
@@ -154,29 +153,6 @@ public sealed class ToolCallGenerationTests(RandomDeepSeekModel model, ITestOutp
                 if (piece.Length > 0) parts.Add(piece.StartsWith("<｜", StringComparison.Ordinal) ? GrammarExpr.Token(piece) : GrammarExpr.Literal(piece));
             return GrammarExpr.Seq([.. parts]);
         }
-    }
-}
-
-/// <summary>A random-weight model with Qwen3's real vocabulary (151,936 logits) and chat template, whose call format is Hermes'.</summary>
-public sealed class RandomQwenModel : IDisposable
-{
-    private readonly TempDir _dir = new();
-
-    public RandomQwenModel()
-    {
-        RandomVocabularyModel.Write(_dir.Path, Fixtures.Path("tokenizers", "qwen3"), vocabSize: 151936, eosId: 151645);
-        Bundle = ModelBundle.Load(_dir.Path);
-        Pipeline = new ChatPipeline(Bundle, new SchedulerOptions { MaxActive = 16, MaxQueue = 64 });
-    }
-
-    public ModelBundle Bundle { get; }
-    public ChatPipeline Pipeline { get; }
-
-    public void Dispose()
-    {
-        Pipeline.Dispose();
-        Bundle.Dispose();
-        _dir.Dispose();
     }
 }
 

@@ -32,12 +32,18 @@ public sealed class ToolTemplateRoundTripTests
         new("add", """{"a": 2, "b": 3}""") { Id = "call_2" },
     ];
 
-    /// <summary>The template with its model's special tokens (Qwen's have no BOS; R1-Distill keeps DeepSeek's).</summary>
-    private static JinjaChatTemplate Template(string name)
+    /// <summary>
+    /// The template with its model's special tokens (Qwen's have no BOS; R1-Distill keeps DeepSeek's), and the tools as
+    /// a server resolves them for that template and vocabulary, checked to get <paramref name="expectedFormat"/>.
+    /// </summary>
+    private static (JinjaChatTemplate Template, ToolSet Tools) Resolve(string name, string vocabulary, string expectedFormat, ToolChoice choice)
     {
         bool qwen = name.StartsWith("qwen", StringComparison.Ordinal);
-        return new JinjaChatTemplate(File.ReadAllText(Fixtures.Path("chat-templates", name + ".jinja")),
+        var template = new JinjaChatTemplate(File.ReadAllText(Fixtures.Path("chat-templates", name + ".jinja")),
             qwen ? null : DeepSeekTokens.Bos, qwen ? "<|im_end|>" : DeepSeekTokens.Eos);
+        var format = ToolCallFormat.For(vocabulary == "qwen3" ? QwenVocabulary.Value : DeepSeekVocabulary.Value, template);
+        Assert.Equal(expectedFormat, format?.Name ?? "fallback");
+        return (template, new ToolSet(Definitions, choice, ParallelCalls: true, format ?? ToolCallFormat.Hermes, Fallback: format is null));
     }
 
     public static TheoryData<string, string, string> Cases() => new()
@@ -56,11 +62,7 @@ public sealed class ToolTemplateRoundTripTests
     [MemberData(nameof(Cases))]
     public void Calls_and_results_round_trip_through_the_template(string templateName, string vocabulary, string expectedFormat)
     {
-        var tokenizer = vocabulary == "qwen3" ? QwenVocabulary.Value : DeepSeekVocabulary.Value;
-        var template = Template(templateName);
-        var format = ToolCallFormat.For(tokenizer, template);
-        Assert.Equal(expectedFormat, format?.Name ?? "fallback");
-        var tools = new ToolSet(Definitions, ToolChoice.Auto, ParallelCalls: true, format ?? ToolCallFormat.Hermes, Fallback: format is null);
+        var (template, tools) = Resolve(templateName, vocabulary, expectedFormat, ToolChoice.Auto);
 
         var messages = new[]
         {
@@ -101,11 +103,7 @@ public sealed class ToolTemplateRoundTripTests
     [MemberData(nameof(Cases))]
     public void Tool_choice_none_offers_no_tools(string templateName, string vocabulary, string expectedFormat)
     {
-        var tokenizer = vocabulary == "qwen3" ? QwenVocabulary.Value : DeepSeekVocabulary.Value;
-        var template = Template(templateName);
-        var format = ToolCallFormat.For(tokenizer, template);
-        Assert.Equal(expectedFormat, format?.Name ?? "fallback");
-        var tools = new ToolSet(Definitions, ToolChoice.None, ParallelCalls: true, format ?? ToolCallFormat.Hermes, Fallback: format is null);
+        var (template, tools) = Resolve(templateName, vocabulary, expectedFormat, ToolChoice.None);
         Assert.False(tools.ParsesCalls);
         Assert.Null(tools.Grammar(null));
         string text = template.Render(ToolPrompt.Apply(new ChatPromptRequest([ChatMessage.User(Question)]), tools, ToolPrompt.RendersTools(template))).Text;
