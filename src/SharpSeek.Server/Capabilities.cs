@@ -19,11 +19,16 @@ internal static class Capabilities
         return list;
     }
 
-    public static void Write(Utf8JsonWriter w, ChatPipeline pipeline)
+    /// <summary>
+    /// <c>capabilities</c> and <c>tool_call_format</c> of a loaded model. One not loaded (a server of several models)
+    /// is known only to complete text: its template, which decides the rest, is read when it loads.
+    /// </summary>
+    public static void Write(Utf8JsonWriter w, ChatPipeline? pipeline)
     {
         w.WriteStartArray("capabilities");
-        foreach (string c in Of(pipeline)) w.WriteStringValue(c);
+        foreach (string c in pipeline is null ? ["completion"] : Of(pipeline)) w.WriteStringValue(c);
         w.WriteEndArray();
+        if (pipeline is null) return;
         string? format = pipeline.Bundle.ToolFormat?.Name ?? (pipeline.ToolFallback ? "hermes-fallback" : null);
         if (format is null) w.WriteNull("tool_call_format");
         else w.WriteString("tool_call_format", format);

@@ -13,8 +13,19 @@ namespace SharpSeek.Server;
 /// </summary>
 internal static class ToolsJson
 {
-    /// <summary>OpenAI's tool fields, resolved for the model; null when the request has no tools.</summary>
-    public static ToolSet? ReadOpenAi(JsonElement body, ChatPipeline pipeline)
+    /// <summary>A request's tool fields as read, before its model is known.</summary>
+    public sealed record Request(IReadOnlyList<ToolDefinition> Tools, ToolChoice Choice, bool ParallelCalls)
+    {
+        /// <summary>The tools resolved for the model that serves the request (its call format; names and choice checked).</summary>
+        public ToolSet Resolve(ChatPipeline pipeline)
+        {
+            try { return pipeline.ResolveTools(Tools, Choice, ParallelCalls); }
+            catch (ToolException e) { throw ApiException.BadRequest(e.Message, e.Field); }
+        }
+    }
+
+    /// <summary>OpenAI's tool fields; null when the request has no tools.</summary>
+    public static Request? ReadOpenAi(JsonElement body)
     {
         if (body.TryGetProperty("functions", out var f) && f.ValueKind != JsonValueKind.Null)
             throw ApiException.BadRequest("'functions' is deprecated and not supported; send 'tools' with {\"type\": \"function\", \"function\": {...}}", "functions");
@@ -24,24 +35,18 @@ internal static class ToolsJson
         var choice = Choice(body, tools.Count > 0);
         bool parallel = RequestJson.Bool(body, "parallel_tool_calls") ?? true;
         if (tools.Count == 0 && choice is null) return null;
-        return Resolve(pipeline, tools, choice ?? ToolChoice.Auto, parallel);
+        return new Request(tools, choice ?? ToolChoice.Auto, parallel);
     }
 
     /// <summary>
     /// Ollama's <c>tools</c> (the same objects as OpenAI's). Ollama has no tool choice; SharpSeek also reads OpenAI's
     /// <c>tool_choice</c> here (an extension: absent, the model decides, as in Ollama).
     /// </summary>
-    public static ToolSet? ReadOllama(JsonElement body, ChatPipeline pipeline)
+    public static Request? ReadOllama(JsonElement body)
     {
         var tools = Definitions(RequestJson.Array(body, "tools"));
         var choice = Choice(body, tools.Count > 0);
-        return tools.Count == 0 ? null : Resolve(pipeline, tools, choice ?? ToolChoice.Auto, parallel: true);
-    }
-
-    private static ToolSet Resolve(ChatPipeline pipeline, List<ToolDefinition> tools, ToolChoice choice, bool parallel)
-    {
-        try { return pipeline.ResolveTools(tools, choice, parallel); }
-        catch (ToolException e) { throw ApiException.BadRequest(e.Message, e.Field); }
+        return tools.Count == 0 ? null : new Request(tools, choice ?? ToolChoice.Auto, ParallelCalls: true);
     }
 
     private static List<ToolDefinition> Definitions(JsonElement? array)
