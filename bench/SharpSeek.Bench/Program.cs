@@ -12,6 +12,8 @@ using SharpSeek.Models;
 //   agree MODEL.gguf [steps=16] [threads=2]   decode logits against llama.cpp's
 //   kernels                               single-thread kernel speeds on cache-resident data
 //   stream [MB=400]                       one-token group kernels streaming from memory, huge vs 4 KiB pages
+//   structured MODEL.gguf DS_TOKENIZER_DIR QWEN_TOKENIZER_DIR [steps=128] [reps=3]
+//                                         grammar compile time and per-step token-mask cost against the model's decode step
 var inv = CultureInfo.InvariantCulture;
 if (args.Length >= 4 && args[0] == "make-model")
 {
@@ -22,6 +24,12 @@ if (args.Length >= 4 && args[0] == "make-model")
 }
 if (args.Length == 1 && args[0] == "kernels") { KernelSpeed.Run(); return 0; }
 if (args.Length >= 1 && args[0] == "stream") { StreamSpeed.Run(args.Length > 1 ? long.Parse(args[1], inv) : 400); return 0; }
+if (args.Length >= 4 && args[0] == "structured")
+{
+    Environment.SetEnvironmentVariable("SHARPSEEK_THREADS", "2");
+    StructuredSpeed.Run(args[1], args[2], args[3], args.Length > 4 ? int.Parse(args[4], inv) : 128, args.Length > 5 ? int.Parse(args[5], inv) : 3);
+    return 0;
+}
 if (args.Length >= 2 && args[0] == "agree")
 {
     NativeLibraryConfig.All.WithLogCallback((level, message) => { if (level >= LLamaLogLevel.Error) Console.Error.Write(message); });
@@ -36,7 +44,7 @@ if (args.Length >= 2 && args[0] == "batched")
 }
 if (args.Length < 2 || args[0] != "compare")
 {
-    Console.Error.WriteLine("usage: make-model SHAPE TYPE OUT.gguf | compare MODEL.gguf [prompt] [gen] [threads] [reps] | batched MODEL.gguf [sequences] [gen] [threads] [reps] | agree MODEL.gguf [steps] [threads] | kernels | stream [MB]");
+    Console.Error.WriteLine("usage: make-model SHAPE TYPE OUT.gguf | compare MODEL.gguf [prompt] [gen] [threads] [reps] | batched MODEL.gguf [sequences] [gen] [threads] [reps] | agree MODEL.gguf [steps] [threads] | kernels | stream [MB] | structured MODEL.gguf DS_TOKENIZER QWEN_TOKENIZER [steps] [reps]");
     return 2;
 }
 string path = args[1];

@@ -28,13 +28,17 @@ internal static class ChatCompletionsEndpoint
         int n = Sampling.N(body);
         bool stream = RequestJson.Bool(body, "stream") ?? false;
         bool includeUsage = RequestJson.Object(body, "stream_options") is { } so && RequestJson.Bool(so, "include_usage") == true;
+        var toolRequest = ToolsJson.ReadOpenAi(body);
+        options = options with { Output = ToolsJson.ResponseFormat(body) };
         var request = new ChatPromptRequest(messages) { Think = ReadThinking(body), TemplateKwargs = ReadTemplateKwargs(body) };
         var keepAlive = KeepAlive.Read(body);
         // The request is read whole before its model is loaded: a bad one never costs a load.
         var lease = await host.AcquireAsync(ctx, model, keepAlive);
         var pipeline = lease.Pipeline;
+        var tools = toolRequest?.Resolve(pipeline);
+        options = options with { Tools = tools };
         PreparedPrompt prompt;
-        try { prompt = pipeline.PrepareChat(request); }
+        try { prompt = pipeline.PrepareChat(request, tools); }
         catch (SharpSeekException e) { throw Choices.BadPrompt(e, "messages"); }
 
         var streams = Choices.Start(ctx, pipeline, prompt, options, n);
@@ -72,8 +76,11 @@ internal static class ChatCompletionsEndpoint
                 w.WriteNumber("index", i);
                 w.WriteStartObject("message");
                 w.WriteString("role", "assistant");
-                w.WriteString("content", r.Content);
+                // OpenAI's shape: a message that only calls tools has null content.
+                if (r.ToolCalls.Count > 0 && r.Content.Length == 0) w.WriteNull("content");
+                else w.WriteString("content", r.Content);
                 if (r.Reasoning.Length > 0) w.WriteString("reasoning_content", r.Reasoning);
+                if (r.ToolCalls.Count > 0) ToolsJson.WriteCalls(w, r.ToolCalls);
                 w.WriteEndObject();
                 OpenAiJson.ChatLogprobs(w, r.Logprobs);
                 w.WriteString("finish_reason", r.FinishReason);
@@ -112,6 +119,8 @@ internal static class ChatCompletionsEndpoint
                     }, c.Content.Length == 0 ? c.Logprobs : null, null), ct);
                 if (c.Content.Length > 0)
                     await sse.WriteAsync(w => Chunk(w, id, created, model, index, d => d.WriteString("content", c.Content), c.Logprobs, null), ct);
+                if (c.ToolCalls is { Count: > 0 } calls)
+                    await sse.WriteAsync(w => Chunk(w, id, created, model, index, d => ToolsJson.WriteDeltas(d, calls), null, null), ct);
                 if (c.FinishReason is not null)
                 {
                     usages[index] = c.Usage!;
@@ -203,19 +212,7 @@ internal static class ChatCompletionsEndpoint
             if (role is not ("system" or "user" or "assistant" or "tool"))
                 throw ApiException.BadRequest($"unknown message role '{role}'", "messages");
             string? content = RequestJson.Content(m);
-            IReadOnlyList<ChatToolCall>? calls = null;
-            if (role == "assistant" && RequestJson.Array(m, "tool_calls") is { } tc)
-            {
-                calls = [.. tc.EnumerateArray().Select(c =>
-                {
-                    var f = RequestJson.Object(c, "function") ?? throw ApiException.BadRequest("a tool call needs a 'function'", "messages");
-                    return new ChatToolCall(RequestJson.String(f, "name") ?? "", RequestJson.String(f, "arguments") ?? "{}")
-                    {
-                        Id = RequestJson.String(c, "id"),
-                        Type = RequestJson.String(c, "type") ?? "function",
-                    };
-                })];
-            }
+            IReadOnlyList<ChatToolCall>? calls = role == "assistant" && RequestJson.Array(m, "tool_calls") is { } tc ? ToolsJson.ReadCalls(tc) : null;
             if (content is null && calls is null && role != "assistant") throw ApiException.BadRequest($"a {role} message needs 'content'", "messages");
             list.Add(new ChatMessage(role, content ?? (calls is null ? "" : null))
             {

@@ -35,6 +35,7 @@ internal static class Choices
 
     public static Exception Map(Exception e) => e switch
     {
+        Tools.ToolException or Structured.GrammarException => ToolsJson.Map(e),
         QueueFullException q => new ApiException(429, q.Message, "rate_limit_error", code: "rate_limit_exceeded"),
         PromptTooLongException p => new ApiException(400, p.Message, param: "messages", code: "context_length_exceeded"),
         SharpSeekException s => ApiException.BadRequest(s.Message),

@@ -56,6 +56,7 @@ public sealed class ModelHost : IDisposable
         return new ChatPipeline(ModelBundle.Load(model.Path, o.ChatFormat, o.IsSingleModel ? o.LoadProgress : null), scheduler, ownsBundle: true)
         {
             DefaultTemplateKwargs = o.TemplateKwargs,
+            ToolFallback = o.ToolFallback,
         };
     }
 

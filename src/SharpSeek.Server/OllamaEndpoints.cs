@@ -38,17 +38,27 @@ internal static class OllamaEndpoints
             if (m.ValueKind != JsonValueKind.Object) throw ApiException.BadRequest("each message must be an object", "messages");
             string role = RequestJson.String(m, "role") ?? throw ApiException.BadRequest("each message needs a 'role'", "messages");
             if (role is not ("system" or "user" or "assistant" or "tool")) throw ApiException.BadRequest($"unknown message role '{role}'", "messages");
-            messages.Add(new ChatMessage(role, RequestJson.String(m, "content") ?? "") { ReasoningContent = RequestJson.String(m, "thinking") });
+            IReadOnlyList<ChatToolCall>? calls = RequestJson.Array(m, "tool_calls") is { } tc ? ToolsJson.ReadCalls(tc) : null;
+            string content = RequestJson.String(m, "content") ?? "";
+            messages.Add(new ChatMessage(role, calls is not null && content.Length == 0 ? null : content)
+            {
+                ReasoningContent = RequestJson.String(m, "thinking"),
+                ToolCalls = calls,
+                Name = role == "tool" ? RequestJson.String(m, "tool_name") : null,
+            });
         }
-        var options = Options(body, split: true);
+        var options = Options(body, split: true) with { Output = ToolsJson.OllamaFormat(body) };
+        var toolRequest = ToolsJson.ReadOllama(body);   // with SharpSeek's extension: OpenAI's tool_choice
         if (messages.Count == 0)
         {
             await LoadOrUnload(ctx, host, model, keepAlive, chat: true);
             return;
         }
         var lease = await host.AcquireAsync(ctx, model, keepAlive);
+        var tools = toolRequest?.Resolve(lease.Pipeline);
+        options = options with { Tools = tools };
         PreparedPrompt prompt;
-        try { prompt = lease.Pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = Think(body) }); }
+        try { prompt = lease.Pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = Think(body) }, tools); }
         catch (SharpSeekException e) { throw Choices.BadPrompt(e, "messages"); }
         await Run(ctx, lease.Pipeline, prompt, options, model ?? lease.Name, chat: true, RequestJson.Bool(body, "stream") ?? true);
     }
@@ -91,7 +101,7 @@ internal static class OllamaEndpoints
         string? suffix = RequestJson.String(body, "suffix");
         bool raw = RequestJson.Bool(body, "raw") ?? false;
         string? system = RequestJson.String(body, "system");
-        var options = Options(body, split: !raw && suffix is null);
+        var options = Options(body, split: !raw && suffix is null) with { Output = ToolsJson.OllamaFormat(body) };
         // A load request (empty prompt) answers done once the model is loaded, as Ollama does; with keep_alive 0 it unloads.
         if (text.Length == 0 && suffix is null)
         {
@@ -162,23 +172,42 @@ internal static class OllamaEndpoints
         long firstToken = 0;
         var reasoning = new StringBuilder();
         var content = new StringBuilder();
+        var calls = new List<(string Name, StringBuilder Args)>();
         var writer = new SseWriter(ctx.Response, ndjson: true);
         if (streaming) writer.Start();
         await foreach (var c in completion.ReadAsync(ct))
         {
             if (firstToken == 0) firstToken = clock.Elapsed.Ticks * 100;
+            foreach (var d in c.ToolCalls ?? [])
+            {
+                if (d.Index == calls.Count) calls.Add((d.Name!, new StringBuilder()));
+                calls[d.Index].Args.Append(d.Arguments);
+            }
             if (c.FinishReason is not null)
             {
                 reasoning.Append(c.Reasoning);
                 content.Append(c.Content);
                 long total = clock.Elapsed.Ticks * 100;
+                // Ollama sends tool calls whole (arguments as an object), in a message before the final one when streaming.
+                var (objects, unparsed) = CallObjects(calls);
+                if (unparsed.Length > 0) content.Append(unparsed);
+                if (streaming && (objects.Count > 0 || unparsed.Length > 0))
+                    await writer.WriteAsync(w =>
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("model", model);
+                        w.WriteString("created_at", DateTime.UtcNow.ToString("O"));
+                        Piece(w, chat, "", unparsed, objects);
+                        w.WriteBoolean("done", false);
+                        w.WriteEndObject();
+                    }, ct);
                 void Final(Utf8JsonWriter w)
                 {
                     w.WriteStartObject();
                     w.WriteString("model", model);
                     w.WriteString("created_at", DateTime.UtcNow.ToString("O"));
                     if (streaming) Piece(w, chat, c.Reasoning, c.Content);
-                    else Piece(w, chat, reasoning.ToString(), content.ToString());
+                    else Piece(w, chat, reasoning.ToString(), content.ToString(), objects);
                     w.WriteString("done_reason", c.FinishReason);
                     w.WriteBoolean("done", true);
                     w.WriteNumber("total_duration", total);
@@ -211,7 +240,21 @@ internal static class OllamaEndpoints
         }
     }
 
-    private static void Piece(Utf8JsonWriter w, bool chat, string reasoning, string content)
+    /// <summary>Calls whose arguments are a JSON object, as Ollama sends them; the others (not JSON: kept as the model wrote them) as text.</summary>
+    private static (List<(string Name, JsonElement Arguments)> Objects, string Unparsed) CallObjects(List<(string Name, StringBuilder Args)> calls)
+    {
+        var objects = new List<(string, JsonElement)>();
+        var unparsed = new StringBuilder();
+        foreach (var (name, args) in calls)
+        {
+            var call = new Tools.ToolCall("", name, args.ToString());
+            if (call.ParsedArguments is { ValueKind: JsonValueKind.Object } o) objects.Add((name, o));
+            else unparsed.Append($"{{\"name\": {JsonSerializer.Serialize(name)}, \"arguments\": {call.Arguments}}}");
+        }
+        return (objects, unparsed.ToString());
+    }
+
+    private static void Piece(Utf8JsonWriter w, bool chat, string reasoning, string content, IReadOnlyList<(string Name, JsonElement Arguments)>? calls = null)
     {
         if (chat)
         {
@@ -219,6 +262,22 @@ internal static class OllamaEndpoints
             w.WriteString("role", "assistant");
             w.WriteString("content", content);
             if (reasoning.Length > 0) w.WriteString("thinking", reasoning);
+            if (calls is { Count: > 0 })
+            {
+                w.WriteStartArray("tool_calls");
+                for (int i = 0; i < calls.Count; i++)
+                {
+                    w.WriteStartObject();
+                    w.WriteStartObject("function");
+                    w.WriteNumber("index", i);
+                    w.WriteString("name", calls[i].Name);
+                    w.WritePropertyName("arguments");
+                    calls[i].Arguments.WriteTo(w);
+                    w.WriteEndObject();
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
             w.WriteEndObject();
         }
         else
@@ -304,7 +363,7 @@ internal static class OllamaEndpoints
         w.WriteEndObject();
     }
 
-    /// <summary><c>/api/show</c>: a loaded model in full; one not loaded from its files, without loading it (its template and thinking show once it is loaded).</summary>
+    /// <summary><c>/api/show</c>: a loaded model in full; one not loaded from its files, without loading it (its template, thinking and tools show once it is loaded).</summary>
     private static async Task Show(HttpContext ctx, ModelHost host)
     {
         var body = await RequestJson.ReadObjectAsync(ctx.Request);
@@ -325,10 +384,7 @@ internal static class OllamaEndpoints
             w.WriteNumber("general.parameter_count", loaded?.Info!.Parameters ?? summary!.Parameters);
             w.WriteNumber("context_length", loaded?.Pipeline!.Scheduler.ContextSize ?? Math.Min(summary!.ContextLength, host.ContextSize));
             w.WriteEndObject();
-            w.WriteStartArray("capabilities");
-            w.WriteStringValue("completion");
-            if (loaded?.Pipeline!.Bundle.Template.SupportsReasoning == true) w.WriteStringValue("thinking");
-            w.WriteEndArray();
+            Capabilities.Write(w, loaded?.Pipeline);
             w.WriteString("modified_at", (summary?.Modified ?? host.Created.UtcDateTime).ToString("O"));
             w.WriteBoolean("loaded", loaded is not null);
             w.WriteEndObject();

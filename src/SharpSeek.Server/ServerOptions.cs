@@ -57,6 +57,9 @@ public sealed record ServerOptions
     /// <summary>Hears the bytes of weights paged in while the one model loads (the CLI draws a progress bar from it).</summary>
     public IProgress<Models.LoadProgress>? LoadProgress { get; init; }
 
+    /// <summary>Offer tools to models without a tool-call format by describing them in the system prompt (<c>--tool-fallback</c>).</summary>
+    public bool ToolFallback { get; init; }
+
     /// <summary>Largest request body accepted (<c>--max-body-mb</c>, 8 MiB by default); larger ones get 413 before they are read.</summary>
     public long MaxBodyBytes { get; init; } = 8L << 20;
 

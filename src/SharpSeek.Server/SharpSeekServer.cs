@@ -157,6 +157,7 @@ public sealed class SharpSeekServer : IAsyncDisposable
         var models = host.Catalog.Models;
         var states = host.Pool.Loaded.ToDictionary(m => m.Model.Name, m => m.Ready ? "loaded" : "loading", StringComparer.OrdinalIgnoreCase);
         long created = host.Created.ToUnixTimeSeconds();
+        var pipelines = host.Pool.Loaded.Where(m => m.Ready).ToDictionary(m => m.Model.Name, m => m.Pipeline!, StringComparer.OrdinalIgnoreCase);
         return SseWriter.JsonAsync(ctx.Response, w =>
         {
             w.WriteStartObject();
@@ -172,6 +173,8 @@ public sealed class SharpSeekServer : IAsyncDisposable
                     w.WriteString("owned_by", "sharpseek");
                     w.WriteString("root", m.Name);
                     w.WriteString("state", states.GetValueOrDefault(m.Name, "not-loaded"));
+                    // Not in OpenAI's schema (clients ignore it): what the model can do, in Ollama's words, and how it writes tool calls.
+                    Capabilities.Write(w, pipelines.GetValueOrDefault(m.Name));
                     w.WriteEndObject();
                 }
             w.WriteEndArray();

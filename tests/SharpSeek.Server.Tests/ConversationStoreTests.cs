@@ -30,3 +30,27 @@ public sealed class ConversationStoreTests : IDisposable
         Assert.Equal([null, "thought " + text, null], messages.Select(m => m.Reasoning));
     }
 }
+
+/// <summary>The conversation API gives back what the store holds, NUL characters included.</summary>
+public sealed class ConversationApiTests : IDisposable
+{
+    private readonly string _data = Directory.CreateTempSubdirectory("store-api-").FullName;
+
+    public void Dispose() => Directory.Delete(_data, recursive: true);
+
+    [Fact]
+    public async Task A_saved_message_with_a_nul_reads_back_whole()
+    {
+        const string text = "r2ou\"\0\uFFFD\u0010 in j an";
+        string id;
+        using (var store = new ConversationStore(_data))
+        {
+            id = store.Create("t").Id;
+            store.Add(id, "user", "q");
+            store.Add(id, "assistant", text);
+        }
+        await using var server = await LiveServer.StartAsync(dataDirectory: _data);
+        var c = System.Text.Json.JsonDocument.Parse(await server.Http.GetStringAsync($"app/conversations/{id}")).RootElement;
+        Assert.Equal(text, c.GetProperty("messages")[1].GetProperty("content").GetString());
+    }
+}

@@ -44,7 +44,8 @@ internal static class ServeCommand
         var maxLoaded = new Option<int>("--max-loaded") { Description = "With several models: how many stay loaded at once; the least recently used idle one is unloaded first (0: no bound)", DefaultValueFactory = _ => 3 };
         var maxMemory = new Option<double>("--max-memory-gb") { Description = "With several models: memory the loaded ones may take together, weights and KV-cache budget (GiB; 0: no bound)" };
         var keepAlive = new Option<string?>("--keep-alive") { Description = "How long a model stays loaded after its last request (5m, 1h, 0, -1 for ever; default 5m with several models, for ever with one); a request's keep_alive overrides it" };
-        var cmd = new Command(Name, "Serve models over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, kwargs, ctx, parallel, queue, data, prefixDir, prefixMax, cors, metricsPublic, drain, maxBody, speculate, modelsDir, hub, maxLoaded, maxMemory, keepAlive };
+        var toolFallback = new Option<bool>("--tool-fallback") { Description = "Offer tools to a model whose chat template has no tool-call format (e.g. R1-Distill) by describing them in the system prompt" };
+        var cmd = new Command(Name, "Serve models over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, kwargs, ctx, parallel, queue, data, prefixDir, prefixMax, cors, metricsPublic, drain, maxBody, speculate, modelsDir, hub, maxLoaded, maxMemory, keepAlive, toolFallback };
         cmd.SetAction(async (pr, ct) =>
         {
             string[] dirs = pr.GetValue(modelsDir) ?? [];
@@ -87,6 +88,7 @@ internal static class ServeCommand
                 },
                 MaxBodyBytes = (long)pr.GetValue(maxBody) << 20,
                 DrainTime = pr.GetValue(drain) is var d && d >= 0 && double.IsFinite(d) ? TimeSpan.FromSeconds(d) : throw new SharpSeekException("--drain-seconds must be ≥ 0"),
+                ToolFallback = pr.GetValue(toolFallback),
             };
             if (pr.GetValue(maxBody) <= 0) throw new SharpSeekException("--max-body-mb must be > 0");
             foreach (string origin in options.CorsOrigins)

@@ -1,5 +1,7 @@
 using SharpSeek.Chat;
+using SharpSeek.Generation;
 using SharpSeek.Structured;
+using SharpSeek.Tools;
 
 namespace SharpSeek.Serving;
 
@@ -24,20 +26,40 @@ public sealed class ChatPipeline : IDisposable
     /// <summary>Template kwargs every chat prompt gets (<c>--template-kwargs</c>); a request's own kwargs override them.</summary>
     public IReadOnlyDictionary<string, System.Text.Json.JsonElement>? DefaultTemplateKwargs { get; init; }
 
+    /// <summary>
+    /// Whether tools may be offered to a model whose vocabulary and template have no tool format, by describing them in
+    /// the system prompt (<see cref="ToolPrompt"/>); off, such a request is refused.
+    /// </summary>
+    public bool ToolFallback { get; init; }
+
+    /// <summary>The tools of a request for this model: its call format (or the fallback's), validated.</summary>
+    /// <exception cref="ToolException">a bad name or choice, or tools for a model that cannot take them.</exception>
+    public ToolSet ResolveTools(IReadOnlyList<ToolDefinition> tools, ToolChoice choice, bool parallelCalls = true)
+    {
+        var format = Bundle.ToolFormat;
+        if (format is null && !ToolFallback && tools.Count > 0 && choice.Mode != ToolChoiceMode.None)
+            throw new ToolException("tools", $"the chat template of '{Bundle.Name}' has no tool-call format; start the server with --tool-fallback to describe tools in the system prompt instead");
+        var set = new ToolSet(tools, choice, parallelCalls, format ?? ToolCallFormat.Hermes, Fallback: format is null);
+        set.Validate();
+        return set;
+    }
+
     /// <summary>Renders a conversation with the template's default thinking mode, or, without <paramref name="think"/>, with reasoning off.</summary>
-    public PreparedPrompt PrepareChat(IReadOnlyList<ChatMessage> messages, bool think = true) =>
-        PrepareChat(new ChatPromptRequest(messages) { Think = think ? null : false });
+    public PreparedPrompt PrepareChat(IReadOnlyList<ChatMessage> messages, bool think = true, ToolSet? tools = null) =>
+        PrepareChat(new ChatPromptRequest(messages) { Think = think ? null : false }, tools);
 
     /// <summary>
     /// Renders a conversation (with its tools and template kwargs) and encodes it: the template's markup may become
     /// special tokens, message content never does. Whether the completion starts inside a reasoning block follows the
-    /// rendered text (does the prompt end in an open <c>&lt;think&gt;</c>?), not the model family.
+    /// rendered text (does the prompt end in an open <c>&lt;think&gt;</c>?), not the model family. <paramref name="tools"/>
+    /// reach a template that renders <c>tools</c> as such; others get them in the system message (<see cref="ToolPrompt"/>).
     /// </summary>
     /// <exception cref="SharpSeekException">no messages, or the template rejects the conversation (its own message).</exception>
-    public PreparedPrompt PrepareChat(ChatPromptRequest request)
+    public PreparedPrompt PrepareChat(ChatPromptRequest request, ToolSet? tools = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Messages.Count == 0) throw new SharpSeekException("messages must not be empty");
+        if (tools is not null) request = ToolPrompt.Apply(request, tools, Bundle.TemplateRendersTools);
         request = request with { TemplateKwargs = TemplateKwargs.Merge(DefaultTemplateKwargs, request.TemplateKwargs) };
         RenderedPrompt rendered = Bundle.Template.Render(request);
         return new PreparedPrompt(EncodeBounded(rendered.Text, addSpecialTokens: false, rendered.Content), rendered.OpensReasoning);
@@ -99,7 +121,9 @@ public sealed class ChatPipeline : IDisposable
         int room = Scheduler.ContextSize - prompt.Tokens.Length;
         if (room <= 0) throw PromptTooLongException.From(prompt.Tokens.Length, 1, 1, Scheduler.ContextSize);
         // A grammar is compiled (or found in the cache) before queueing, so a bad schema fails the request up front.
-        var constraint = options.Output is { } output ? new GrammarConstraint(Bundle.Grammars.Get(output, prompt.StartsInReasoning)) : null;
+        var grammar = options.Tools is { } tools ? tools.Grammar(options.Output) : options.Output;
+        ITokenConstraint? constraint = grammar is not null ? new GrammarConstraint(Bundle.Grammars.Get(grammar, prompt.StartsInReasoning))
+            : Bundle.Model.Config.VocabSize > Bundle.Tokenizer.VocabSize ? new DecodableTokens(Bundle.Tokenizer.VocabSize) : null;
         var request = new SequenceRequest(prompt.Tokens, Math.Min(options.MaxTokens, room), options.Sampling)
         {
             StopTokens = options.IgnoreEos ? new HashSet<int>() : Bundle.StopTokens,

@@ -1,5 +1,6 @@
 using SharpSeek.Generation;
 using SharpSeek.Structured;
+using SharpSeek.Tools;
 
 namespace SharpSeek.Serving;
 
@@ -28,6 +29,9 @@ public sealed record CompletionOptions
     /// A reasoning model still thinks freely first: the grammar starts after <c>&lt;/think&gt;</c>.
     /// </summary>
     public OutputGrammar? Output { get; init; }
+
+    /// <summary>Tools on offer (from <see cref="ChatPipeline.ResolveTools"/>): the answer is read for calls, and forced or strict calls are grammar-constrained.</summary>
+    public ToolSet? Tools { get; init; }
 }
 
 /// <summary>A prompt ready to run: its tokens and whether it leaves the model inside a reasoning block.</summary>
@@ -44,11 +48,13 @@ public sealed record CompletionUsage(int PromptTokens, int CachedTokens, int Com
 public sealed record TokenInfo(string Text, byte[] Bytes, float Logprob, IReadOnlyList<(string Text, byte[] Bytes, float Logprob)> Top);
 
 /// <summary>
-/// One streamed piece of a completion: reasoning and/or answer text, the tokens it came from (with log-probs when asked),
-/// and on the last chunk the finish reason ("stop" or "length") and usage.
+/// One streamed piece of a completion: reasoning and/or answer text, tool-call pieces, the tokens it came from (with
+/// log-probs when asked), and on the last chunk the finish reason ("stop", "length" or "tool_calls") and usage.
 /// </summary>
 public sealed record CompletionChunk(string Reasoning, string Content)
 {
+    /// <summary>Tool-call pieces (id and name first, then argument fragments), when the answer calls tools.</summary>
+    public IReadOnlyList<ToolCallDelta>? ToolCalls { get; init; }
     public IReadOnlyList<TokenInfo>? Logprobs { get; init; }
     public string? FinishReason { get; init; }
     public CompletionUsage? Usage { get; init; }

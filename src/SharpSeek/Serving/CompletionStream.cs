@@ -3,6 +3,7 @@ using System.Text;
 using SharpSeek.Chat;
 using SharpSeek.Generation;
 using SharpSeek.Tokenization;
+using SharpSeek.Tools;
 
 namespace SharpSeek.Serving;
 
@@ -41,6 +42,8 @@ public sealed class CompletionStream : IDisposable
         var detok = new StreamingDetokenizer(tok);
         var stops = new StopStringMatcher(_options.Stop);
         var parser = new ReasoningParser(_prompt.StartsInReasoning);
+        // Calls are read from the answer only: a call written inside the reasoning block is not a call.
+        var calls = _options.Tools is { ParsesCalls: true } tools ? tools.Format.CreateParser() : null;
         int reasoningTokens = 0;
         bool wantLogprobs = _options.TopLogprobs >= 0;
         try
@@ -57,7 +60,9 @@ public sealed class CompletionStream : IDisposable
                     if (_options.SplitReasoning && (parser.InReasoning || delta.Reasoning.Length > 0 && delta.Content.Length == 0)) reasoningTokens++;
                     string content = stops.Push(delta.Content);
                     IReadOnlyList<TokenInfo>? lp = wantLogprobs ? [Info(tok, g)] : null;
-                    if (delta.Reasoning.Length > 0 || content.Length > 0 || lp is not null) yield return new CompletionChunk(delta.Reasoning, content) { Logprobs = lp };
+                    var answer = calls is null ? ToolCallUpdate.Text(content) : calls.Push(content);
+                    if (delta.Reasoning.Length > 0 || !answer.IsEmpty || lp is not null)
+                        yield return new CompletionChunk(delta.Reasoning, answer.Content) { Logprobs = lp, ToolCalls = answer.Calls.Count > 0 ? answer.Calls : null };
                     if (stops.Stopped)
                     {
                         _handle.Cancel();
@@ -82,9 +87,24 @@ public sealed class CompletionStream : IDisposable
             tailContent = stops.Push(tail.Content + end.Content);
             tailContent += stops.Flush();
         }
+        IReadOnlyList<ToolCallDelta>? lastCalls = null;
+        if (calls is not null)
+        {
+            var a = calls.Push(tailContent);
+            var b = calls.Flush();
+            tailContent = a.Content + b.Content;
+            lastCalls = [.. a.Calls, .. b.Calls];
+        }
         string finish = stops.Stopped || _handle.FinishReason == FinishReason.Stop ? "stop" : "length";
+        // OpenAI's rule: an answer that ends in tool calls finishes with "tool_calls" (one cut off by max_tokens stays "length").
+        if (finish == "stop" && calls is { Calls.Count: > 0 }) finish = "tool_calls";
         var usage = new CompletionUsage(_prompt.Tokens.Length, _handle.CachedTokens, _produced, reasoningTokens);
-        yield return new CompletionChunk(tailReasoning, tailContent) { FinishReason = finish, Usage = usage };
+        yield return new CompletionChunk(tailReasoning, tailContent)
+        {
+            FinishReason = finish,
+            Usage = usage,
+            ToolCalls = lastCalls is { Count: > 0 } ? lastCalls : null,
+        };
     }
 
     /// <summary>Reads the whole completion.</summary>
@@ -95,15 +115,25 @@ public sealed class CompletionStream : IDisposable
         List<TokenInfo>? logprobs = _options.TopLogprobs >= 0 ? [] : null;
         string finish = "stop";
         CompletionUsage? usage = null;
+        var calls = new List<(string Id, string Name, StringBuilder Args)>();
         await foreach (var c in ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             reasoning.Append(c.Reasoning);
             content.Append(c.Content);
+            foreach (var d in c.ToolCalls ?? [])
+            {
+                if (d.Index == calls.Count) calls.Add((d.Id!, d.Name!, new StringBuilder()));
+                calls[d.Index].Args.Append(d.Arguments);
+            }
             if (c.Logprobs is not null) logprobs?.AddRange(c.Logprobs);
             if (c.FinishReason is not null) finish = c.FinishReason;
             if (c.Usage is not null) usage = c.Usage;
         }
-        return new CompletionResult(reasoning.ToString(), content.ToString(), finish, usage!) { Logprobs = logprobs };
+        return new CompletionResult(reasoning.ToString(), content.ToString(), finish, usage!)
+        {
+            Logprobs = logprobs,
+            ToolCalls = [.. calls.Select(c => new ToolCall(c.Id, c.Name, c.Args.ToString()))],
+        };
     }
 
     private static TokenInfo Info(Tokenizer tok, GeneratedToken g)

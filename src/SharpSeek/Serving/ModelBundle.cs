@@ -2,6 +2,7 @@ using SharpSeek.Chat;
 using SharpSeek.Formats.Gguf;
 using SharpSeek.Models;
 using SharpSeek.Structured;
+using SharpSeek.Tools;
 using SharpSeek.Tokenization;
 
 namespace SharpSeek.Serving;
@@ -22,10 +23,17 @@ public sealed class ModelBundle : IDisposable
         if (tokenizer.EosId is int eos) stops.Add(eos);
         if (tokenizer.TryGetId(template.EndOfTurnToken, out int eot)) stops.Add(eot);
         StopTokens = stops;
+        ToolFormat = ToolCallFormat.For(tokenizer, template);
         _grammars = new Lazy<GrammarCache>(() => new GrammarCache(TokenVocabulary.From(Tokenizer, Model.Config.VocabSize, StopTokens)));
     }
 
     private readonly Lazy<GrammarCache> _grammars;
+
+    /// <summary>Whether the model's chat template renders the request's <c>tools</c> itself (Qwen's do; DeepSeek's do not).</summary>
+    public bool TemplateRendersTools => ToolPrompt.RendersTools(Template);
+
+    /// <summary>How this model writes tool calls, or null when its vocabulary and template have no tool format (see <see cref="ToolPrompt"/>).</summary>
+    public ToolCallFormat? ToolFormat { get; }
 
     /// <summary>Compiled output grammars (JSON schemas, tool calls) for this model's vocabulary; the vocabulary's token trie is built on first use.</summary>
     public GrammarCache Grammars => _grammars.Value;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using SharpSeek.Generation;
 
@@ -63,6 +64,7 @@ public sealed class GrammarConstraint : ITokenConstraint
     }
 
     /// <summary>Fills the allowed-token bit set for the current state (bit t of word t/64).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal ReadOnlySpan<ulong> ComputeAllowed()
     {
         Array.Clear(_allowed);
@@ -85,6 +87,7 @@ public sealed class GrammarConstraint : ITokenConstraint
     /// <summary>Whether <paramref name="token"/> may come next (from the last <see cref="ComputeAllowed"/> or <see cref="Mask"/>).</summary>
     internal bool WasAllowed(int token) => (uint)token < (uint)_vocab.Size && (_allowed[token >> 6] & (1UL << token)) != 0;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckUncertain(int top, int[] tokens)
     {
         _walkSet[0] = [top];
@@ -111,6 +114,7 @@ public sealed class GrammarConstraint : ITokenConstraint
     }
 
     /// <summary>Walk depth <paramref name="d"/> + 1 = the tops of depth d advanced by one symbol class.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void StepAll(int d, int cls)
     {
         int[] from = _walkSet[d];
@@ -142,6 +146,7 @@ public sealed class GrammarConstraint : ITokenConstraint
         _walkEnd[d + 1] = end;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Apply(Span<float> logits)
     {
         int n = Math.Min(logits.Length, _vocab.Size);
@@ -171,6 +176,7 @@ public sealed class GrammarConstraint : ITokenConstraint
     /// <summary>Whether <paramref name="token"/> may come next, decided by simulating it on the full stacks (the reference the masks are tested against).</summary>
     public bool IsAllowed(int token) => TryAdvance(token, out _, out _);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryAdvance(int token, out int[] tops, out bool end)
     {
         tops = _tops;

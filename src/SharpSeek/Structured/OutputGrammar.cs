@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using static SharpSeek.Structured.GrammarExpr;
 
@@ -32,43 +31,8 @@ public abstract class OutputGrammar
         var g = new Grammar("completion");
         var compiler = new JsonSchemaCompiler(g);
         var answer = Build(compiler);
-        g.Define(0, startsInReasoning ? Seq(ReasoningThen(), Repeat(Byte((byte)'\n'), 0, 2), answer) : answer);
+        g.Define(0, startsInReasoning ? Seq(TextGrammar.Until("</think>"), Repeat(Byte((byte)'\n'), 0, 2), answer) : answer);
         return g;
-    }
-
-    /// <summary>Any text (bytes and added tokens) up to and including the first <c>&lt;/think&gt;</c>.</summary>
-    public static GrammarExpr ReasoningThen(string closeTag = "</think>")
-    {
-        // Knuth-Morris-Pratt over the tag's bytes: node q = "the last q bytes read are the tag's first q".
-        byte[] tag = Encoding.UTF8.GetBytes(closeTag);
-        int m = tag.Length;
-        var fail = new int[m + 1];
-        for (int i = 1, k = 0; i < m; i++)
-        {
-            while (k > 0 && tag[i] != tag[k]) k = fail[k];
-            if (tag[i] == tag[k]) k++;
-            fail[i + 1] = k;
-        }
-        int Next(int q, byte b)
-        {
-            while (q > 0 && (q == m || tag[q] != b)) q = fail[q];
-            return tag[q] == b ? q + 1 : 0;
-        }
-        var edges = new List<(int, GrammarExpr, int)>();
-        for (int q = 0; q < m; q++)
-        {
-            var byTarget = new Dictionary<int, List<(int, int)>>();
-            for (int b = 0; b < 256; b++)
-            {
-                int t = Next(q, (byte)b);
-                if (!byTarget.TryGetValue(t, out var list)) byTarget[t] = list = [];
-                list.Add((b, b));
-            }
-            foreach (var (t, ranges) in byTarget) edges.Add((q, Symbols(SymbolSet.FromRanges(ranges)), t));
-            edges.Add((q, OtherToken(), 0));
-            edges.Add((q, Token(closeTag), m));
-        }
-        return Graph(m + 1, 0, [m], edges);
     }
 
     private sealed class JsonObjectOutput : OutputGrammar

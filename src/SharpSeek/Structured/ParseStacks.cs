@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace SharpSeek.Structured;
 
 /// <summary>
@@ -45,6 +46,7 @@ internal sealed class ParseStacks(GrammarAutomaton grammar)
     public byte Flags(int result) => _resultFlags[result];
 
     /// <summary>The frame (rule, state, parent), created on first use.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Intern(int rule, int state, int parent)
     {
         if (_index.TryGetValue((rule, state, parent), out int id)) return id;
@@ -70,6 +72,7 @@ internal sealed class ParseStacks(GrammarAutomaton grammar)
     public int Start() => Closure(Intern(0, 0, Root));
 
     /// <summary>The result of consuming one symbol of class <paramref name="cls"/> at top <paramref name="frame"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Step(int frame, int cls)
     {
         int[] memo = _step[frame] ??= NewStepMemo();
@@ -89,6 +92,7 @@ internal sealed class ParseStacks(GrammarAutomaton grammar)
     }
 
     /// <summary>The tops and flags reachable from <paramref name="frame"/> without consuming a symbol.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Closure(int frame)
     {
         int c = _closure[frame];

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace SharpSeek.Structured;
 
 /// <summary>
@@ -204,6 +205,7 @@ public sealed class GrammarAutomaton
         return (classOf, classBySignature.Count);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static RawDfa Determinize(Nfa nfa, int classCount, Dictionary<SymbolSet, int[]> classesOfSet, string ruleName)
     {
         var dfa = new RawDfa(classCount);
@@ -447,6 +449,7 @@ public sealed class GrammarAutomaton
         }
 
         /// <summary>Drops states that cannot be reached or cannot reach acceptance, then merges equivalent states (Moore).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public RuleDfa Minimize(int classes, bool[] productive)
         {
             int n = Accepting.Count;

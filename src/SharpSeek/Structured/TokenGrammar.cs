@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace SharpSeek.Structured;
@@ -92,6 +93,7 @@ public sealed class TokenGrammar
     /// uncertain when no path does but one returned from the rule with bytes left, which the caller would have to take;
     /// otherwise it is rejected, whatever the stack. Subtrees are skipped as soon as every path is dead.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private MaskEntry Compute(int rule, int state)
     {
         var v = Vocabulary;
@@ -116,14 +118,6 @@ public sealed class TokenGrammar
         ushort[] depth = v.NodeDepth;
         int[] end = v.SubtreeEnd, tokStart = v.NodeTokenStart, tokens = v.NodeTokens;
         int n = v.NodeCount;
-        void Accept(int node)
-        {
-            for (int k = tokStart[node]; k < tokStart[node + 1]; k++) { bits[tokens[k] >> 6] |= 1UL << tokens[k]; accepted++; }
-        }
-        void Uncertain(int from, int to)
-        {
-            for (int k = tokStart[from]; k < tokStart[to]; k++) uncertain.Add(tokens[k]);
-        }
 
         for (int i = 0; i < n;)
         {
@@ -165,12 +159,18 @@ public sealed class TokenGrammar
             if (len == 0)
             {
                 // Every path is dead or has left the rule: the subtree is decided here.
-                if (escaped) { Accept(i); Uncertain(i + 1, end[i]); }
-                else if (before) Uncertain(i, end[i]);
+                int from = i;
+                if (escaped)
+                {
+                    for (int k = tokStart[i]; k < tokStart[i + 1]; k++) { bits[tokens[k] >> 6] |= 1UL << tokens[k]; accepted++; }
+                    from = i + 1;
+                }
+                if (escaped || before)
+                    for (int k = tokStart[from]; k < tokStart[end[i]]; k++) uncertain.Add(tokens[k]);
                 i = end[i];
                 continue;
             }
-            Accept(i);
+            for (int k = tokStart[i]; k < tokStart[i + 1]; k++) { bits[tokens[k] >> 6] |= 1UL << tokens[k]; accepted++; }
             i++;
         }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SharpSeek.Tokenization;
 
 namespace SharpSeek.Structured;
@@ -88,6 +89,7 @@ public sealed class TokenVocabulary
         return new TokenVocabulary(tokens.Count, bytes, addedIds, [.. addedIds.Select(id => added[id])], [.. stops.Order()]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BuildTrie()
     {
         for (int i = 0; i < AddedIds.Length; i++) _addedIndex[AddedIds[i]] = i;

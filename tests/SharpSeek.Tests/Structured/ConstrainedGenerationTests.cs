@@ -9,14 +9,17 @@ using Xunit.Abstractions;
 
 namespace SharpSeek.Tests.Structured;
 
-/// <summary>A random-weight model with DeepSeek-V3's real tokenizer and chat template, loaded once for the class.</summary>
-public sealed class RandomDeepSeekModel : IDisposable
+/// <summary>
+/// A random-weight model with a real tokenizer and its chat template from the test fixtures (nearly uniform logits, so
+/// every token is a candidate at every step), loaded once for a test class.
+/// </summary>
+public abstract class RandomChatModel : IDisposable
 {
     private readonly TempDir _dir = new();
 
-    public RandomDeepSeekModel()
+    protected RandomChatModel(string tokenizer, int vocabSize, int eosId)
     {
-        RandomVocabularyModel.Write(_dir.Path, Fixtures.Path("tokenizers", "deepseek-v3"), vocabSize: 129280, eosId: 1);
+        RandomVocabularyModel.Write(_dir.Path, Fixtures.Path("tokenizers", tokenizer), vocabSize, eosId);
         Bundle = ModelBundle.Load(_dir.Path);
         Pipeline = new ChatPipeline(Bundle, new SchedulerOptions { MaxActive = 16, MaxQueue = 64 });
     }
@@ -30,8 +33,15 @@ public sealed class RandomDeepSeekModel : IDisposable
         Pipeline.Dispose();
         Bundle.Dispose();
         _dir.Dispose();
+        GC.SuppressFinalize(this);
     }
 }
+
+/// <summary>DeepSeek-V3's tokenizer and template (129,280 logits).</summary>
+public sealed class RandomDeepSeekModel() : RandomChatModel("deepseek-v3", vocabSize: 129280, eosId: 1);
+
+/// <summary>Qwen3's tokenizer and template (151,936 logits), whose call format is Hermes'.</summary>
+public sealed class RandomQwenModel() : RandomChatModel("qwen3", vocabSize: 151936, eosId: 151645);
 
 /// <summary>
 /// The check that cannot be fooled: a model whose logits are nearly uniform over DeepSeek-V3's 129k vocabulary, sampled

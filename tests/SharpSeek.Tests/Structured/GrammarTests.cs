@@ -189,9 +189,12 @@ public sealed class GrammarTests
     [Fact]
     public void Reasoning_prefix_takes_any_text_up_to_the_close_tag_then_the_answer()
     {
-        var g = GrammarKit.ForBytes(Grammar.Of(Seq(OutputGrammar.ReasoningThen(), Repeat(Byte((byte)'\n'), 0, 2), Literal("{}"))));
+        var g = GrammarKit.ForBytes(Grammar.Of(Seq(TextGrammar.Until("</think>"), Repeat(Byte((byte)'\n'), 0, 2), Literal("{}"))));
         foreach (string ok in (string[])["</think>{}", "hm </thin </think>\n\n{}", "<</think>\n{}", "<think>x</think>{}"]) Assert.True(GrammarKit.Matches(g, ok), ok);
         foreach (string bad in (string[])["{}", "</think>\n\n\n{}", "a</think>b{}", "</think>{}</think>"]) Assert.False(GrammarKit.Matches(g, bad), bad);
+        var free = GrammarKit.ForBytes(Grammar.Of(Seq(TextGrammar.Without("<tool_call>"), Optional(Literal("<tool_call>X")))));
+        foreach (string ok in (string[])["", "hello", "<tool_cal", "a <tool_call>X", "<<tool_call>X"]) Assert.True(GrammarKit.Matches(free, ok), ok);
+        foreach (string bad in (string[])["<tool_call>", "a<tool_call>Y", "<tool_call>X<tool_call>X"]) Assert.False(GrammarKit.Matches(free, bad), bad);
     }
 
     [Fact]
