@@ -49,6 +49,8 @@ public sealed record RecipeProfile
     public double GrpoMinutes { get; init; }
     /// <summary>Budget of the MTP stage (the MTP layer alone on the final model, in minutes; CPU minutes with <see cref="CpuBudget"/>).</summary>
     public double MtpMinutes { get; init; } = 0.2;
+    /// <summary>Most steps of the MTP stage (the smoke profile counts steps with no time budget, so a loaded machine trains the same steps).</summary>
+    public int MtpSteps { get; init; } = 100_000;
     public double MtpLearningRate { get; init; } = 3e-3;
     /// <summary>GRPO runs from the SFT model with different seeds, for the lift's spread on the hardest split (1: the recipe's run only, no study).</summary>
     public int GrpoSeeds { get; init; } = 1;
@@ -73,7 +75,7 @@ public sealed record RecipeProfile
         KvLoraRank = 16, QkNope = 8, QkRope = 8, VHead = 8, MaxPositions = 256, VocabSize = 300, TokenizerItems = 200,
         Difficulties = [TaskGenerator.Easy], PretrainSteps = 30, PretrainBatch = 4, PretrainSeqLen = 64, SftSteps = 40, SftRows = 4, SftLength = 192, SftLearningRate = 3e-3,
         Grpo = new GrpoOptions { Stage = new StageOptions { Steps = 2, LearningRate = 1e-4, MinLearningRate = 1e-4, WarmupSteps = 0, WeightDecay = 0, MtpWeight = 0, LogEvery = 1, CheckpointEvery = 0 }, PromptsPerStep = 2, GroupSize = 2, MaxNewTokens = 24, Difficulties = [TaskGenerator.Easy] },
-        EvalSuite = "smoke", EvalItems = 4, EvalMaxTokens = 24, HardEvalItems = 4, HardEvalSamples = 2, MtpMinutes = 0.05,
+        EvalSuite = "smoke", EvalItems = 4, EvalMaxTokens = 24, HardEvalItems = 4, HardEvalSamples = 2, MtpMinutes = 0, MtpSteps = 30,
     };
 
     /// <summary>

@@ -190,10 +190,11 @@ public static class TinyRecipe
         foreach (var (name, prm) in model.named_parameters()) prm.requires_grad = name.StartsWith(prefix, StringComparison.Ordinal);
         var template = ChatTemplate.For(tokenizer);
         int pad = tokenizer.EosId ?? 1;
-        log.WriteLine($"[mtp] the MTP layer alone, {p.MtpMinutes} min × {p.SftRows}×{p.SftLength} packed tokens per step");
+        string budget = p.MtpMinutes > 0 ? $"{p.MtpMinutes} min" : $"{p.MtpSteps} steps";
+        log.WriteLine($"[mtp] the MTP layer alone, {budget} × {p.SftRows}×{p.SftLength} packed tokens per step");
         var options = new StageOptions
         {
-            Steps = 100_000, LearningRate = p.MtpLearningRate, MinLearningRate = p.MtpLearningRate / 10, WarmupSteps = 20,
+            Steps = p.MtpSteps, LearningRate = p.MtpLearningRate, MinLearningRate = p.MtpLearningRate / 10, WarmupSteps = Math.Min(20, p.MtpSteps / 3),
             Seed = seed, MaxMinutes = p.MtpMinutes, CpuBudget = p.CpuBudget, MtpWeight = 1, BiasUpdateSpeed = 0, BalanceAlpha = 0,
             CheckpointEvery = 100, LogEvery = 10,
         };

@@ -56,17 +56,6 @@ internal static unsafe class FloatProducts
         }
     }
 
-    /// <summary>The canonical dot of one row with one token (<paramref name="w"/> float), as every tile computes each output.</summary>
-    public static float Dot(float* w, float* x, int cols)
-    {
-        var rows = stackalloc nint[Tile];
-        var xs = stackalloc nint[Tile];
-        var outs = stackalloc float[Tile * Tile];
-        for (int i = 0; i < Tile; i++) { rows[i] = (nint)w; xs[i] = (nint)x; }
-        Tile4x4<F32Row>(rows, xs, cols, outs);
-        return outs[0];
-    }
-
     /// <summary>A row's values as float vectors: F32 loaded, BF16 widened (exactly).</summary>
     private interface IRow
     {
