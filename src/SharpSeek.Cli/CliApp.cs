@@ -3,7 +3,7 @@ using SharpSeek.Cli.Commands;
 
 namespace SharpSeek.Cli;
 
-/// <summary>Builds the <c>sharpseek</c> command tree and turns every failure into one line on stderr.</summary>
+/// <summary>Builds the <c>sharpseek</c> command tree; <see cref="CommandRunner"/> turns every failure into one line on stderr.</summary>
 public static class CliApp
 {
     public static RootCommand BuildRoot()
@@ -12,7 +12,7 @@ public static class CliApp
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(LogitsCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
-        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(TrainForwarder.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(QuantizeCommand.Create());
@@ -23,38 +23,17 @@ public static class CliApp
         root.Subcommands.Add(GatewayCommand.Create());
         root.Subcommands.Add(HubCommands.Pull());
         root.Subcommands.Add(HubCommands.List());
+        root.Subcommands.Add(ShowCommand.Create());
         root.Subcommands.Add(HubCommands.Remove());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(FuzzCommand.Create());
         return root;
     }
 
-    public static int Run(string[] args, TextWriter? error = null)
-    {
-        error ??= Console.Error;
-        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
-        try
-        {
-            var parse = BuildRoot().Parse(args);
+    /// <summary>Runs <c>sharpseek</c>; <c>train …</c> goes to the training tool whole, before parsing (see <see cref="TrainForwarder"/>).</summary>
+    public static int Run(string[] args, TextWriter? error = null) =>
+        args is ["train", .. var rest]
+            ? CommandRunner.Guard(() => TrainForwarder.Run(rest), error)
             // A server drains on SIGTERM itself; System.CommandLine's handler would end the process 2 s after the signal.
-            if (parse.CommandResult.Command.Name == ServeCommand.Name) config.ProcessTerminationTimeout = null;
-            return parse.Invoke(config);
-        }
-        catch (SharpSeekException e)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
-        catch (Exception e)
-        {
-            // Anything else is our bug; still one line, with the type so it can be reported.
-            error.WriteLine($"error: internal error ({e.GetType().Name}): {e.Message}");
-            return 70;
-        }
-    }
+            : CommandRunner.Run(BuildRoot(), args, error, handlesSignals: command => command.Name == ServeCommand.Name);
 }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
@@ -180,5 +182,21 @@ public sealed partial class ServerOperationsTests
         using var r = await server.Http.SendAsync(call);
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         Assert.False(r.Headers.Contains("Access-Control-Allow-Origin"));
+    }
+
+    [Fact]
+    public async Task Stop_strings_apply_to_the_answer_not_the_reasoning()
+    {
+        // The bundled model reasons in column steps ("2+3 2+3=5 carry0 got5") before "The answer is \boxed{5}."
+        await using var server = await LiveServer.StartAsync(modelPath: System.IO.Path.Combine(Fixtures.RepoRoot, "models", "sharpseek-tiny"));
+        async Task<JsonElement> AskAsync(string stop) =>
+            (await (await server.Http.PostAsync("v1/chat/completions", Json($$"""{"messages":[{"role":"user","content":"What is 2 + 3?"}],"temperature":0,"stop":[{{stop}}]}""")))
+                .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("choices")[0];
+        var inReasoning = await AskAsync("\"carry\"");
+        Assert.Contains("carry", inReasoning.GetProperty("message").GetProperty("reasoning_content").GetString());
+        Assert.Contains(@"\boxed{5}", inReasoning.GetProperty("message").GetProperty("content").GetString());
+        var inAnswer = await AskAsync("\"boxed\"");
+        Assert.Equal("stop", inAnswer.GetProperty("finish_reason").GetString());
+        Assert.Equal("The answer is \\", inAnswer.GetProperty("message").GetProperty("content").GetString());
     }
 }

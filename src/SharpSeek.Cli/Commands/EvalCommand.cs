@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using SharpSeek.Training.Recipe;
+using SharpSeek.Tasks;
 
 namespace SharpSeek.Cli.Commands;
 

@@ -4,7 +4,7 @@ namespace SharpSeek.Serving;
 
 /// <summary>
 /// Turns what a user typed after <c>--model</c> into a path: a file or directory as given, a Hugging Face
-/// <c>owner/repo</c> already pulled into the hub cache, or (nothing typed) the bundled default model.
+/// <c>owner/repo[:QUANT|:FILE]</c> already pulled into the hub cache, or (nothing typed) the bundled default model.
 /// </summary>
 public static class ModelLocator
 {
@@ -15,7 +15,7 @@ public static class ModelLocator
     {
         if (string.IsNullOrWhiteSpace(model)) return FindDefault();
         if (File.Exists(model) || Directory.Exists(model)) return model;
-        if (HubCache.FindSnapshot(model) is { } snapshot) return snapshot;
+        if (HubCache.FindModel(model) is { } pulled) return pulled;
         throw new SharpSeekException($"model '{model}' not found: not a file or directory, and not in the hub cache ({HubCache.Root}); try `sharpseek pull {model}`");
     }
 

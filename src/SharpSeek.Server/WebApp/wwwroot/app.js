@@ -134,7 +134,13 @@
     $("set-think").checked = s.think;
     $("set-model").value = s.model;
   }
-  $("settings-button").onclick = () => { fillSettings(settings); closeDrawer(); $("settings").showModal(); };
+  // The model list is read again each time: a server may load or unload models while the page is open.
+  $("settings-button").onclick = async () => {
+    closeDrawer();
+    await loadModels().catch(() => {});
+    fillSettings(settings);
+    $("settings").showModal();
+  };
   $("set-temperature").oninput = () => { $("set-temperature-value").textContent = Number($("set-temperature").value).toFixed(2); };
   $("settings-reset").onclick = () => fillSettings({ ...defaults, model: models[0] ?? "" });
   $("settings-form").onsubmit = e => {
@@ -232,15 +238,19 @@
     } else toast("Could not copy");
   }
 
+  // An element with a class and, optionally, its text.
+  const make = (tag, className, text) => Object.assign(document.createElement(tag), { className }, text === undefined ? {} : { textContent: text });
+
+  function messageDiv(role, id) {
+    const div = make("div", `msg ${role}`);
+    if (id) div.dataset.id = id;
+    return div;
+  }
+
   function userMessage(m) {
-    const div = document.createElement("div");
-    div.className = "msg user";
-    if (m.id) div.dataset.id = m.id;
-    const bubble = document.createElement("div");
-    bubble.className = "bubble";
-    bubble.textContent = m.content;
-    const actions = document.createElement("div");
-    actions.className = "actions";
+    const div = messageDiv("user", m.id);
+    const bubble = make("div", "bubble", m.content);
+    const actions = make("div", "actions");
     actions.append(
       actionButton("copy", "Copy", e => copyFrom(e.currentTarget, bubble.textContent)),
       actionButton("edit", "Edit", () => startEdit(div, bubble.textContent)));
@@ -249,30 +259,18 @@
   }
 
   function assistantMessage(m) {
-    const div = document.createElement("div");
-    div.className = "msg assistant";
-    if (m.id) div.dataset.id = m.id;
-    const details = document.createElement("details");
-    details.className = "thinking";
+    const div = messageDiv("assistant", m.id);
+    const details = make("details", "thinking");
     details.hidden = !m.reasoning;
-    const summary = document.createElement("summary");
-    summary.textContent = "Reasoning";
-    const body = document.createElement("div");
-    body.className = "body";
-    body.textContent = m.reasoning ?? "";
-    details.append(summary, body);
-    const answer = document.createElement("div");
-    answer.className = "answer";
+    details.append(make("summary", "", "Reasoning"), make("div", "body", m.reasoning ?? ""));
+    const answer = make("div", "answer");
     answer.dataset.raw = m.content ?? "";
     answer.innerHTML = renderMarkdown(m.content ?? "");
-    const actions = document.createElement("div");
-    actions.className = "actions";
-    const meta = document.createElement("span");
-    meta.className = "meta";
+    const actions = make("div", "actions");
     actions.append(
       actionButton("copy", "Copy", e => copyFrom(e.currentTarget, answer.dataset.raw)),
       actionButton("regenerate", "Regenerate", () => regenerate(div)),
-      meta);
+      make("span", "meta"));
     div.append(details, answer, actions);
     return div;
   }
@@ -339,15 +337,10 @@
 
   function startEdit(div, text) {
     if (controller) return;
-    const box = document.createElement("div");
-    box.className = "edit-box";
-    const area = document.createElement("textarea");
-    area.value = text;
+    const box = make("div", "edit-box"), area = make("textarea", "", text), buttons = make("div", "buttons");
     area.rows = Math.min(10, text.split("\n").length + 1);
-    const buttons = document.createElement("div");
-    buttons.className = "buttons";
-    const cancel = Object.assign(document.createElement("button"), { type: "button", textContent: "Cancel", className: "cancel" });
-    const save = Object.assign(document.createElement("button"), { type: "button", textContent: "Send", className: "primary send-edit" });
+    const cancel = Object.assign(make("button", "cancel", "Cancel"), { type: "button" });
+    const save = Object.assign(make("button", "primary send-edit", "Send"), { type: "button" });
     buttons.append(cancel, save);
     box.append(area, buttons);
     const bubble = div.querySelector(".bubble"), actions = div.querySelector(".actions");

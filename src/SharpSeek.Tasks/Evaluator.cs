@@ -5,7 +5,7 @@ using SharpSeek.Generation;
 using SharpSeek.Models;
 using SharpSeek.Tokenization;
 
-namespace SharpSeek.Training.Recipe;
+namespace SharpSeek.Tasks;
 
 /// <summary>One evaluated item: its k completions, their extracted answers, and the majority answer.</summary>
 public sealed record EvalResult(EvalItem Item, IReadOnlyList<string> Completions, IReadOnlyList<string?> Predictions, IReadOnlyList<bool> Correct, string? Majority, bool MajorityCorrect, IReadOnlyList<int> Lengths);

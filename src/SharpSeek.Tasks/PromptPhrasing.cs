@@ -1,4 +1,4 @@
-namespace SharpSeek.Training.Recipe;
+namespace SharpSeek.Tasks;
 
 /// <summary>Varied natural phrasings of a problem, so the model learns the arithmetic rather than one sentence shape.</summary>
 public static class PromptPhrasing

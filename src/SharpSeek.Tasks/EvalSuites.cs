@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace SharpSeek.Training.Recipe;
+namespace SharpSeek.Tasks;
 
 /// <summary>
 /// Named evaluation sets: held-out ones drawn from the generators' validation and test splits (fixed seeds, so a suite is

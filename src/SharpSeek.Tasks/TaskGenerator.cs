@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace SharpSeek.Training.Recipe;
+namespace SharpSeek.Tasks;
 
 /// <summary>
 /// Seeded generators of verifiable arithmetic problems with worked solutions. A problem's split is decided by a

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace SharpSeek.Training.Recipe;
+namespace SharpSeek.Tasks;
 
 /// <summary>One evaluation problem: a line <c>{"prompt": "...", "answer": "..."}</c>, optionally with <c>category</c> and <c>difficulty</c>.</summary>
 public sealed record EvalItem(string Prompt, string Answer, string Category = "all", string Difficulty = "")

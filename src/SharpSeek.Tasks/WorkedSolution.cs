@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace SharpSeek.Training.Recipe;
+namespace SharpSeek.Tasks;
 
 /// <summary>
 /// Column-method scratchpads for the <c>&lt;think&gt;</c> part, e.g. <c>48+3 8+3+1=12 carry1 got21</c>. Each column step

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace SharpSeek.Training.Recipe;
+namespace SharpSeek.Tasks;
 
 /// <summary>An arithmetic expression tree: a number (<see cref="Op"/> = '\0') or a binary operation.</summary>
 public sealed record ExprNode(char Op, long Value, ExprNode? Left, ExprNode? Right)

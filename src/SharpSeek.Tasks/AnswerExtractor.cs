@@ -1,7 +1,7 @@
 using System.Globalization;
 using SharpSeek.Chat;
 
-namespace SharpSeek.Training.Recipe;
+namespace SharpSeek.Tasks;
 
 /// <summary>Reads the final answer of a completion the way R1-style graders do: the last <c>\boxed{…}</c> of the part after <c>&lt;/think&gt;</c>.</summary>
 public static class AnswerExtractor

@@ -1,4 +1,4 @@
-namespace SharpSeek.Training.Recipe;
+namespace SharpSeek.Tasks;
 
 /// <summary>
 /// One verifiable problem: the user prompt, the exact answer, and the worked solution the assistant writes

@@ -1,4 +1,4 @@
-namespace SharpSeek.Training.Recipe;
+namespace SharpSeek.Tasks;
 
 /// <summary>A little identity and refusal data, so out-of-domain prompts get an honest answer rather than noise.</summary>
 public static class IdentityData

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace SharpSeek.Training.Recipe;
+namespace SharpSeek.Tasks;
 
 /// <summary>
 /// Pretraining documents of one-digit facts, written exactly as the scratchpads write them ("8+4+1=13",

@@ -1,12 +1,27 @@
 using System.CommandLine;
+using SharpSeek.Tasks;
 using SharpSeek.Training.Recipe;
 using SharpSeek.Training.Training;
 
 namespace SharpSeek.Cli;
 
-/// <summary><c>sharpseek train pretrain --config … --data … --out …</c>, <c>sharpseek train --recipe tiny [--profile smoke]</c> and <c>sharpseek train tasks</c>.</summary>
+/// <summary>
+/// <c>sharpseek-train pretrain --config … --data … --out …</c>, <c>sharpseek-train --recipe tiny [--profile smoke]</c> and
+/// <c>sharpseek-train tasks</c> (also reached as <c>sharpseek train …</c>, which runs this tool).
+/// </summary>
 internal static class TrainCommand
 {
+    /// <summary>The tool's root: the train command's options, subcommands and action.</summary>
+    public static RootCommand CreateRoot()
+    {
+        var train = Create();
+        var root = new RootCommand(train.Description!);
+        foreach (var o in train.Options) root.Options.Add(o);
+        foreach (var c in train.Subcommands) root.Subcommands.Add(c);
+        root.Action = train.Action;
+        return root;
+    }
+
     public static Command Create()
     {
         var config = new Option<FileInfo>("--config") { Description = "DeepSeek config.json describing the model to train", Required = true };

@@ -1,0 +1,3 @@
+using SharpSeek.Cli;
+
+return CommandRunner.Run(TrainCommand.CreateRoot(), args);
