@@ -28,6 +28,12 @@ public static class CommandRunner
         {
             return body();
         }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C where nothing else handled it (while loading, during a pull): not an error, and no stack trace.
+            error.WriteLine("interrupted");
+            return 130;
+        }
         catch (SharpSeekException e)
         {
             error.WriteLine($"error: {e.Message}");

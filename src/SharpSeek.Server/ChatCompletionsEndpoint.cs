@@ -28,11 +28,10 @@ internal static class ChatCompletionsEndpoint
         int n = Sampling.N(body);
         bool stream = RequestJson.Bool(body, "stream") ?? false;
         bool includeUsage = RequestJson.Object(body, "stream_options") is { } so && RequestJson.Bool(so, "include_usage") == true;
-        // DeepSeek's switch: "thinking": {"type": "disabled"} answers without a reasoning block.
-        bool think = !(RequestJson.Object(body, "thinking") is { } th && RequestJson.String(th, "type") == "disabled");
+        var request = new ChatPromptRequest(messages) { Think = ReadThinking(body), TemplateKwargs = ReadTemplateKwargs(body) };
         PreparedPrompt prompt;
-        try { prompt = pipeline.PrepareChat(messages, think); }
-        catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "messages"); }
+        try { prompt = pipeline.PrepareChat(request); }
+        catch (SharpSeekException e) { throw Choices.BadPrompt(e, "messages"); }
 
         var streams = Choices.Start(ctx, pipeline, prompt, options, n);
         string id = OpenAiJson.NewId("chatcmpl-");
@@ -163,6 +162,30 @@ internal static class ChatCompletionsEndpoint
         w.WriteEndObject();
     }
 
+    /// <summary>DeepSeek's switch <c>"thinking": {"type": "enabled"|"disabled"}</c>; absent: the template's default.</summary>
+    internal static bool? ReadThinking(JsonElement body)
+    {
+        if (!body.TryGetProperty("thinking", out JsonElement th) || th.ValueKind == JsonValueKind.Null) return null;
+        if (th.ValueKind == JsonValueKind.Object && RequestJson.String(th, "type") is { } type)
+        {
+            return type switch
+            {
+                "enabled" => true,
+                "disabled" => false,
+                _ => throw ApiException.BadRequest($"thinking.type must be 'enabled' or 'disabled', is '{type}'", "thinking"),
+            };
+        }
+        throw ApiException.BadRequest("thinking must be an object such as {\"type\": \"disabled\"}", "thinking");
+    }
+
+    /// <summary><c>chat_template_kwargs</c> (vLLM's and SGLang's convention), e.g. <c>{"enable_thinking": false}</c>.</summary>
+    internal static IReadOnlyDictionary<string, JsonElement>? ReadTemplateKwargs(JsonElement body)
+    {
+        if (!body.TryGetProperty("chat_template_kwargs", out JsonElement kw) || kw.ValueKind == JsonValueKind.Null) return null;
+        try { return TemplateKwargs.FromElement(kw, "chat_template_kwargs"); }
+        catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "chat_template_kwargs"); }
+    }
+
     /// <summary>Reads <c>messages</c>: roles system/developer/user/assistant/tool; assistant turns may carry reasoning_content and tool_calls.</summary>
     internal static List<ChatMessage> ReadMessages(JsonElement body)
     {
@@ -182,11 +205,21 @@ internal static class ChatCompletionsEndpoint
                 calls = [.. tc.EnumerateArray().Select(c =>
                 {
                     var f = RequestJson.Object(c, "function") ?? throw ApiException.BadRequest("a tool call needs a 'function'", "messages");
-                    return new ChatToolCall(RequestJson.String(f, "name") ?? "", RequestJson.String(f, "arguments") ?? "{}") { Id = RequestJson.String(c, "id") };
+                    return new ChatToolCall(RequestJson.String(f, "name") ?? "", RequestJson.String(f, "arguments") ?? "{}")
+                    {
+                        Id = RequestJson.String(c, "id"),
+                        Type = RequestJson.String(c, "type") ?? "function",
+                    };
                 })];
             }
             if (content is null && calls is null && role != "assistant") throw ApiException.BadRequest($"a {role} message needs 'content'", "messages");
-            list.Add(new ChatMessage(role, content ?? (calls is null ? "" : null)) { ToolCalls = calls, ReasoningContent = RequestJson.String(m, "reasoning_content") });
+            list.Add(new ChatMessage(role, content ?? (calls is null ? "" : null))
+            {
+                ToolCalls = calls,
+                ReasoningContent = RequestJson.String(m, "reasoning_content"),
+                ToolCallId = role == "tool" ? RequestJson.String(m, "tool_call_id") : null,
+                Name = role == "tool" ? RequestJson.String(m, "name") : null,
+            });
         }
         if (list.Count == 0) throw ApiException.BadRequest("'messages' must not be empty", "messages");
         return list;

@@ -36,9 +36,14 @@ internal static class Choices
     public static Exception Map(Exception e) => e switch
     {
         QueueFullException q => new ApiException(429, q.Message, "rate_limit_error", code: "rate_limit_exceeded"),
+        PromptTooLongException p => new ApiException(400, p.Message, param: "messages", code: "context_length_exceeded"),
         SharpSeekException s => ApiException.BadRequest(s.Message),
         _ => e,
     };
+
+    /// <summary>A prompt that could not be built: 400, with OpenAI's <c>context_length_exceeded</c> code when it is too long.</summary>
+    public static ApiException BadPrompt(SharpSeekException e, string param) =>
+        e is PromptTooLongException ? new ApiException(400, e.Message, param: param, code: "context_length_exceeded") : ApiException.BadRequest(e.Message, param);
 
     public static async IAsyncEnumerable<(int Index, CompletionChunk Chunk)> Merge(IReadOnlyList<CompletionStream> streams, [EnumeratorCancellation] CancellationToken ct)
     {

@@ -26,7 +26,7 @@ internal static class CompletionsEndpoint
         bool includeUsage = RequestJson.Object(body, "stream_options") is { } so && RequestJson.Bool(so, "include_usage") == true;
         PreparedPrompt prompt;
         try { prompt = pipeline.PrepareText(text, suffix); }
-        catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, suffix is null ? "prompt" : "suffix"); }
+        catch (SharpSeekException e) { throw Choices.BadPrompt(e, suffix is null ? "prompt" : "suffix"); }
 
         var streams = Choices.Start(ctx, pipeline, prompt, options, n);
         string id = OpenAiJson.NewId("cmpl-");

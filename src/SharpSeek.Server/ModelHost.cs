@@ -11,7 +11,7 @@ public sealed class ModelHost : IDisposable
     private readonly IReadOnlyList<string> _aliases;
 
     public ModelHost(ServerOptions options)
-        : this(options, () => new ChatPipeline(ModelBundle.Load(options.ModelPath, options.ChatFormat, options.LoadProgress), options.Scheduler, ownsBundle: true))
+        : this(options, () => new ChatPipeline(ModelBundle.Load(options.ModelPath, options.ChatFormat, options.LoadProgress), options.Scheduler, ownsBundle: true) { DefaultTemplateKwargs = options.TemplateKwargs })
     {
     }
 

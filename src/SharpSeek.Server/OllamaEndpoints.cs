@@ -33,12 +33,14 @@ internal static class OllamaEndpoints
         var messages = new List<ChatMessage>();
         foreach (var m in (RequestJson.Array(body, "messages") ?? throw ApiException.BadRequest("'messages' is required", "messages")).EnumerateArray())
         {
+            if (m.ValueKind != JsonValueKind.Object) throw ApiException.BadRequest("each message must be an object", "messages");
             string role = RequestJson.String(m, "role") ?? throw ApiException.BadRequest("each message needs a 'role'", "messages");
+            if (role is not ("system" or "user" or "assistant" or "tool")) throw ApiException.BadRequest($"unknown message role '{role}'", "messages");
             messages.Add(new ChatMessage(role, RequestJson.String(m, "content") ?? "") { ReasoningContent = RequestJson.String(m, "thinking") });
         }
         PreparedPrompt prompt;
-        try { prompt = pipeline.PrepareChat(messages, Think(body)); }
-        catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "messages"); }
+        try { prompt = pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = Think(body) }); }
+        catch (SharpSeekException e) { throw Choices.BadPrompt(e, "messages"); }
         await Run(ctx, pipeline, prompt, Options(body, split: true), model ?? pipeline.Bundle.Name, chat: true, RequestJson.Bool(body, "stream") ?? true);
     }
 
@@ -59,10 +61,10 @@ internal static class OllamaEndpoints
                 var messages = new List<ChatMessage>();
                 if (RequestJson.String(body, "system") is { } system) messages.Add(ChatMessage.System(system));
                 messages.Add(ChatMessage.User(text));
-                prompt = pipeline.PrepareChat(messages, Think(body));
+                prompt = pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = Think(body) });
             }
         }
-        catch (SharpSeekException e) { throw ApiException.BadRequest(e.Message, "prompt"); }
+        catch (SharpSeekException e) { throw Choices.BadPrompt(e, "prompt"); }
         // A load request (empty prompt) just answers done, as Ollama does.
         if (text.Length == 0 && suffix is null)
         {
@@ -72,8 +74,15 @@ internal static class OllamaEndpoints
         await Run(ctx, pipeline, prompt, Options(body, split: !raw && suffix is null), model ?? pipeline.Bundle.Name, chat: false, RequestJson.Bool(body, "stream") ?? true);
     }
 
-    private static bool Think(JsonElement body) =>
-        !body.TryGetProperty("think", out var t) || t.ValueKind != JsonValueKind.False;
+    // Ollama's "think": true/false (or a level such as "high", which means on); absent: the template's default.
+    private static bool? Think(JsonElement body) =>
+        !body.TryGetProperty("think", out var t) ? null : t.ValueKind switch
+        {
+            JsonValueKind.False => false,
+            JsonValueKind.True or JsonValueKind.String => true,
+            JsonValueKind.Null => null,
+            _ => throw ApiException.BadRequest("think must be true or false", "think"),
+        };
 
     private static CompletionOptions Options(JsonElement body, bool split)
     {
@@ -238,7 +247,7 @@ internal static class OllamaEndpoints
             w.WriteEndObject();
             w.WriteStartArray("capabilities");
             w.WriteStringValue("completion");
-            if (pipeline.Bundle.Template.PromptOpensReasoning) w.WriteStringValue("thinking");
+            if (pipeline.Bundle.Template.SupportsReasoning) w.WriteStringValue("thinking");
             w.WriteEndArray();
             w.WriteString("modified_at", host.Created.ToString("O"));
             w.WriteEndObject();

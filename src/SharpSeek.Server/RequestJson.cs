@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace SharpSeek.Server;
 
@@ -9,17 +11,77 @@ namespace SharpSeek.Server;
 /// </summary>
 internal static class RequestJson
 {
+    /// <summary>Bodies up to this size are read into buffers from the shared pool; larger ones into a buffer of their own.</summary>
+    private const int PooledBodyBytes = 1 << 20;
+
+    /// <summary>
+    /// Reads the body as a JSON object. The body is read into one buffer of at most <see cref="ServerOptions.MaxBodyBytes"/>
+    /// (more is a 413, and a declared Content-Length over the limit was refused before anything was read), checked for
+    /// invalid UTF-8 and lone-surrogate escapes (400: System.Text.Json would only fail later, when a string is read),
+    /// and parsed in place; the document and its buffer are released when the response ends.
+    /// </summary>
     public static async Task<JsonElement> ReadObjectAsync(HttpRequest request)
     {
+        long max = request.HttpContext.RequestServices.GetRequiredService<ServerOptions>().MaxBodyBytes;
+        if (request.ContentLength > max) throw TooLarge(request.ContentLength.Value, max);
+        int capacity = (int)Math.Min(max + 1, request.ContentLength is long declared ? declared + 1 : 16 << 10);
+        byte[] buffer = Rent(capacity);
+        int length = 0;
         try
         {
-            using var doc = await JsonDocument.ParseAsync(request.Body, default, request.HttpContext.RequestAborted);
+            var ct = request.HttpContext.RequestAborted;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length > max) throw TooLarge(length, max);
+                    var bigger = Rent((int)Math.Min(max + 1, 2L * buffer.Length));
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    Return(buffer);
+                    buffer = bigger;
+                }
+                int n = await request.Body.ReadAsync(buffer.AsMemory(length), ct);
+                if (n == 0) break;
+                length += n;
+            }
+            if (length > max) throw TooLarge(length, max);
+            var json = buffer.AsMemory(0, length);
+            if (Formats.StrictJson.Problem(json.Span, rejectDuplicateKeys: false) is { } problem)
+                throw new ApiException(400, "the request body is not valid JSON text: " + problem, code: "invalid_json");
+            JsonDocument doc;
+            try { doc = JsonDocument.Parse(json); }
+            catch (JsonException e) { throw new ApiException(400, "the request body is not valid JSON: " + e.Message, code: "invalid_json"); }
+            byte[] owned = buffer;
+            buffer = [];
+            request.HttpContext.Response.RegisterForDispose(new Lease(doc, owned));
+            // A large body leaves tens of MB of strings and token buffers behind; have them returned to the OS afterwards.
+            if (length > PooledBodyBytes) request.HttpContext.Response.RegisterForDispose(request.HttpContext.RequestServices.GetRequiredService<LargeRequests>().Enter());
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw ApiException.BadRequest("the request body must be a JSON object");
-            return doc.RootElement.Clone();
+            return doc.RootElement;
         }
-        catch (JsonException e)
+        finally
         {
-            throw new ApiException(400, "the request body is not valid JSON: " + e.Message, code: "invalid_json");
+            Return(buffer);
+        }
+    }
+
+    private static ApiException TooLarge(long bytes, long max) =>
+        new(413, $"the request body is {(bytes > max ? "over " : "")}{bytes} bytes; this server accepts at most {max} bytes (--max-body-mb)", code: "request_too_large");
+
+    private static byte[] Rent(int bytes) => bytes <= PooledBodyBytes ? ArrayPool<byte>.Shared.Rent(bytes) : GC.AllocateUninitializedArray<byte>(bytes);
+
+    private static void Return(byte[] buffer)
+    {
+        if (buffer.Length is > 0 and <= PooledBodyBytes) ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    /// <summary>A parsed body and the buffer it points into, released together when the response ends.</summary>
+    private sealed class Lease(JsonDocument doc, byte[] buffer) : IDisposable
+    {
+        public void Dispose()
+        {
+            doc.Dispose();
+            Return(buffer);
         }
     }
 

@@ -16,6 +16,9 @@ public sealed record ServerOptions
 
     public ChatFormat? ChatFormat { get; init; }
 
+    /// <summary>Chat template variables every request gets (<c>--template-kwargs</c>); a request's <c>chat_template_kwargs</c> override them.</summary>
+    public IReadOnlyDictionary<string, System.Text.Json.JsonElement>? TemplateKwargs { get; init; }
+
     /// <summary>When set, requests must carry <c>Authorization: Bearer KEY</c> (<c>/metrics</c> too, unless <see cref="MetricsPublic"/>).</summary>
     public string? ApiKey { get; init; }
 
@@ -38,6 +41,9 @@ public sealed record ServerOptions
 
     /// <summary>Hears the bytes of weights paged in while the model loads (the CLI draws a progress bar from it).</summary>
     public IProgress<Models.LoadProgress>? LoadProgress { get; init; }
+
+    /// <summary>Largest request body accepted (<c>--max-body-mb</c>, 8 MiB by default); larger ones get 413 before they are read.</summary>
+    public long MaxBodyBytes { get; init; } = 8L << 20;
 
     /// <summary>How long requests running at SIGTERM may go on before they are cancelled (<c>--drain-seconds</c>).</summary>
     public TimeSpan DrainTime { get; init; } = TimeSpan.FromSeconds(30);

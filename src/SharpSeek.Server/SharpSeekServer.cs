@@ -56,8 +56,12 @@ public sealed class SharpSeekServer : IAsyncDisposable
         {
             if (options.Host is "localhost") k.ListenLocalhost(options.Port);
             else k.Listen(IPAddress.Parse(options.Host), options.Port);
+            // Kestrel stops a chunked body at the limit too (BadHttpRequestException, 413).
+            k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
         });
         builder.Services.AddSingleton(host);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<LargeRequests>();
         var drain = new Drain(options.DrainTime);
         builder.Services.AddSingleton(drain);
         builder.Services.AddSingleton<IHostLifetime, DrainingLifetime>();
@@ -78,6 +82,9 @@ public sealed class SharpSeekServer : IAsyncDisposable
             {
                 if (options.ApiKey is { } key && NeedsKey(ctx.Request.Path, options) && ctx.Request.Headers.Authorization.ToString() != "Bearer " + key)
                     throw new ApiException(401, "Incorrect API key provided", "invalid_request_error", code: "invalid_api_key");
+                // A declared body over the limit is refused before a byte of it is read.
+                if (ctx.Request.ContentLength > options.MaxBodyBytes)
+                    throw new ApiException(413, $"the request body is {ctx.Request.ContentLength} bytes; this server accepts at most {options.MaxBodyBytes} bytes (--max-body-mb)", code: "request_too_large");
                 if (!IsProbe(ctx.Request.Path) && (lease = drain.Enter(ctx)) is null)
                     throw new ApiException(503, "the server is shutting down; retry on another replica", "server_error", code: "server_draining");
                 await next(ctx);
@@ -85,7 +92,10 @@ public sealed class SharpSeekServer : IAsyncDisposable
             catch (Exception e) when (!ctx.Response.HasStarted && (e is not OperationCanceledException || lease?.CutOff == true))
             {
                 var api = e as ApiException ?? Choices.Map(e) as ApiException
+                    ?? (e is BadHttpRequestException bad ? new ApiException(bad.StatusCode, bad.Message, code: bad.StatusCode == 413 ? "request_too_large" : "bad_request") : null)
                     ?? (e is OperationCanceledException ? Drain.CutOffError : new ApiException(500, e.Message, "server_error"));
+                // The client may still be sending a body nobody will read: close the connection after the answer.
+                if (api.Status == 413) ctx.Response.Headers.Connection = "close";
                 if (api.Status is 429 or 503) ctx.Response.Headers.RetryAfter = "1";
                 if (ctx.Request.Path.StartsWithSegments("/api"))
                 {

@@ -120,7 +120,7 @@ public sealed class Evaluator : IDisposable
         var outputs = samples == 1 ? [Complete(prompt, samplings[0])] : CompleteMany(prompt, samplings);
         foreach (var (text, tokens) in outputs)
         {
-            string? p = AnswerExtractor.Extract(text, _template.PromptOpensReasoning);
+            string? p = AnswerExtractor.Extract(text, _template.PromptOpensReasoning([new ChatMessage("user", item.Prompt)]));
             completions.Add(text);
             preds.Add(p);
             correct.Add(AnswerExtractor.Matches(p, item.Answer));

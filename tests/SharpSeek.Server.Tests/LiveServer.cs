@@ -25,7 +25,8 @@ public sealed class LiveServer : IAsyncDisposable
     /// changes any other option, <paramref name="modelPath"/> serves another model (the bundled one, say) with its own template.
     /// </summary>
     public static async Task<LiveServer> StartAsync(bool reasoning = false, string? apiKey = null, SchedulerOptions? scheduler = null, string? dataDirectory = null,
-        Func<ServerOptions, ServerOptions>? configure = null, string? modelPath = null, TimeSpan? drainTime = null)
+        Func<ServerOptions, ServerOptions>? configure = null, string? modelPath = null, TimeSpan? drainTime = null,
+        long maxBodyBytes = 8L << 20)
     {
         var options = new ServerOptions
         {
@@ -35,6 +36,7 @@ public sealed class LiveServer : IAsyncDisposable
             ChatFormat = modelPath is not null ? null : reasoning ? ChatFormat.DeepSeekR1 : ChatFormat.DeepSeekV3,
             Scheduler = scheduler ?? new SchedulerOptions { ContextSize = 256 },
             DataDirectory = dataDirectory,
+            MaxBodyBytes = maxBodyBytes,
             DrainTime = drainTime ?? TimeSpan.FromSeconds(30),
         };
         var server = SharpSeekServer.Create(configure is null ? options : configure(options));

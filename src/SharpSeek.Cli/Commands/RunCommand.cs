@@ -20,12 +20,13 @@ internal static class RunCommand
         cmd.SetAction(async (pr, ct) =>
         {
             var completion = options.Completion(pr);
+            bool? think = options.ThinkMode(pr);
             var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             using var pipeline = options.Load(pr);
             var messages = new List<ChatMessage>();
             if (pr.GetValue(system) is { } s) messages.Add(ChatMessage.System(s));
             messages.Add(ChatMessage.User(pr.GetValue(prompt)!));
-            var prepared = pipeline.PrepareChat(messages, think: !pr.GetValue(options.NoThink));
+            var prepared = pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = think });
             using var stream = pipeline.Start(prepared, completion);
             bool reasoned = false;
             await foreach (var chunk in stream.ReadAsync(ct))

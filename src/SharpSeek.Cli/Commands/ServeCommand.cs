@@ -24,17 +24,19 @@ internal static class ServeCommand
         var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port", "-p") { Description = "Port (0 picks a free one)", DefaultValueFactory = _ => 8080 };
         var apiKey = new Option<string?>("--api-key") { Description = "Require Authorization: Bearer KEY (default: SHARPSEEK_API_KEY, else none)" };
-        var format = new Option<string?>("--chat-format") { Description = "Override the chat format: deepseek-v3, deepseek-r1, chatml" };
+        var format = new Option<string?>("--chat-format") { Description = "Override the model's chat template with a built-in format: deepseek-v3, deepseek-r1, chatml" };
+        var kwargs = new Option<string?>("--template-kwargs") { Description = "Chat template variables every request gets, as a JSON object (a request's chat_template_kwargs override them)" };
         var ctx = new Option<int>("--ctx") { Description = "Context size per sequence (prompt + answer)", DefaultValueFactory = _ => 4096 };
         var parallel = new Option<int>("--parallel") { Description = "Sequences decoded together", DefaultValueFactory = _ => 8 };
         var queue = new Option<int>("--queue") { Description = "Requests that may wait; more get 429", DefaultValueFactory = _ => 32 };
         var data = new Option<string?>("--data-dir") { Description = "Where the web app keeps conversations (default: the user's local app data, sharpseek/)" };
         var prefixDir = new Option<string?>("--prefix-cache-dir") { Description = "Save prefix-cache blocks here so context caching survives a restart (default: memory only)" };
         var prefixMax = new Option<long>("--prefix-cache-max-mb") { Description = "Disk bound of --prefix-cache-dir in MiB; least recently used blocks go first", DefaultValueFactory = _ => 1024 };
+        var maxBody = new Option<int>("--max-body-mb") { Description = "Largest request body in MiB; larger ones get 413 before they are read", DefaultValueFactory = _ => 8 };
         var cors = new Option<string[]>("--cors-origin") { Description = "Let browser pages from this origin call the API (repeatable; * allows any)", Arity = ArgumentArity.ZeroOrMore };
         var metricsPublic = new Option<bool>("--metrics-public") { Description = "Serve /metrics without the API key" };
         var drain = new Option<double>("--drain-seconds") { Description = "On SIGTERM, how long running requests may finish before they are cancelled", DefaultValueFactory = _ => 30 };
-        var cmd = new Command(Name, "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, ctx, parallel, queue, data, prefixDir, prefixMax, cors, metricsPublic, drain };
+        var cmd = new Command(Name, "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, kwargs, ctx, parallel, queue, data, prefixDir, prefixMax, cors, metricsPublic, drain, maxBody };
         cmd.SetAction(async (pr, ct) =>
         {
             string path = ModelLocator.Resolve(pr.GetValue(model));
@@ -47,6 +49,7 @@ internal static class ServeCommand
                 Port = pr.GetValue(port),
                 ApiKey = pr.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("SHARPSEEK_API_KEY"),
                 ChatFormat = pr.GetValue(format) is { } f ? ChatTemplate.ParseFormat(f) : null,
+                TemplateKwargs = pr.GetValue(kwargs) is { } k ? TemplateKwargs.Parse(k, "--template-kwargs") : null,
                 DataDirectory = pr.GetValue(data) ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "sharpseek"),
                 Scheduler = new SchedulerOptions
                 {
@@ -62,8 +65,10 @@ internal static class ServeCommand
                     l.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; });
                     l.Services.Configure<ConsoleLoggerOptions>(c => c.LogToStandardErrorThreshold = LogLevel.Trace);
                 },
+                MaxBodyBytes = (long)pr.GetValue(maxBody) << 20,
                 DrainTime = pr.GetValue(drain) is var d && d >= 0 && double.IsFinite(d) ? TimeSpan.FromSeconds(d) : throw new SharpSeekException("--drain-seconds must be ≥ 0"),
             };
+            if (pr.GetValue(maxBody) <= 0) throw new SharpSeekException("--max-body-mb must be > 0");
             foreach (string origin in options.CorsOrigins)
                 if (origin != "*" && !(Uri.TryCreate(origin, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" && u.AbsolutePath == "/" && !origin.EndsWith('/')))
                     throw new SharpSeekException($"--cors-origin '{origin}' is not an origin: give scheme://host[:port] without a path, e.g. http://localhost:3000, or *");

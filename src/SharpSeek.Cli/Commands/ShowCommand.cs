@@ -45,7 +45,7 @@ internal static class ShowCommand
         var info = ModelInfo.Of(bundle.Model);
         var tokenizer = bundle.Tokenizer;
         var capabilities = new List<string> { "completion", "chat" };
-        if (bundle.Template.PromptOpensReasoning || bundle.Template.Format == ChatFormat.DeepSeekR1) capabilities.Add("thinking");
+        if (bundle.Template.SupportsReasoning) capabilities.Add("thinking");
         if (FimFormat.Detect(tokenizer) is not null) capabilities.Add("insert");
         // The type most weight values are stored in: what a user means by the model's quantization.
         string quant = info.DTypes.MaxBy(kv => kv.Value.Elements).Key;
@@ -80,7 +80,8 @@ internal static class ShowCommand
         Row(w, "path", c.Path);
         w.WriteLine();
         w.WriteLine("  Template");
-        Row(w, "format", c.TemplateFormat + (c.TemplateFromModel ? " (recognized from the model's chat template)" : " (from its tokens; the model has no chat template)"));
+        Row(w, "format", c.TemplateFormat == "Jinja" ? "the model's own chat template (Jinja)"
+            : c.TemplateFormat + (c.TemplateFromModel ? " (recognized from the model's chat template)" : " (from its tokens; the model has no chat template)"));
         Row(w, "end of turn", c.EndOfTurn);
         w.WriteLine();
         w.WriteLine("  Capabilities");

@@ -11,7 +11,7 @@ namespace SharpSeek.Server.WebApp;
 /// The web chat app: static assets embedded in this assembly (no CDN; markdown-it, KaTeX and highlight.js are vendored
 /// from npm at build time, see <c>WebApp/package.json</c>) at <c>/</c>, and a small JSON API under <c>/app</c> over
 /// <see cref="ConversationStore"/>. Sending a message streams SSE events <c>{"reasoning"}</c> / <c>{"content"}</c> and a
-/// final <c>{"done"}</c>; the answer is saved when it ends, also when the user stops it (a hang-up). The same call
+/// final <c>{"done"}</c>, sent only once the answer is saved; a stopped answer (a hang-up) is saved too. The same call
 /// regenerates the last answer (<c>"regenerate": true</c>) or resends an edited question (<c>"edit": messageId</c>, which
 /// drops that message and everything after it), with the settings the page sends: <c>system</c>, <c>temperature</c>,
 /// <c>max_tokens</c>, <c>think</c>, <c>model</c>.
@@ -93,6 +93,13 @@ internal static class WebAppEndpoints
         var content = new StringBuilder();
         var sse = new SseWriter(ctx.Response);
         var ct = ctx.RequestAborted;
+        bool saved = false;
+        void Save()
+        {
+            if (saved) return;
+            saved = true;
+            store.Add(id, "assistant", content.ToString(), reasoning.Length > 0 ? reasoning.ToString() : null);
+        }
         try
         {
             using var stream = streams[0];
@@ -104,13 +111,17 @@ internal static class WebAppEndpoints
                 if (c.Reasoning.Length > 0) await sse.WriteAsync(w => { w.WriteStartObject(); w.WriteString("reasoning", c.Reasoning); w.WriteEndObject(); }, ct);
                 if (c.Content.Length > 0) await sse.WriteAsync(w => { w.WriteStartObject(); w.WriteString("content", c.Content); w.WriteEndObject(); }, ct);
                 if (c.FinishReason is not null)
+                {
+                    // The reply is committed before the browser hears "done": a crash after "done" cannot lose it.
+                    Save();
                     await sse.WriteAsync(w => { w.WriteStartObject(); w.WriteBoolean("done", true); w.WriteString("finish_reason", c.FinishReason); w.WriteNumber("tokens", c.Usage!.CompletionTokens); w.WriteEndObject(); }, ct);
+                }
             }
         }
         finally
         {
-            // Stopped or finished, what was said is kept.
-            store.Add(id, "assistant", content.ToString(), reasoning.Length > 0 ? reasoning.ToString() : null);
+            // Stopped or failed before the end, what was said is kept.
+            Save();
         }
     }
 

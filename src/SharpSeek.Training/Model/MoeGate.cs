@@ -5,14 +5,16 @@ using static TorchSharp.torch;
 namespace SharpSeek.Training.Model;
 
 /// <summary>
-/// The DeepSeekMoE router (model.py <c>Gate</c>): softmax or sigmoid scores, an optional bias that only
-/// steers selection (<c>e_score_correction_bias</c>, the auxiliary-loss-free balancing term), group-limited
-/// top-k, weights from the unbiased scores, renormalised for sigmoid, times <c>routed_scaling_factor</c>.
+/// The DeepSeekMoE router as Hugging Face's <c>modeling_deepseek.py</c> defines it for the checkpoint's architecture (the
+/// engine's <c>Gate</c> does the same): softmax or sigmoid scores, an optional bias that only steers selection
+/// (<c>e_score_correction_bias</c>, the auxiliary-loss-free balancing term), top-k limited to the best groups for
+/// group_limited_greedy (by group max) and noaux_tc (by top-2 sums) but not for greedy, weights from the unbiased
+/// scores, renormalised and scaled by <c>routed_scaling_factor</c> per <see cref="ModelConfig.RoutingWeights"/>.
 /// </summary>
 public sealed class MoeGate : nn.Module
 {
     private readonly int _experts, _topk, _groups, _topkGroups;
-    private readonly bool _sigmoid, _normalize;
+    private readonly bool _sigmoid, _normalize, _scaled, _groupLimited, _topTwoGroupScore;
     private readonly double _routeScale;
 
     public MoeGate(ModelConfig cfg) : base(nameof(MoeGate))
@@ -22,7 +24,10 @@ public sealed class MoeGate : nn.Module
         _groups = cfg.NGroup;
         _topkGroups = cfg.TopkGroup;
         _sigmoid = cfg.ScoringFunc == "sigmoid";
-        _normalize = _sigmoid || cfg.NormTopkProb;
+        _normalize = cfg.RenormalizesRoutingWeights;
+        _scaled = cfg.ScalesRoutingWeights;
+        _groupLimited = cfg.GroupLimitedRouting;
+        _topTwoGroupScore = cfg.TopkMethod == "noaux_tc";
         _routeScale = cfg.RoutedScalingFactor;
         Weight = new Parameter(empty(_experts, cfg.HiddenSize));
         register_parameter("weight", Weight);
@@ -53,11 +58,11 @@ public sealed class MoeGate : nn.Module
         {
             var sel = scores.detach();
             if (Bias is not null) sel = sel + Bias;
-            if (_groups > 1)
+            if (_groupLimited)
             {
                 var grouped = sel.view(n, _groups, _experts / _groups);
-                // noaux_tc ranks groups by the sum of their top-2 scores, the greedy variants by their best score.
-                var groupScores = grouped.topk(Bias is not null ? 2 : 1, -1).values.sum(-1);
+                // noaux_tc ranks groups by the sum of their top-2 scores, group_limited_greedy by their best score.
+                var groupScores = grouped.topk(_topTwoGroupScore ? 2 : 1, -1).values.sum(-1);
                 var keepGroups = groupScores.topk(_topkGroups, -1).indexes;
                 var keep = zeros(n, _groups).scatter(1, keepGroups, ones(n, _topkGroups)).gt(0);
                 sel = grouped.masked_fill(keep.logical_not().unsqueeze(-1), float.NegativeInfinity).flatten(1);
@@ -65,7 +70,7 @@ public sealed class MoeGate : nn.Module
             indices = sel.topk(_topk, -1).indexes;
         }
         var weights = scores.gather(1, indices);
-        if (_normalize) weights = weights / weights.sum(-1, keepdim: true);
-        return (weights * _routeScale, indices, scores);
+        if (_normalize) weights = weights / (weights.sum(-1, keepdim: true) + 1e-20);
+        return (_scaled ? weights * _routeScale : weights, indices, scores);
     }
 }

@@ -1,4 +1,4 @@
-using System.Text;
+using SharpSeek.Chat.Jinja;
 
 namespace SharpSeek.Chat;
 
@@ -18,10 +18,10 @@ public sealed class ChatTemplateChatMl(string? defaultSystemPrompt = null) : Cha
     public override string EndOfTurnToken => "<|im_end|>";
 
     /// <inheritdoc/>
-    public override string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true)
+    protected override JinjaString RenderCore(ChatPromptRequest request)
     {
-        ArgumentNullException.ThrowIfNull(messages);
-        var sb = new StringBuilder();
+        IReadOnlyList<ChatMessage> messages = request.Messages;
+        var sb = new JinjaString.Builder();
         if (DefaultSystemPrompt is not null && (messages.Count == 0 || messages[0].Role != "system"))
             sb.Append("<|im_start|>system\n").Append(DefaultSystemPrompt).Append("<|im_end|>\n");
         for (int i = 0; i < messages.Count; i++)
@@ -30,22 +30,22 @@ public sealed class ChatTemplateChatMl(string? defaultSystemPrompt = null) : Cha
             if (m.Role == "tool")
             {
                 if (i == 0 || messages[i - 1].Role != "tool") sb.Append("<|im_start|>user");
-                sb.Append("\n<tool_response>\n").Append(m.Content).Append("\n</tool_response>");
+                sb.Append("\n<tool_response>\n").AppendContent(m.Content ?? "").Append("\n</tool_response>");
                 if (i == messages.Count - 1 || messages[i + 1].Role != "tool") sb.Append("<|im_end|>\n");
                 continue;
             }
             if (m.Role == "assistant" && m.ToolCalls is { Count: > 0 } calls)
             {
                 sb.Append("<|im_start|>assistant");
-                if (!string.IsNullOrEmpty(m.Content)) sb.Append('\n').Append(m.Content);
+                if (!string.IsNullOrEmpty(m.Content)) sb.Append('\n').AppendContent(m.Content);
                 foreach (ChatToolCall c in calls)
-                    sb.Append("\n<tool_call>\n{\"name\": \"").Append(c.Name).Append("\", \"arguments\": ").Append(c.Arguments).Append("}\n</tool_call>");
+                    sb.Append("\n<tool_call>\n{\"name\": \"").AppendContent(c.Name).Append("\", \"arguments\": ").AppendContent(c.Arguments).Append("}\n</tool_call>");
                 sb.Append("<|im_end|>\n");
                 continue;
             }
-            sb.Append("<|im_start|>").Append(m.Role).Append('\n').Append(m.Content).Append("<|im_end|>\n");
+            sb.Append("<|im_start|>").AppendContent(m.Role).Append('\n').AppendContent(m.Content ?? "").Append("<|im_end|>\n");
         }
-        if (addGenerationPrompt) sb.Append("<|im_start|>assistant\n");
-        return sb.ToString();
+        if (request.AddGenerationPrompt) sb.Append("<|im_start|>assistant\n");
+        return sb.ToJinjaString();
     }
 }

@@ -1,4 +1,4 @@
-using System.Text;
+using SharpSeek.Chat.Jinja;
 
 namespace SharpSeek.Chat;
 
@@ -6,7 +6,7 @@ namespace SharpSeek.Chat;
 /// The shared body of DeepSeek's V3 and R1 Jinja templates, ported statement by statement including
 /// their quirks: <c>ns.is_first</c> is never reset, so only the very first tool call of the whole
 /// conversation gets <c>&lt;｜Assistant｜&gt;&lt;｜tool▁calls▁begin｜&gt;</c>, and a single call never gets
-/// <c>&lt;｜tool▁calls▁end｜&gt;&lt;｜end▁of▁sentence｜&gt;</c>.
+/// <c>&lt;｜tool▁calls▁end｜&gt;&lt;｜end▁of▁sentence｜&gt;</c>. Message text is appended as content, markup as markup.
 /// </summary>
 public abstract class ChatTemplateDeepSeek(string bosToken) : ChatTemplate
 {
@@ -16,8 +16,8 @@ public abstract class ChatTemplateDeepSeek(string bosToken) : ChatTemplate
     /// <inheritdoc/>
     public override string EndOfTurnToken => DeepSeekTokens.Eos;
 
-    /// <summary>The system prompt this variant renders after BOS.</summary>
-    protected abstract string SystemPrompt(IReadOnlyList<ChatMessage> messages);
+    /// <summary>Appends the system prompt this variant renders after BOS.</summary>
+    protected abstract void AppendSystemPrompt(JinjaString.Builder sb, IReadOnlyList<ChatMessage> messages);
 
     /// <summary>The assistant content this variant renders for a history turn.</summary>
     protected virtual string AssistantContent(string content) => content;
@@ -26,19 +26,19 @@ public abstract class ChatTemplateDeepSeek(string bosToken) : ChatTemplate
     protected abstract string GenerationPrompt { get; }
 
     /// <inheritdoc/>
-    public override string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true)
+    protected override JinjaString RenderCore(ChatPromptRequest request)
     {
-        ArgumentNullException.ThrowIfNull(messages);
-        var sb = new StringBuilder();
-        sb.Append(BosToken).Append(SystemPrompt(messages));
+        var sb = new JinjaString.Builder();
+        sb.Append(BosToken);
+        AppendSystemPrompt(sb, request.Messages);
         bool isFirst = false, isTool = false, isOutputFirst = true;
-        foreach (ChatMessage m in messages)
+        foreach (ChatMessage m in request.Messages)
         {
             switch (m.Role)
             {
                 case "user":
                     isTool = false;
-                    sb.Append(DeepSeekTokens.User).Append(m.Content);
+                    sb.Append(DeepSeekTokens.User).AppendContent(m.Content ?? "");
                     break;
                 case "assistant" when m.Content is null:
                     isTool = false;
@@ -61,28 +61,28 @@ public abstract class ChatTemplateDeepSeek(string bosToken) : ChatTemplate
                 case "assistant":
                     if (isTool)
                     {
-                        sb.Append(DeepSeekTokens.ToolOutputsEnd).Append(m.Content).Append(DeepSeekTokens.Eos);
+                        sb.Append(DeepSeekTokens.ToolOutputsEnd).AppendContent(m.Content).Append(DeepSeekTokens.Eos);
                         isTool = false;
                     }
-                    else sb.Append(DeepSeekTokens.Assistant).Append(AssistantContent(m.Content)).Append(DeepSeekTokens.Eos);
+                    else sb.Append(DeepSeekTokens.Assistant).AppendContent(AssistantContent(m.Content)).Append(DeepSeekTokens.Eos);
                     break;
                 case "tool":
                     isTool = true;
                     if (isOutputFirst)
                     {
-                        sb.Append(DeepSeekTokens.ToolOutputsBegin).Append(DeepSeekTokens.ToolOutputBegin).Append(m.Content).Append(DeepSeekTokens.ToolOutputEnd);
+                        sb.Append(DeepSeekTokens.ToolOutputsBegin).Append(DeepSeekTokens.ToolOutputBegin).AppendContent(m.Content ?? "").Append(DeepSeekTokens.ToolOutputEnd);
                         isOutputFirst = false;
                     }
-                    else sb.Append('\n').Append(DeepSeekTokens.ToolOutputBegin).Append(m.Content).Append(DeepSeekTokens.ToolOutputEnd);
+                    else sb.Append('\n').Append(DeepSeekTokens.ToolOutputBegin).AppendContent(m.Content ?? "").Append(DeepSeekTokens.ToolOutputEnd);
                     break;
             }
         }
         if (isTool) sb.Append(DeepSeekTokens.ToolOutputsEnd);
-        if (addGenerationPrompt && !isTool) sb.Append(GenerationPrompt);
-        return sb.ToString();
+        if (request.AddGenerationPrompt && !isTool) sb.Append(GenerationPrompt);
+        return sb.ToJinjaString();
     }
 
-    private static void AppendCall(StringBuilder sb, ChatToolCall call) =>
-        sb.Append(DeepSeekTokens.ToolCallBegin).Append(call.Type).Append(DeepSeekTokens.ToolSep).Append(call.Name)
-          .Append("\n```json\n").Append(call.Arguments).Append("\n```").Append(DeepSeekTokens.ToolCallEnd);
+    private static void AppendCall(JinjaString.Builder sb, ChatToolCall call) =>
+        sb.Append(DeepSeekTokens.ToolCallBegin).AppendContent(call.Type).Append(DeepSeekTokens.ToolSep).AppendContent(call.Name)
+          .Append("\n```json\n").AppendContent(call.Arguments).Append("\n```").Append(DeepSeekTokens.ToolCallEnd);
 }

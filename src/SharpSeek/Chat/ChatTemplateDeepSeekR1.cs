@@ -1,3 +1,5 @@
+using SharpSeek.Chat.Jinja;
+
 namespace SharpSeek.Chat;
 
 /// <summary>
@@ -10,17 +12,17 @@ public sealed class ChatTemplateDeepSeekR1(string bosToken = DeepSeekTokens.Bos)
     public override ChatFormat Format => ChatFormat.DeepSeekR1;
 
     /// <inheritdoc/>
-    public override bool PromptOpensReasoning => true;
+    public override bool SupportsReasoning => true;
 
     /// <inheritdoc/>
     protected override string GenerationPrompt => DeepSeekTokens.Assistant + "<think>\n";
 
     /// <inheritdoc/>
-    protected override string SystemPrompt(IReadOnlyList<ChatMessage> messages)
+    protected override void AppendSystemPrompt(JinjaString.Builder sb, IReadOnlyList<ChatMessage> messages)
     {
         string last = "";
         foreach (ChatMessage m in messages) if (m.Role == "system") last = m.Content ?? "";
-        return last;
+        sb.AppendContent(last);
     }
 
     /// <inheritdoc/>

@@ -1,4 +1,4 @@
-using System.Text;
+using SharpSeek.Chat.Jinja;
 
 namespace SharpSeek.Chat;
 
@@ -12,17 +12,15 @@ public sealed class ChatTemplateDeepSeekV3(string bosToken = DeepSeekTokens.Bos)
     protected override string GenerationPrompt => DeepSeekTokens.Assistant;
 
     /// <inheritdoc/>
-    protected override string SystemPrompt(IReadOnlyList<ChatMessage> messages)
+    protected override void AppendSystemPrompt(JinjaString.Builder sb, IReadOnlyList<ChatMessage> messages)
     {
-        var sb = new StringBuilder();
         bool first = true;
         foreach (ChatMessage m in messages)
         {
             if (m.Role != "system") continue;
             if (!first) sb.Append("\n\n");
-            sb.Append(m.Content);
+            sb.AppendContent(m.Content ?? "");
             first = false;
         }
-        return sb.ToString();
     }
 }

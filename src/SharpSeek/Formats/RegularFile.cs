@@ -70,6 +70,45 @@ public static partial class RegularFile
         catch (IOException) { return info; }
     }
 
+    /// <summary>
+    /// Whether <paramref name="path"/> itself is a regular file, without opening it or following a link (lstat): for
+    /// scanning a folder of files this process wrote, where anything else (a FIFO, a link, a device) does not belong.
+    /// </summary>
+    public static unsafe bool IsRegularNoFollow(string path, out string? why)
+    {
+        why = null;
+        if (!OperatingSystem.IsLinux())
+        {
+            var info = new FileInfo(path);
+            if (info.LinkTarget is not null) { why = "it is a symbolic link, not a regular file"; return false; }
+            if (!info.Exists) { why = "file not found"; return false; }
+            return true;
+        }
+        byte* buffer = stackalloc byte[256];
+        if (Statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE, buffer) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            why = errno == ENOENT ? "file not found" : $"cannot stat: {Marshal.GetPInvokeErrorMessage(errno)}";
+            return false;
+        }
+        int type = *(ushort*)(buffer + 28) & S_IFMT;
+        if (type == S_IFREG) return true;
+        why = "it is " + Describe(type) + ", not a regular file";
+        return false;
+    }
+
+    private static string Describe(int type) => type switch
+    {
+        S_IFDIR => "a directory",
+        S_IFIFO => "a FIFO (named pipe)",
+        S_IFSOCK => "a socket",
+        S_IFCHR => "a character device",
+        S_IFBLK => "a block device",
+        S_IFLNK => "a symbolic link",
+        _ => "not a regular file",
+    };
+
+    private const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, S_IFLNK = 0xA000;
     private const int O_RDONLY = 0, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;  // the same on x86-64 and arm64
     private const int AT_EMPTY_PATH = 0x1000;
     private const uint STATX_TYPE = 0x1, STATX_SIZE = 0x200;
@@ -114,15 +153,7 @@ public static partial class RegularFile
         int type = *(ushort*)(buffer + 28) & S_IFMT;
         if (type != S_IFREG)
         {
-            why = "it is " + type switch
-            {
-                S_IFDIR => "a directory",
-                S_IFIFO => "a FIFO (named pipe)",
-                S_IFSOCK => "a socket",
-                S_IFCHR => "a character device",
-                S_IFBLK => "a block device",
-                _ => "not a regular file",
-            } + ", not a regular file";
+            why = "it is " + Describe(type) + ", not a regular file";
             Close(fd);
             return null;
         }

@@ -45,7 +45,7 @@ public sealed class Sampler
             for (int i = 0; i < v; i++)
                 if (_seen[i]) logits[i] = logits[i] > 0 ? logits[i] / rp : logits[i] * rp;
         }
-        if (_options.Temperature <= 0) return ArgMax(logits);
+        if (_options.Temperature < SamplingOptions.GreedyBelowTemperature) return ArgMax(logits);
 
         float invT = 1f / _options.Temperature;
         float max = float.NegativeInfinity;
@@ -113,6 +113,8 @@ public sealed class Sampler
         }
         sum = 0;
         for (int i = 0; i < n; i++) sum += _prob[i];
+        // NaN or infinite logits (broken weights, an overflow) would otherwise draw the last candidate for ever.
+        if (!double.IsFinite(sum) || !(sum > 0)) throw NonFinite();
         double r = _rng.NextDouble() * sum;
         for (int i = 0; i < n; i++)
         {
@@ -159,11 +161,16 @@ public sealed class Sampler
         }
     }
 
+    /// <summary>The index of the largest logit (the first on ties); NaN logits are refused.</summary>
     public static int ArgMax(ReadOnlySpan<float> logits)
     {
         int best = 0;
         for (int i = 1; i < logits.Length; i++)
-            if (logits[i] > logits[best]) best = i;
+            if (logits[i] > logits[best] || float.IsNaN(logits[best])) best = i;
+        if (float.IsNaN(logits[best])) throw NonFinite();
         return best;
     }
+
+    private static SharpSeekException NonFinite() =>
+        new("the model's next-token probabilities are not finite (NaN or infinite logits); the weights or the config are broken");
 }

@@ -1,8 +1,18 @@
 namespace SharpSeek.Generation;
 
-/// <summary>How the next token is chosen. Temperature 0 means greedy (argmax); the other filters then do nothing.</summary>
+/// <summary>
+/// How the next token is chosen. A temperature below <see cref="GreedyBelowTemperature"/> (0 included) means greedy
+/// (argmax); the other filters then do nothing.
+/// </summary>
 public sealed record SamplingOptions
 {
+    /// <summary>
+    /// Temperatures below this sample greedily, as vLLM does below its 1e-5. At this floor the most likely token already
+    /// takes all the mass (a logit gap of 0.001 becomes e^−100), and below about 3e-39 1/T overflows to infinity and the
+    /// probabilities become NaN.
+    /// </summary>
+    public const float GreedyBelowTemperature = 1e-5f;
+
     public float Temperature { get; init; }
     /// <summary>Keep the k most likely tokens (0 = off).</summary>
     public int TopK { get; init; }

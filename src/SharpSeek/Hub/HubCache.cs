@@ -50,7 +50,10 @@ public static class HubCache
     {
         if (HubReference.TryParse(reference) is not { } r || FindSnapshot(reference, root) is not { } snapshot) return null;
         var files = LocalFiles(snapshot);
-        if (r.Selector is null && !files.Any(f => f.Path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))) return snapshot;
+        bool gguf = files.Any(f => f.Path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase));
+        // A snapshot without weights is a pull that did not finish: nothing to load.
+        if (!gguf && !files.Any(f => f.Path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))) return null;
+        if (r.Selector is null && !gguf) return snapshot;
         PullPlan plan;
         try { plan = PullPlan.Choose(r.Repo, files, r.Selector); }
         catch (SharpSeekException e) { throw new SharpSeekException($"{e.Message} (in the hub cache; pull it first: sharpseek pull {reference})"); }

@@ -20,6 +20,21 @@ public enum RopeLayout
     HalfSplit,
 }
 
+/// <summary>
+/// How the chosen experts' weights are finished after top-k. The reference codes differ, and for a checkpoint the code it
+/// ships with rules: Hugging Face's <c>modeling_deepseek.py</c> for a <c>config.json</c> (V2's and V3's differ), llama.cpp's
+/// <c>deepseek2</c> graph for a GGUF file.
+/// </summary>
+public enum RoutingWeights
+{
+    /// <summary>DeepSeek-V2's <c>MoEGate</c>: <c>if top_k &gt; 1 and norm_topk_prob: w /= Σw + 1e-20 else: w *= routed_scaling_factor</c> (never both).</summary>
+    HuggingFaceV2,
+    /// <summary>DeepSeek-V3's <c>MoEGate</c>: <c>if top_k &gt; 1 and norm_topk_prob: w /= Σw + 1e-20</c>, then always <c>w *= routed_scaling_factor</c>.</summary>
+    HuggingFaceV3,
+    /// <summary>llama.cpp's <c>build_moe_ffn</c>: <c>if expert_weights_norm: w /= Σw</c> (for any top-k), then <c>w *= expert_weights_scale</c>.</summary>
+    LlamaCpp,
+}
+
 /// <summary>rope_scaling from config.json.</summary>
 public sealed record RopeScaling
 {
@@ -79,6 +94,17 @@ public sealed record ModelConfig
     public string ScoringFunc { get; init; } = "softmax";
     public bool NormTopkProb { get; init; }
     public double RoutedScalingFactor { get; init; } = 1;
+    /// <summary>Which reference's rule finishes the routing weights (set from the architecture or file format).</summary>
+    public RoutingWeights RoutingWeights { get; init; } = RoutingWeights.HuggingFaceV3;
+
+    /// <summary>Whether the chosen experts' weights are renormalised to sum to 1 (see <see cref="Models.RoutingWeights"/>; top-1 never is in Hugging Face's code).</summary>
+    public bool RenormalizesRoutingWeights => NormTopkProb && (NumExpertsPerTok > 1 || RoutingWeights == RoutingWeights.LlamaCpp);
+
+    /// <summary>Whether they are multiplied by <see cref="RoutedScalingFactor"/> (in V2's code renormalising replaces the scaling).</summary>
+    public bool ScalesRoutingWeights => !(RoutingWeights == RoutingWeights.HuggingFaceV2 && RenormalizesRoutingWeights);
+
+    /// <summary>Whether selection is limited to the best <see cref="TopkGroup"/> groups (<c>greedy</c> ignores groups, as Hugging Face's V2 gate does).</summary>
+    public bool GroupLimitedRouting => TopkMethod != "greedy" && NGroup > 1 && TopkGroup < NGroup;
     /// <summary>0 when q_lora_rank is null (V2-Lite: plain q_proj).</summary>
     public int QLoraRank { get; init; }
     public int KvLoraRank { get; init; }
@@ -256,6 +282,7 @@ public sealed record ModelConfig
                 ScoringFunc = Str("scoring_func", "softmax"),
                 NormTopkProb = Bool("norm_topk_prob", false),
                 RoutedScalingFactor = Dbl("routed_scaling_factor", 1),
+                RoutingWeights = arch == "DeepseekV2ForCausalLM" ? RoutingWeights.HuggingFaceV2 : RoutingWeights.HuggingFaceV3,
                 QLoraRank = qLora,
                 KvLoraRank = Int("kv_lora_rank"),
                 QkNopeHeadDim = Int("qk_nope_head_dim"),

@@ -13,6 +13,9 @@ namespace SharpSeek.Serving;
 /// thread and written by a background writer (temp file + rename, so a crash never leaves a half block under a real
 /// name). Use is bounded by <c>maxBytes</c>: the least recently used blocks go first, deeper ones before shallower on a
 /// tie, so chains shrink from the end. A file that fails validation is deleted with a warning and never trusted.
+/// Only regular files are read (a FIFO or device under a block's name is ignored, never opened for a blocking read),
+/// reads run off the caller's thread and under no lock, and reads that take longer than <see cref="IoTimeout"/> count
+/// as missing blocks: a hung disk slows one request by that much, not the server for good.
 /// </summary>
 public sealed class PrefixBlockStore : IDisposable
 {
@@ -42,8 +45,13 @@ public sealed class PrefixBlockStore : IDisposable
     private long _bytes, _pendingBytes, _lastStamp, _written, _loaded, _rejected;
     private bool _warnedTooBig, _warnedBacklog;
 
-    public PrefixBlockStore(string directory, PrefixBlockLayout layout, long maxBytes, Action<string>? warn = null)
+    private readonly TimeSpan _ioTimeout;
+    private Task? _stuckRead;
+    private bool _warnedStuck;
+
+    public PrefixBlockStore(string directory, PrefixBlockLayout layout, long maxBytes, Action<string>? warn = null, TimeSpan? ioTimeout = null)
     {
+        _ioTimeout = ioTimeout ?? TimeSpan.FromSeconds(2);
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("prefix blocks on disk are little-endian");
         if (maxBytes <= 0) throw new ArgumentOutOfRangeException(nameof(maxBytes), "the prefix cache size bound must be positive");
         Directory = Path.GetFullPath(directory);
@@ -64,6 +72,9 @@ public sealed class PrefixBlockStore : IDisposable
     }
 
     public string Directory { get; }
+
+    /// <summary>How long the file reads of one <see cref="Load"/> may take; blocks not read by then are treated as missing.</summary>
+    public TimeSpan IoTimeout => _ioTimeout;
 
     /// <summary>Bytes of block files on disk (written ones; queued ones not yet).</summary>
     public long Bytes { get { lock (_lock) return _bytes; } }
@@ -164,20 +175,27 @@ public sealed class PrefixBlockStore : IDisposable
         if (state.Caches.Length != _layout.Layers) throw new SharpSeekException($"the prefix cache in {Directory} was opened for {_layout.Layers} layers, the model has {state.Caches.Length}");
         foreach (var cache in state.Caches) cache.EnsureCapacity(available * b);
         long stamp;
-        lock (_lock) stamp = NextStamp();
-        for (; blocks < available; blocks++)
+        var names = new string[available];
+        var snapshots = new byte[]?[available];
+        lock (_lock)
         {
-            string name = FileName(blocks, keys[blocks]);
-            var tokens = prompt.Slice(blocks * b, b);
-            byte[]? data;
-            bool fromFile;
-            lock (_lock)
+            stamp = NextStamp();
+            for (int i = 0; i < available; i++)
             {
-                fromFile = !_pending.TryGetValue(name, out var p);
-                data = p?.Data;
+                names[i] = FileName(i, keys[i]);
+                snapshots[i] = _pending.TryGetValue(names[i], out var p) ? p.Data : null;
             }
-            string? why = null;
-            if (fromFile) data = ReadFile(name, out why);
+        }
+        var files = new byte[]?[available];
+        var whys = new string?[available];
+        int read = ReadFiles(names, snapshots, files, whys);
+        for (; blocks < read; blocks++)
+        {
+            string name = names[blocks];
+            var tokens = prompt.Slice(blocks * b, b);
+            bool fromFile = snapshots[blocks] is null;
+            byte[]? data = fromFile ? files[blocks] : snapshots[blocks];
+            string? why = whys[blocks];
             // A queued snapshot's hash may not be written yet; it never left memory, so only files are hashed.
             if (why is null && data is not null) why = PrefixBlockFile.Validate(data, _layout, keys[blocks], blocks, tokens, checkHash: fromFile);
             if (why is not null || data is null)
@@ -194,24 +212,72 @@ public sealed class PrefixBlockStore : IDisposable
         return state;
     }
 
+    /// <summary>
+    /// Reads the files of the blocks that are not queued snapshots, in order, on a pool thread, and waits at most
+    /// <see cref="IoTimeout"/>: returns how many leading blocks are ready. A read that overruns is left to finish on its
+    /// own, and until it does no other read is started (the disk is not answering), so blocks count as missing.
+    /// </summary>
+    private int ReadFiles(string[] names, byte[]?[] snapshots, byte[]?[] files, string?[] whys)
+    {
+        int firstFile = Array.IndexOf(snapshots, null);
+        if (firstFile < 0) return names.Length;
+        if (_stuckRead is { IsCompleted: false })
+        {
+            if (!_warnedStuck) _warn($"a read in the prefix cache {Directory} has not returned for more than {_ioTimeout.TotalSeconds:0.#} s; blocks on disk are treated as missing until it does");
+            _warnedStuck = true;
+            return firstFile;
+        }
+        _warnedStuck = false;
+        var done = new int[1];
+        var task = Task.Run(() =>
+        {
+            for (int i = 0; i < names.Length; i++)
+            {
+                if (snapshots[i] is null)
+                {
+                    files[i] = ReadFile(names[i], out string? why);
+                    whys[i] = why;
+                    if (files[i] is null) { Volatile.Write(ref done[0], i + 1); return; }
+                }
+                Volatile.Write(ref done[0], i + 1);
+            }
+        });
+        if (!task.Wait(_ioTimeout))
+        {
+            _stuckRead = task;
+            _warn($"reading prefix blocks from {Directory} took more than {_ioTimeout.TotalSeconds:0.#} s; the rest count as missing");
+        }
+        return Volatile.Read(ref done[0]);
+    }
+
     /// <summary>Waits until every queued block is on disk.</summary>
     public void Flush() => _idle.Wait();
 
-    /// <summary>The file's bytes, or null and why not. The layout fixes the length, so nothing larger than one block is ever allocated.</summary>
+    /// <summary>
+    /// The file's bytes, or null and why not. Only a regular file is opened, without blocking (a FIFO would otherwise
+    /// wait for a writer for ever); the layout fixes the length, so nothing larger than one block is ever allocated.
+    /// </summary>
     private byte[]? ReadFile(string name, out string? why)
     {
-        why = null;
+        string path = Path.Combine(Directory, name);
+        using var handle = Formats.RegularFile.TryOpenRead(path, out long length, out why);
+        if (handle is null) return null;
+        long expected = BlockFileBytes;
+        if (length != expected)
+        {
+            why = $"it has {length} bytes, a block of this model has {expected} (truncated or of another layout)";
+            return null;
+        }
         try
         {
-            using var f = new FileStream(Path.Combine(Directory, name), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.SequentialScan);
-            long expected = BlockFileBytes;
-            if (f.Length != expected)
-            {
-                why = $"it has {f.Length} bytes, a block of this model has {expected} (truncated or of another layout)";
-                return null;
-            }
             var data = new byte[expected];
-            f.ReadExactly(data);
+            int done = 0;
+            while (done < data.Length)
+            {
+                int n = RandomAccess.Read(handle, data.AsSpan(done), done);
+                if (n == 0) { why = "it shrank while it was read"; return null; }
+                done += n;
+            }
             return data;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -298,6 +364,11 @@ public sealed class PrefixBlockStore : IDisposable
             if (!file.Name.EndsWith(Extension, StringComparison.Ordinal)) continue;
             int dash = file.Name.IndexOf('-');
             if (dash <= 0 || !int.TryParse(file.Name.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out int index)) continue;
+            if (!Formats.RegularFile.IsRegularNoFollow(file.FullName, out string? why))
+            {
+                _warn($"ignoring {file.FullName}: {why}");
+                continue;
+            }
             long stamp = file.LastWriteTimeUtc.Ticks;
             _files[file.Name] = new Entry(file.Length, index, stamp);
             _bytes += file.Length;

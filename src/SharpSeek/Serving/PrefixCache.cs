@@ -25,35 +25,45 @@ public sealed class PrefixCache(int capacity, int blockSize, PrefixBlockStore? d
     /// <summary>
     /// Takes the cached state with the longest reusable prefix of <paramref name="prompt"/>, rewound to it, or null.
     /// At least one prompt token is always left to run, since the next token needs the last prompt position's logits.
+    /// Blocks on disk are read outside the lock, so /metrics and other callers never wait on the disk.
     /// </summary>
     public InferenceState? Take(ReadOnlySpan<int> prompt, out int reused)
     {
-        reused = 0;
+        int inMemory;
+        lock (_lock) inMemory = Best(prompt, out _);
+        if (disk is not null && createState is not null)
+        {
+            // Disk only when it has more: memory needs no copy, and rows are equal either way.
+            int limit = (prompt.Length - 1) / blockSize;
+            var loaded = disk.Load(prompt, limit, inMemory / blockSize, createState, out int blocks);
+            if (loaded is not null)
+            {
+                reused = blocks * blockSize;
+                return loaded;
+            }
+        }
         lock (_lock)
         {
-            LinkedListNode<(int[] Tokens, InferenceState State)>? best = null;
-            for (var node = _entries.First; node is not null; node = node.Next)
-            {
-                int common = prompt[..Math.Min(prompt.Length - 1, node.Value.Tokens.Length)].CommonPrefixLength(node.Value.Tokens);
-                int usable = common / blockSize * blockSize;
-                if (usable > reused) { reused = usable; best = node; }
-            }
-            if (disk is not null && createState is not null)
-            {
-                // Disk only when it has more: memory needs no copy, and rows are equal either way.
-                int limit = (prompt.Length - 1) / blockSize;
-                var loaded = disk.Load(prompt, limit, reused / blockSize, createState, out int blocks);
-                if (loaded is not null)
-                {
-                    reused = blocks * blockSize;
-                    return loaded;
-                }
-            }
+            // Looked up again: the entry found before may have been dropped while the disk was read.
+            reused = Best(prompt, out var best);
             if (best is null) return null;
             _entries.Remove(best);
             best.Value.State.Truncate(reused);
             return best.Value.State;
         }
+    }
+
+    private int Best(ReadOnlySpan<int> prompt, out LinkedListNode<(int[] Tokens, InferenceState State)>? best)
+    {
+        int reused = 0;
+        best = null;
+        for (var node = _entries.First; node is not null; node = node.Next)
+        {
+            int common = prompt[..Math.Min(prompt.Length - 1, node.Value.Tokens.Length)].CommonPrefixLength(node.Value.Tokens);
+            int usable = common / blockSize * blockSize;
+            if (usable > reused) { reused = usable; best = node; }
+        }
+        return reused;
     }
 
     /// <summary>Offers a state whose cache holds <paramref name="tokens"/>; drops the oldest entry when full.</summary>

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.AI;
+using SharpSeek.Chat;
 using SharpSeek.Generation;
 using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
 using SsChatMessage = SharpSeek.Chat.ChatMessage;
@@ -10,7 +11,8 @@ namespace SharpSeek.Serving;
 /// <summary>
 /// In-process <see cref="IChatClient"/>: streams <see cref="TextReasoningContent"/> then <see cref="TextContent"/>, and a final
 /// update with the finish reason and <see cref="UsageContent"/>. Honours <see cref="ChatOptions"/> max tokens, temperature,
-/// top-p, top-k, stop sequences and seed; <c>AdditionalProperties["think"] = false</c> answers without reasoning.
+/// top-p, top-k, stop sequences and seed; <c>AdditionalProperties["think"] = false</c> answers without reasoning (true asks
+/// a model with a thinking switch to reason) and <c>AdditionalProperties["chat_template_kwargs"]</c> passes template variables.
 /// Thread-safe: concurrent calls are batched by the pipeline's scheduler. Cancellation stops within one step.
 /// </summary>
 public sealed class SharpSeekChatClient : IChatClient
@@ -72,8 +74,12 @@ public sealed class SharpSeekChatClient : IChatClient
     private CompletionStream Start(IEnumerable<AiChatMessage> messages, ChatOptions? options)
     {
         var converted = messages.Select(Convert).ToList();
-        bool think = options?.AdditionalProperties?.TryGetValue("think", out object? t) != true || t is not false;
-        var prompt = Pipeline.PrepareChat(converted, think);
+        var extra = options?.AdditionalProperties;
+        bool? think = extra?.TryGetValue("think", out object? t) == true && t is bool b ? b : null;
+        IReadOnlyDictionary<string, System.Text.Json.JsonElement>? kwargs = null;
+        if (extra?.TryGetValue("chat_template_kwargs", out object? kw) == true && kw is not null)
+            kwargs = TemplateKwargs.FromElement(kw is System.Text.Json.JsonElement je ? je : System.Text.Json.JsonSerializer.SerializeToElement(kw), "chat_template_kwargs");
+        var prompt = Pipeline.PrepareChat(new ChatPromptRequest(converted) { Think = think, TemplateKwargs = kwargs });
         var sampling = new SamplingOptions
         {
             Temperature = options?.Temperature ?? 0.6f,

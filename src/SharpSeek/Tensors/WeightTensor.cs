@@ -26,11 +26,19 @@ public sealed unsafe class WeightTensor
         Scales = scales;
         RowOffset = rowOffset;
         long n = 1;
-        foreach (long d in shape) n = checked(n * d);
-        ElementCount = n;
         Cols = shape.Length == 0 ? 1 : shape[^1];
+        try
+        {
+            foreach (long d in shape) n = checked(n * d);
+            RowBytes = type.ByteCount(Cols);
+        }
+        catch (OverflowException)
+        {
+            // A zero dimension lets a huge one through the files' byte-size checks; its row size still overflows.
+            throw new ModelFormatException($"{file}: tensor '{name}' of shape [{string.Join(", ", shape)}] overflows a 64-bit byte count");
+        }
+        ElementCount = n;
         Rows = Cols == 0 ? 0 : n / Cols;
-        RowBytes = type.ByteCount(Cols);
     }
 
     /// <summary>The owner of the grouped copy's memory (<see cref="Interleaved"/>, a <see cref="WeightArena"/> block); the tensor keeps it alive.</summary>

@@ -28,8 +28,11 @@ internal sealed class AddedTokenMatcher
 
     public bool IsEmpty => _byFirstChar.Count == 0;
 
-    /// <summary>Splits <paramref name="text"/> into plain-text runs and added tokens (special ones only if <paramref name="matchSpecial"/>).</summary>
-    public void Split(string text, bool matchSpecial, List<TextSegment> output)
+    /// <summary>
+    /// Splits <paramref name="text"/> into plain-text runs and added tokens (special ones only if <paramref name="matchSpecial"/>).
+    /// No added token is matched where it would overlap one of the <paramref name="plainRanges"/> (sorted, non-overlapping).
+    /// </summary>
+    public void Split(string text, bool matchSpecial, List<TextSegment> output, IReadOnlyList<Chat.Jinja.TextRange>? plainRanges = null)
     {
         if (_byFirstChar.Count == 0) { if (text.Length > 0) output.Add(new TextSegment(0, text.Length, -1)); return; }
         int textStart = 0;
@@ -46,7 +49,8 @@ internal sealed class AddedTokenMatcher
                 foreach (AddedToken t in candidates)
                 {
                     if (t.Special && !matchSpecial) continue;
-                    if (string.CompareOrdinal(text, i, t.Content, 0, t.Content.Length) == 0 && i + t.Content.Length <= text.Length) { hit = t; break; }
+                    if (string.CompareOrdinal(text, i, t.Content, 0, t.Content.Length) == 0 && i + t.Content.Length <= text.Length
+                        && (plainRanges is null || !Overlaps(plainRanges, i, t.Content.Length))) { hit = t; break; }
                 }
             }
             if (hit is null) { i++; continue; }
@@ -58,5 +62,19 @@ internal sealed class AddedTokenMatcher
             i = textStart = end;
         }
         if (textStart < text.Length) output.Add(new TextSegment(textStart, text.Length - textStart, -1));
+    }
+
+    private static bool Overlaps(IReadOnlyList<Chat.Jinja.TextRange> ranges, int start, int length)
+    {
+        int lo = 0, hi = ranges.Count - 1, end = start + length;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            Chat.Jinja.TextRange r = ranges[mid];
+            if (r.Start + r.Length <= start) lo = mid + 1;
+            else if (r.Start >= end) hi = mid - 1;
+            else return true;
+        }
+        return false;
     }
 }

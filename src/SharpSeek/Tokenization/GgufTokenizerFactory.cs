@@ -10,8 +10,8 @@ internal static class GgufTokenizerFactory
         ArgumentNullException.ThrowIfNull(v);
         if (v.TokenTypes is { } tt && tt.Length != v.Tokens.Length)
             throw new ModelFormatException($"GGUF tokenizer: {tt.Length} token types for {v.Tokens.Length} tokens");
-        string[] patterns = PreTokenizerPatterns.ForGgufName(v.Pre)
-            ?? throw new ModelFormatException($"GGUF tokenizer: pre-tokenizer '{v.Pre}' is not supported (known: deepseek-v3, deepseek-llm, deepseek-r1-qwen, qwen2, gpt2)");
+        PreTokenizerPatterns.GgufPre pre = PreTokenizerPatterns.LookupGguf(v.Pre)
+            ?? throw new ModelFormatException($"GGUF tokenizer: key 'tokenizer.ggml.pre' = '{v.Pre}' is not a pre-tokenizer this engine knows (known: {PreTokenizerPatterns.KnownGgufNames})");
 
         var vocab = new Dictionary<string, int>(v.Tokens.Length, StringComparer.Ordinal);
         var added = new List<AddedToken>();
@@ -31,7 +31,7 @@ internal static class GgufTokenizerFactory
             if (sp <= 0 || sp == m.Length - 1) throw new ModelFormatException($"GGUF tokenizer: merge #{i} '{m}' is not two tokens separated by a space");
             merges[i] = (m[..sp], m[(sp + 1)..]);
         }
-        var model = new BpeModel(vocab, merges);
+        var model = new BpeModel(vocab, merges, pre.IgnoreMerges);
         string? bos = v.BosId is int b && (uint)b < (uint)v.Tokens.Length ? v.Tokens[b] : null;
         string? eos = v.EosId is int e && (uint)e < (uint)v.Tokens.Length ? v.Tokens[e] : null;
         var config = new TokenizerConfig
@@ -42,6 +42,6 @@ internal static class GgufTokenizerFactory
             AddBosToken = v.AddBos ?? true,
             GgufPre = v.Pre,
         };
-        return new Tokenizer(model, null, PreTokenizerPatterns.Build(patterns), added, config: config);
+        return new Tokenizer(model, null, PreTokenizerPatterns.Build(pre.Patterns), added, config: config);
     }
 }

@@ -38,15 +38,57 @@ public static class PreTokenizerPatterns
         @"\p{N}+",
     ];
 
-    /// <summary>The Isolated-split patterns for a llama.cpp pre-tokenizer name, or null if the name is unknown.</summary>
-    public static string[]? ForGgufName(string? name) => name switch
+    /// <summary>
+    /// Llama-3 (<c>llama-bpe</c>), the tokenizer of DeepSeek-R1-Distill-Llama: contractions in any case, a letter run with
+    /// one optional leading non-letter, digits in threes.
+    /// </summary>
+    public static readonly string[] Llama3 =
+    [
+        @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
+    ];
+
+    /// <summary>DeepSeek-Coder (1.3B/6.7B/33B): newlines alone, letter runs, punctuation runs, CJK runs, single digits.</summary>
+    public static readonly string[] DeepSeekCoder =
+    [
+        @"[\r\n]",
+        @"\s?\p{L}+",
+        @"\s?\p{P}+",
+        @"[一-龥ࠀ-一가-퟿]+",
+        @"\p{N}",
+    ];
+
+    /// <summary>A llama.cpp pre-tokenizer: its Isolated-split patterns and whether whole-vocabulary words skip merging.</summary>
+    public sealed record GgufPre(string Name, string[] Patterns, bool IgnoreMerges = false);
+
+    /// <summary>
+    /// The llama.cpp pre-tokenizer names this engine reads (<c>tokenizer.ggml.pre</c>), as llama.cpp's <c>llama-vocab.cpp</c>
+    /// maps them: the patterns, and <c>ignore_merges</c> for Llama-3 as llama.cpp sets it. <c>gpt2</c> is an alias of
+    /// llama.cpp's <c>gpt-2</c>; a file without the key is GPT-2 (llama.cpp's default).
+    /// </summary>
+    public static IReadOnlyList<GgufPre> KnownGguf { get; } =
+    [
+        new("deepseek-v3", DeepSeekV3),
+        new("deepseek-r1-qwen", Qwen2),
+        new("qwen2", Qwen2),
+        new("llama-bpe", Llama3, IgnoreMerges: true),
+        new("deepseek-llm", DeepSeekLlm),
+        new("deepseek-coder", DeepSeekCoder),
+        new("gpt-2", [Gpt2]),
+    ];
+
+    /// <summary>The known names, for messages.</summary>
+    public static string KnownGgufNames => string.Join(", ", KnownGguf.Select(p => p.Name)) + " (and gpt2, an alias of gpt-2)";
+
+    /// <summary>The pre-tokenizer for a llama.cpp name, or null if the name is unknown.</summary>
+    public static GgufPre? LookupGguf(string? name)
     {
-        "deepseek-v3" => DeepSeekV3,
-        "deepseek-r1-qwen" or "qwen2" => Qwen2,
-        "deepseek-llm" => DeepSeekLlm,
-        "gpt2" or "default" or null or "" => [Gpt2],
-        _ => null,
-    };
+        if (name is null or "" or "default" or "gpt2") name = "gpt-2";
+        foreach (GgufPre p in KnownGguf) if (p.Name == name) return p;
+        return null;
+    }
+
+    /// <summary>The Isolated-split patterns for a llama.cpp pre-tokenizer name, or null if the name is unknown.</summary>
+    public static string[]? ForGgufName(string? name) => LookupGguf(name)?.Patterns;
 
     /// <summary>Builds the pre-tokenizer for a list of Isolated-split patterns.</summary>
     public static PreTokenizer Build(IReadOnlyList<string> patterns)

@@ -34,8 +34,9 @@ public sealed class PreTokenizerSequence(IReadOnlyList<PreTokenizer> steps) : Pr
         {
             a.Clear();
             b.Clear();
-            t_a = a;
-            t_b = b;
+            // A huge text's pieces are not kept alive for the life of the thread.
+            t_a = a.Capacity <= 1 << 16 ? a : null;
+            t_b = b.Capacity <= 1 << 16 ? b : null;
         }
     }
 }

@@ -113,21 +113,70 @@ public sealed class Tokenizer
         return ids.ToArray();
     }
 
+    /// <summary>
+    /// Encodes a rendered chat prompt: added tokens (special or not) are matched only in the template's markup, never in
+    /// <paramref name="content"/> ranges (conversation text), which is encoded as plain text — a user who types
+    /// <c>&lt;｜Assistant｜&gt;</c> gets the ids of those characters, not the control token. Text runs between matched tokens
+    /// are pre-tokenized whole, so without control-token text in the content the ids equal Hugging Face's encoding of the string.
+    /// </summary>
+    public int[] EncodeMarkedUp(string text, IReadOnlyList<Chat.Jinja.TextRange> content)
+    {
+        var ids = new List<int>(text.Length / 3 + 4);
+        EncodeMarkedUp(text, content, ids, int.MaxValue);
+        return ids.ToArray();
+    }
+
+    /// <summary>
+    /// As <see cref="EncodeMarkedUp(string, IReadOnlyList{Chat.Jinja.TextRange})"/> into <paramref name="output"/>, stopping
+    /// once it holds more than <paramref name="maxTokens"/> ids; returns how many characters were encoded (all: the length).
+    /// </summary>
+    public int EncodeMarkedUp(string text, IReadOnlyList<Chat.Jinja.TextRange> content, List<int> output, int maxTokens)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        return Encode(text, output, addSpecialTokens: false, parseSpecial: true, plainRanges: content, maxTokens);
+    }
+
     /// <summary>Appends the ids of <paramref name="text"/> to <paramref name="output"/>.</summary>
-    public void Encode(string text, List<int> output, bool addSpecialTokens = false, bool parseSpecial = true)
+    public void Encode(string text, List<int> output, bool addSpecialTokens = false, bool parseSpecial = true) =>
+        Encode(text, output, addSpecialTokens, parseSpecial, null, int.MaxValue);
+
+    /// <summary>
+    /// As <see cref="Encode(string, List{int}, bool, bool)"/>, but stops once <paramref name="output"/> holds more than
+    /// <paramref name="maxTokens"/> ids (a prompt that cannot fit the context is not tokenized to its end). Returns how
+    /// many characters of <paramref name="text"/> were encoded: its length when it was not cut short.
+    /// </summary>
+    public int Encode(string text, List<int> output, int maxTokens, bool addSpecialTokens = false, bool parseSpecial = true) =>
+        Encode(text, output, addSpecialTokens, parseSpecial, null, maxTokens);
+
+    private const int ScratchKeep = 1 << 16;
+
+    private int Encode(string text, List<int> output, bool addSpecialTokens, bool parseSpecial, IReadOnlyList<Chat.Jinja.TextRange>? plainRanges, int maxTokens)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(output);
+        try { return EncodeBounded(text, output, addSpecialTokens, parseSpecial, plainRanges, maxTokens); }
+        finally
+        {
+            // The per-thread scratch lists must not keep a huge prompt's pieces alive for the life of the thread.
+            if (t_pieces?.Capacity > ScratchKeep) t_pieces = null;
+            if (t_input?.Capacity > ScratchKeep) t_input = null;
+            if (t_segments?.Capacity > ScratchKeep) t_segments = null;
+        }
+    }
+
+    private int EncodeBounded(string text, List<int> output, bool addSpecialTokens, bool parseSpecial, IReadOnlyList<Chat.Jinja.TextRange>? plainRanges, int maxTokens)
+    {
         if (addSpecialTokens) output.AddRange(PrefixIds);
         text = ReplaceLoneSurrogates(text);
         List<TextSegment> segments = t_segments ??= [];
         segments.Clear();
-        _added.Split(text, parseSpecial, segments);
+        _added.Split(text, parseSpecial, segments, plainRanges);
         List<PreToken> pieces = t_pieces ??= [];
         List<PreToken> input = t_input ??= [];
         for (int s = 0; s < segments.Count; s++)
         {
             TextSegment seg = segments[s];
+            if (output.Count > maxTokens) return seg.Start;
             if (seg.TokenId >= 0) { output.Add(seg.TokenId); continue; }
             string segText = seg.Start == 0 && seg.Length == text.Length ? text : text.Substring(seg.Start, seg.Length);
             if (Normalizer is not null) segText = Normalizer.Normalize(segText);
@@ -139,9 +188,11 @@ public sealed class Tokenizer
             {
                 PreToken piece = pieces[p];
                 Model.EncodePiece(segText.AsSpan(piece.Start, piece.Length), piece.PrefixSpace, output);
+                if (output.Count > maxTokens) return seg.Start + Math.Min(seg.Length, piece.Start + piece.Length);
             }
         }
         if (addSpecialTokens) output.AddRange(SuffixIds);
+        return text.Length;
     }
 
     // Rust strings cannot hold lone surrogates; Hugging Face's bindings turn them into U+FFFD, and so do we.

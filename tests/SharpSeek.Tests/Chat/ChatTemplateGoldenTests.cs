@@ -4,7 +4,10 @@ using SharpSeek.Tests.Tokenization;
 
 namespace SharpSeek.Tests.Chat;
 
-/// <summary>DeepSeek-V3's <c>chat_template_cases</c> (rendered by transformers.js Jinja from the fixture's tokenizer_config.json): text and ids.</summary>
+/// <summary>
+/// DeepSeek-V3's <c>chat_template_cases</c> (rendered by transformers.js Jinja from the fixture's tokenizer_config.json): text
+/// and ids, from the model's own template (our Jinja engine) and from the built-in DeepSeek-V3 fallback alike.
+/// </summary>
 public sealed class ChatTemplateGoldenTests
 {
     public static TheoryData<string> Names()
@@ -22,30 +25,7 @@ public sealed class ChatTemplateGoldenTests
         throw new ArgumentException(name);
     }
 
-    internal static List<ChatMessage> Messages(JsonElement array)
-    {
-        var list = new List<ChatMessage>();
-        foreach (JsonElement m in array.EnumerateArray())
-        {
-            string role = m.GetProperty("role").GetString()!;
-            string? content = m.TryGetProperty("content", out JsonElement c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
-            List<ChatToolCall>? calls = null;
-            if (m.TryGetProperty("tool_calls", out JsonElement tc))
-            {
-                calls = [];
-                foreach (JsonElement call in tc.EnumerateArray())
-                {
-                    JsonElement f = call.GetProperty("function");
-                    calls.Add(new ChatToolCall(f.GetProperty("name").GetString()!, f.GetProperty("arguments").GetString()!)
-                    {
-                        Type = call.GetProperty("type").GetString()!,
-                    });
-                }
-            }
-            list.Add(new ChatMessage(role, content) { ToolCalls = calls });
-        }
-        return list;
-    }
+    internal static List<ChatMessage> Messages(JsonElement array) => JinjaGoldenTests.ParseMessages(array);
 
     [Theory]
     [MemberData(nameof(Names))]
@@ -53,13 +33,16 @@ public sealed class ChatTemplateGoldenTests
     {
         JsonElement c = Case(name);
         var tokenizer = TokenizerFixtures.DeepSeekV3;
-        ChatTemplate template = ChatTemplate.For(tokenizer);
-        Assert.Equal(ChatFormat.DeepSeekV3, template.Format);
         List<ChatMessage> messages = Messages(c.GetProperty("messages"));
         bool gen = c.GetProperty("add_generation_prompt").GetBoolean();
-        Assert.Equal(c.GetProperty("rendered").GetString(), template.Render(messages, gen));
         var expected = new List<int>();
         foreach (JsonElement id in c.GetProperty("ids").EnumerateArray()) expected.Add(id.GetInt32());
-        Assert.Equal(expected, template.Encode(tokenizer, messages, gen));
+        ChatTemplate jinja = ChatTemplate.For(tokenizer);
+        Assert.Equal(ChatFormat.Jinja, jinja.Format);
+        foreach (ChatTemplate template in (ChatTemplate[])[jinja, ChatTemplate.Create(ChatFormat.DeepSeekV3)])
+        {
+            Assert.Equal(c.GetProperty("rendered").GetString(), template.Render(messages, gen));
+            Assert.Equal(expected, template.Encode(tokenizer, messages, gen));
+        }
     }
 }

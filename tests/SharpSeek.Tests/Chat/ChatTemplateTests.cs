@@ -15,7 +15,7 @@ public sealed class ChatTemplateTests
         var t = ChatTemplate.Create(ChatFormat.DeepSeekR1);
         string s = t.Render([ChatMessage.System("A."), ChatMessage.System("B."), ChatMessage.User("hi")]);
         Assert.Equal(Bos + "B.<｜User｜>hi<｜Assistant｜><think>\n", s);
-        Assert.True(t.PromptOpensReasoning);
+        Assert.True(t.PromptOpensReasoning([ChatMessage.User("hi")]));
     }
 
     [Fact]
@@ -61,8 +61,10 @@ public sealed class ChatTemplateTests
     [Fact]
     public void Detects_formats_from_configs_and_allows_override()
     {
-        Assert.Equal(ChatFormat.DeepSeekV3, ChatTemplate.For(TokenizerFixtures.DeepSeekV3).Format);
-        Assert.Equal(ChatFormat.ChatMl, ChatTemplate.For(TokenizerFixtures.Qwen3).Format);
+        Assert.Equal(ChatFormat.Jinja, ChatTemplate.For(TokenizerFixtures.DeepSeekV3).Format);
+        Assert.Equal(ChatFormat.Jinja, ChatTemplate.For(TokenizerFixtures.Qwen3).Format);
+        Assert.Equal(ChatFormat.DeepSeekV3, ChatTemplate.Detect(TokenizerFixtures.DeepSeekV3.Config.ChatTemplate));
+        Assert.Equal(ChatFormat.ChatMl, ChatTemplate.For(TokenizerFixtures.Qwen3, ChatFormat.ChatMl).Format);
         Assert.Equal(ChatFormat.DeepSeekR1, ChatTemplate.For(TokenizerFixtures.DeepSeekV3, ChatTemplate.ParseFormat("deepseek-r1")).Format);
         Assert.Equal(ChatFormat.DeepSeekR1, ChatTemplate.Detect("{{'<｜Assistant｜><think>\\n'}}"));
         Assert.Throws<SharpSeekException>(() => ChatTemplate.ParseFormat("llama9"));

@@ -1,12 +1,3 @@
-using System.Net;
-using System.Security.Cryptography;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using SharpSeek.Tests.Support;
 
 namespace SharpSeek.Tests.Cli;
@@ -21,29 +12,14 @@ public sealed class HubCacheRunTests : IAsyncLifetime
     private const string Commit = "89abcdef0123456789abcdef0123456789abcdef";
     private static readonly string Model = Path.Combine(Fixtures.RepoRoot, "models", "sharpseek-tiny");
     private readonly TempDir _cache = new();
-    private WebApplication _hub = null!;
+    private FakeHub _hub = null!;
     private string _endpoint = "";
 
     public async Task InitializeAsync()
     {
-        var files = Directory.GetFiles(Model).Select(Path.GetFileName).ToArray();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        _hub = builder.Build();
-        _hub.MapGet("/api/models/acme/tiny/revision/{rev}", (string rev) => Results.Json(new
-        {
-            sha = Commit,
-            siblings = files.Select(f =>
-            {
-                byte[] data = File.ReadAllBytes(Path.Combine(Model, f!));
-                return new { rfilename = f, size = data.Length, lfs = new { sha256 = Convert.ToHexStringLower(SHA256.HashData(data)), size = data.Length } };
-            }),
-        }));
-        _hub.MapGet("/acme/tiny/resolve/{rev}/{file}", (string rev, string file) =>
-            rev == Commit && files.Contains(file) ? Results.File(Path.Combine(Model, file), "application/octet-stream") : Results.NotFound());
-        await _hub.StartAsync();
-        _endpoint = _hub.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        _hub = await FakeHub.StartAsync();
+        _hub.Add("acme/tiny", Commit, [.. Directory.GetFiles(Model).Select(f => (Path.GetFileName(f), File.ReadAllBytes(f), true))]);
+        _endpoint = _hub.Endpoint;
     }
 
     public async Task DisposeAsync()

@@ -110,7 +110,8 @@ public sealed class HubCliTests : IAsyncLifetime
         var card = doc.RootElement;
         Assert.Equal("DeepseekV3ForCausalLM", card.GetProperty("architecture").GetString());
         Assert.True(card.GetProperty("parameters").GetInt64() > card.GetProperty("active_parameters").GetInt64());
-        Assert.Equal("DeepSeekR1", card.GetProperty("template").GetProperty("format").GetString());
+        Assert.Equal("Jinja", card.GetProperty("template").GetProperty("format").GetString());
+        Assert.True(card.GetProperty("template").GetProperty("from_model").GetBoolean());
         Assert.Equal(["completion", "chat", "thinking"], card.GetProperty("capabilities").EnumerateArray().Select(c => c.GetString()));
         var text = CliRunner.Run("show", "--template").Out;
         Assert.Matches(@"parameters\s+1\.\dM \(", text);

@@ -120,4 +120,31 @@ public sealed class SamplerTests
         var e = Assert.Throws<SharpSeekException>(() => new Sampler(8, new SamplingOptions { Temperature = t, TopP = p, TopK = k, MinP = minP, RepetitionPenalty = rp }));
         Assert.StartsWith(name, e.Message);
     }
+
+    [Theory]
+    [InlineData(1e-39f)]
+    [InlineData(3e-39f)]
+    [InlineData(1e-6f)]
+    public void TemperaturesBelowTheFloorAreGreedy(float t)
+    {
+        // Issue 17.11: 1/T overflowed to infinity and the sampler returned the last vocabulary id for ever.
+        var logits = new float[1000];
+        var rng = new Random(7);
+        for (int i = 0; i < logits.Length; i++) logits[i] = (float)rng.NextDouble() * 10;
+        int best = Sampler.ArgMax(logits);
+        Assert.NotEqual(logits.Length - 1, best);
+        var sampler = new Sampler(logits.Length, new SamplingOptions { Temperature = t, TopP = 0.95f, Seed = 1 });
+        for (int i = 0; i < 5; i++) Assert.Equal(best, sampler.Sample((float[])logits.Clone()));
+    }
+
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.7f)]
+    public void NonFiniteLogitsAreRefusedWithAClearError(float t)
+    {
+        var sampler = new Sampler(4, new SamplingOptions { Temperature = t, Seed = 1 });
+        var e = Assert.Throws<SharpSeekException>(() => sampler.Sample(new[] { float.NaN, float.NaN, float.NaN, float.NaN }));
+        Assert.Contains("not finite", e.Message);
+        if (t > 0) Assert.Throws<SharpSeekException>(() => sampler.Sample(new[] { 1f, float.PositiveInfinity, 2f, float.PositiveInfinity }));
+    }
 }

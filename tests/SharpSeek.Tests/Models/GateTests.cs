@@ -10,8 +10,10 @@ namespace SharpSeek.Tests.Models;
 /// </summary>
 public sealed unsafe class GateTests
 {
-    private static ModelConfig Config(string method, string scoring, int experts, int k, int groups, int topGroups, bool norm, double scale) => new()
+    private static ModelConfig Config(string method, string scoring, int experts, int k, int groups, int topGroups, bool norm, double scale,
+        RoutingWeights rule = RoutingWeights.HuggingFaceV3) => new()
     {
+        RoutingWeights = rule,
         Architecture = "DeepseekV3ForCausalLM",
         ModelType = "deepseek_v3",
         Family = ModelFamily.DeepSeek,
@@ -98,5 +100,31 @@ public sealed unsafe class GateTests
         var c = Config(method, scoring, 8, 2, 4, 2, norm: true, scale: 1);
         var e = Assert.Throws<SharpSeekException>(() => Route(c, logits, method == "noaux_tc" ? new float[8] : null));
         Assert.Contains("not finite", e.Message);
+    }
+
+    [Fact]
+    public void HuggingFaceV2RenormalisingReplacesTheScaling()
+    {
+        // DeepSeek-V2's modeling_deepseek.py: `if top_k > 1 and norm_topk_prob: w /= sum(w) + 1e-20 else: w *= routed_scaling_factor`.
+        float[] logits = [1, 2, 3, 4, 0.5f, -1, 2.5f, 0];
+        var (_, v2) = Route(Config("greedy", "softmax", 8, 3, 1, 1, norm: true, scale: 16, RoutingWeights.HuggingFaceV2), logits);
+        Assert.Equal(1.0, v2.Sum(), 5);
+        var (_, v3) = Route(Config("greedy", "softmax", 8, 3, 1, 1, norm: true, scale: 16, RoutingWeights.HuggingFaceV3), logits);
+        Assert.Equal(16.0, v3.Sum(), 4);
+    }
+
+    [Theory]
+    [InlineData(RoutingWeights.HuggingFaceV2)]
+    [InlineData(RoutingWeights.HuggingFaceV3)]
+    public void HuggingFaceNeverRenormalisesASingleExpert(RoutingWeights rule)
+    {
+        float[] logits = [1, 2, 3, 4, 0.5f, -1, 2.5f, 0];
+        var (experts, weights) = Route(Config("greedy", "softmax", 8, 1, 1, 1, norm: true, scale: 2, rule), logits);
+        Assert.Equal(3, experts[0]);
+        double z = logits.Sum(l => Math.Exp(l));
+        Assert.Equal(2 * Math.Exp(4) / z, weights[0], 5);
+        // llama.cpp's graph does renormalise it (to 1, times the scale): GGUF files keep that rule.
+        (_, weights) = Route(Config("greedy", "softmax", 8, 1, 1, 1, norm: true, scale: 2, RoutingWeights.LlamaCpp), logits);
+        Assert.Equal(2.0, weights[0], 5);
     }
 }

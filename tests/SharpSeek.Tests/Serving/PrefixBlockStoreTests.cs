@@ -227,4 +227,46 @@ public sealed class PrefixBlockStoreTests(ITestOutputHelper output)
         for (int i = 1; i < x.Length; i++) if (x[i] > x[best]) best = i;
         return best;
     }
+
+    [Fact]
+    public void A_fifo_under_a_block_name_is_never_opened_for_a_blocking_read()
+    {
+        // Issue 17.3: opening a FIFO for reading waits for a writer for ever; the scheduler did it under the cache lock.
+        using var bundle = ModelBundle.Load(Model("tiny-ds2-v3-q8_0.gguf"));
+        var model = bundle.Model;
+        using var dir = new TempDir();
+        int[] prompt = Prompt(bundle, 3 * Block + 5);
+        var warnings = new List<string>();
+        SaveCold(dir.Path, model, prompt, warnings);
+        var files = Directory.GetFiles(dir.Path, "*.kvblock").Order(StringComparer.Ordinal).ToArray();
+        Assert.True(files.Length >= 3);
+
+        // One block replaced after the store indexed it (found at load), one before (found by the scan).
+        File.Delete(files[0]);
+        Fifo.Make(files[0]);
+        using (var store = Open(dir.Path, model, warnings))
+        {
+            Assert.Contains(warnings, w => w.Contains("FIFO", StringComparison.Ordinal));
+            Assert.Equal(files.Length - 1, store.Files);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            Assert.Null(store.Load(prompt, (prompt.Length - 1) / Block, 0, () => Fresh(model), out _));
+            Assert.True(clock.Elapsed < store.IoTimeout, $"Load took {clock.Elapsed}");
+        }
+        File.Delete(files[0]);
+        SaveCold(dir.Path, model, prompt, warnings);
+        using (var store = Open(dir.Path, model, warnings))
+        {
+            File.Delete(files[1]);
+            Fifo.Make(files[1]);
+            warnings.Clear();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var state = store.Load(prompt, (prompt.Length - 1) / Block, 0, () => Fresh(model), out int blocks);
+            Assert.True(clock.Elapsed < store.IoTimeout, $"Load took {clock.Elapsed}");
+            // Block 0 loads; block 1 is a FIFO: refused (and removed) as not a regular file, so only one block is reused.
+            Assert.Equal(1, blocks);
+            Assert.NotNull(state);
+            Assert.Contains(warnings, w => w.Contains("FIFO", StringComparison.Ordinal));
+            Assert.False(File.Exists(files[1]));
+        }
+    }
 }

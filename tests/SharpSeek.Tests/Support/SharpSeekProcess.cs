@@ -56,7 +56,7 @@ public sealed class SharpSeekProcess : IDisposable
             port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
         }
         var p = new SharpSeekProcess(["serve", .. args, "--port", port.ToString(CultureInfo.InvariantCulture)], env);
-        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(60) };
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
         var ready = Stopwatch.StartNew();
         while (true)
         {
@@ -82,6 +82,13 @@ public sealed class SharpSeekProcess : IDisposable
         throw new InvalidOperationException("no VmRSS line");
     }
 
+    /// <summary>SIGKILL now (kill -9): no shutdown code runs.</summary>
+    public void KillHard()
+    {
+        _process.Kill();
+        _process.WaitForExit(10_000);
+    }
+
     public void Signal(string signal)
     {
         using var kill = Process.Start("kill", ["-" + signal, Id.ToString(CultureInfo.InvariantCulture)]);
@@ -104,5 +111,16 @@ public sealed class SharpSeekProcess : IDisposable
         catch (InvalidOperationException) { }
         _process.WaitForExit(10_000);
         _process.Dispose();
+    }
+}
+
+/// <summary>Named pipes for tests of code that must never block on one.</summary>
+public static class Fifo
+{
+    public static void Make(string path)
+    {
+        using var p = System.Diagnostics.Process.Start("mkfifo", [path]);
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
     }
 }

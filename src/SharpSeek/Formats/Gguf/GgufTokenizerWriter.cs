@@ -13,8 +13,8 @@ public static class GgufTokenizerWriter
 {
     private const int TypeNormal = 1, TypeControl = 3, TypeUserDefined = 4;
 
-    /// <summary>llama.cpp pre-tokenizer names this engine reads, most specific first.</summary>
-    private static readonly string[] KnownPre = ["deepseek-v3", "qwen2", "deepseek-llm", "gpt2"];
+    /// <summary>llama.cpp pre-tokenizer names this engine reads, most specific first (deepseek-r1-qwen is qwen2's patterns under another name).</summary>
+    private static readonly string[] KnownPre = ["deepseek-v3", "qwen2", "llama-bpe", "deepseek-llm", "deepseek-coder", "gpt-2"];
 
     /// <summary>Texts whose pre-tokenization differs between the known pre-tokenizers (digit runs, CJK, contractions, whitespace, emoji).</summary>
     private static readonly string[] Probes =
@@ -27,6 +27,7 @@ public static class GgufTokenizerWriter
         "x=1+2*3; y==z || a<=b && c>=d // 3.14159",
         "Ünïcödé façade naïve café — 'quotes' «guillemets»",
         "<think>\nstep 1: 7*8=56\n</think>\n\\boxed{56}",
+        "a,b;c!d?e:f \"q\" (p) [x] {y} <z> 3333333 — «»",
     ];
 
     /// <summary>Adds the tokenizer's metadata; <paramref name="vocabSize"/> is the model's, padded with <c>[PADn]</c> tokens as llama.cpp does.</summary>
@@ -68,6 +69,7 @@ public static class GgufTokenizerWriter
             var splitter = PreTokenizerPatterns.Build(PreTokenizerPatterns.ForGgufName(pre)!);
             if (!Probes.Select((p, i) => splitter.Split(p).SequenceEqual(wantSplits[i])).All(ok => ok)) continue;
             var candidate = Tokenizer.FromGgufVocabulary(new GgufVocabulary(tokens, merges) { TokenTypes = types, Pre = pre });
+            if (candidate.Model.IgnoreMerges != tokenizer.Model.IgnoreMerges) continue;
             if (Probes.Select((p, i) => candidate.Encode(p, parseSpecial: false).AsSpan().SequenceEqual(wantIds[i])).All(ok => ok)) return pre;
         }
         throw new ModelFormatException($"{source}: the tokenizer's pre-tokenizer matches none of llama.cpp's that this engine reads ({string.Join(", ", KnownPre)}); the GGUF would tokenize differently");

@@ -5,17 +5,17 @@ using SharpSeek.Tensors;
 namespace SharpSeek.Models.DeepSeek;
 
 /// <summary>
-/// The DeepSeekMoE router (model.py <c>Gate</c>): softmax or sigmoid scores; an optional bias that only
-/// influences selection (noaux_tc); group-limited selection by group max (group_limited_greedy) or by the
-/// sum of each group's top two (noaux_tc); weights from the unbiased scores, renormalised when
-/// norm_topk_prob, times routed_scaling_factor.
+/// The DeepSeekMoE router (model.py <c>Gate</c>, Hugging Face's <c>MoEGate</c>): softmax or sigmoid scores; an optional
+/// bias that only influences selection (noaux_tc); group-limited selection by group max (group_limited_greedy) or by
+/// the sum of each group's top two (noaux_tc), none for greedy; weights from the unbiased scores, renormalised and
+/// scaled by routed_scaling_factor as the checkpoint's own code does it (<see cref="RoutingWeights"/>).
 /// </summary>
 internal sealed class Gate
 {
     private readonly WeightTensor _weight;  // [E, D]
     private readonly float[]? _bias;        // [E], e_score_correction_bias
     private readonly int _experts, _topK, _groups, _topGroups;
-    private readonly bool _sigmoid, _normalize, _groupLimited, _topTwoGroupScore;
+    private readonly bool _sigmoid, _normalize, _scaled, _groupLimited, _topTwoGroupScore;
     private readonly float _scale;
     private readonly string _name;
 
@@ -33,11 +33,12 @@ internal sealed class Gate
         _weight = weight;
         _bias = bias;
         _sigmoid = c.ScoringFunc == "sigmoid";
-        _normalize = c.NormTopkProb;
+        _normalize = c.RenormalizesRoutingWeights;
+        _scaled = c.ScalesRoutingWeights;
         _scale = (float)c.RoutedScalingFactor;
         _groups = c.NGroup;
         _topGroups = c.TopkGroup;
-        _groupLimited = c.TopkMethod != "greedy" && _groups > 1 && _topGroups < _groups;
+        _groupLimited = c.GroupLimitedRouting;
         _topTwoGroupScore = c.TopkMethod == "noaux_tc";
     }
 
@@ -122,10 +123,11 @@ internal sealed class Gate
         }
         if (_normalize)
         {
-            float sum = 0;
+            float sum = 1e-20f;   // Hugging Face's denominator: Σw + 1e-20
             foreach (float v in weights) sum += v;
             for (int k = 0; k < _topK; k++) weights[k] /= sum;
         }
-        for (int k = 0; k < _topK; k++) weights[k] *= _scale;
+        if (_scaled)
+            for (int k = 0; k < _topK; k++) weights[k] *= _scale;
     }
 }
