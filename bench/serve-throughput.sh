@@ -10,7 +10,7 @@ if curl -sf "http://127.0.0.1:$port/health" > /dev/null 2>&1; then echo "port $p
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do
-  curl -sf "http://127.0.0.1:$port/health" > /dev/null 2>&1 && break
+  curl -sf "http://127.0.0.1:$port/ready" > /dev/null 2>&1 && break   # /health answers before the model is loaded
   kill -0 $pid 2>/dev/null || { echo "sharpseek serve exited (a model without a chat template needs CHAT_FORMAT=chatml)" >&2; exit 1; }
   sleep 0.5
 done

@@ -5,8 +5,7 @@ namespace SharpSeek.Bench;
 
 /// <summary>
 /// How close SharpSeek's decode logits are to llama.cpp's on the same GGUF: the same random tokens fed one at a time to both
-/// (so every product runs the one-token kernels), per step max |Δlogit| and rms, against the logits' rms. Run with
-/// SHARPSEEK_ROW_GROUPS=0 to see the row kernels' numbers beside the grouped ones.
+/// (so every product runs the one-token kernels), per step max |Δlogit| and rms, against the logits' rms.
 /// </summary>
 internal static class Agreement
 {
@@ -17,7 +16,7 @@ internal static class Agreement
         using var model = ModelLoader.Load(path);
         int vocab = model.Config.VocabSize;
         var rng = new Random(4321);
-        var state = model.CreateState(steps + 1, 1);
+        var state = model.CreateState(steps + 1);
         var ours = new float[vocab];
         double maxAll = 0, sq = 0, ref2 = 0;
         int agree = 0;

@@ -16,11 +16,12 @@ internal sealed class LlamaRunner : IDisposable
     private readonly LLamaContext _context;
     private readonly LLamaBatch _batch = new();
 
-    public LlamaRunner(string path, int threads, int contextSize, int batch)
+    public LlamaRunner(string path, int threads, int contextSize, int batch, int sequences = 1)
     {
         var p = new ModelParams(path)
         {
-            ContextSize = (uint)contextSize,
+            ContextSize = (uint)(contextSize * sequences),
+            SeqMax = (uint)sequences,
             BatchSize = (uint)batch,
             UBatchSize = (uint)batch,
             Threads = threads,
@@ -58,6 +59,27 @@ internal sealed class LlamaRunner : IDisposable
             token = ArgMax(_context.NativeHandle.GetLogitsIth(0));
         }
         return steps / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>
+    /// <paramref name="sequences"/> sequences generated together from empty caches, llama.cpp's batched-bench way: each step is
+    /// one llama_decode of one token per sequence id (logits for each), then a greedy pick per sequence. Summed tokens per second.
+    /// </summary>
+    public double DecodeBatched(int[] first, int steps)
+    {
+        _context.NativeHandle.MemoryClear(true);
+        int b = first.Length;
+        var tokens = (int[])first.Clone();
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < steps; i++)
+        {
+            _batch.Clear();
+            for (int s = 0; s < b; s++) _batch.Add((LLamaToken)tokens[s], (LLamaPos)i, (LLamaSeqId)s, true);
+            var r = _context.Decode(_batch);
+            if (r != DecodeResult.Ok) throw new InvalidOperationException($"llama_decode: {r}");
+            for (int s = 0; s < b; s++) tokens[s] = ArgMax(_context.NativeHandle.GetLogitsIth(s));
+        }
+        return (double)steps * b / clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>One decode step of <paramref name="token"/> at <paramref name="pos"/> (the cache continues); its logits.</summary>

@@ -8,6 +8,7 @@ using SharpSeek.Models;
 // SharpSeek vs llama.cpp on the same GGUF, A/B interleaved.
 //   make-model SHAPE TYPE OUT.gguf        SHAPE: qwen2-1.5b | deepseek-v2-lite; TYPE: Q8_0 | Q4_0 | Q4_K_M
 //   compare MODEL.gguf [prompt=512] [gen=128] [threads=2] [reps=3]
+//   batched MODEL.gguf [sequences=8] [gen=64] [threads=2] [reps=3]   B sequences stepped together (llama.cpp's batched-bench)
 //   agree MODEL.gguf [steps=16] [threads=2]   decode logits against llama.cpp's
 //   kernels                               single-thread kernel speeds on cache-resident data
 //   stream [MB=400]                       one-token group kernels streaming from memory, huge vs 4 KiB pages
@@ -27,9 +28,15 @@ if (args.Length >= 2 && args[0] == "agree")
     Agreement.Run(args[1], args.Length > 2 ? int.Parse(args[2], inv) : 16, args.Length > 3 ? int.Parse(args[3], inv) : 2);
     return 0;
 }
+if (args.Length >= 2 && args[0] == "batched")
+{
+    Batched.Run(args[1], args.Length > 2 ? int.Parse(args[2], inv) : 8, args.Length > 3 ? int.Parse(args[3], inv) : 64,
+        args.Length > 4 ? int.Parse(args[4], inv) : 2, args.Length > 5 ? int.Parse(args[5], inv) : 3);
+    return 0;
+}
 if (args.Length < 2 || args[0] != "compare")
 {
-    Console.Error.WriteLine("usage: make-model SHAPE TYPE OUT.gguf | compare MODEL.gguf [prompt] [gen] [threads] [reps] | agree MODEL.gguf [steps] [threads] | kernels | stream [MB]");
+    Console.Error.WriteLine("usage: make-model SHAPE TYPE OUT.gguf | compare MODEL.gguf [prompt] [gen] [threads] [reps] | batched MODEL.gguf [sequences] [gen] [threads] [reps] | agree MODEL.gguf [steps] [threads] | kernels | stream [MB]");
     return 2;
 }
 string path = args[1];

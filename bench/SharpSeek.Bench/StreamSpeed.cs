@@ -18,7 +18,7 @@ internal static unsafe class StreamSpeed
         var inv = CultureInfo.InvariantCulture;
         const int cols = 4096;
         float* y = stackalloc float[RowGroups.Rows];
-        Console.WriteLine($"one thread, {KernelPaths.Current} path, {megabytes} MB per matrix, best of 3 passes");
+        Console.WriteLine($"one thread, {KernelPaths.Best} path, {megabytes} MB per matrix, best of 3 passes");
         foreach (var type in new[] { DType.Q4_K, DType.Q6_K, DType.Q4_0, DType.Q8_0 })
         {
             long rowBytes = type.ByteCount(cols);
@@ -38,13 +38,13 @@ internal static unsafe class StreamSpeed
 
             var x = Enumerable.Range(0, cols).Select(_ => r.NextSingle() * 2 - 1).ToArray();
             var act = new Q8Activations();
-            act.Quantize(x, 1, cols, MatMul.ActivationFormat(grouped, KernelPaths.Current, tiled: false));
+            act.Quantize(x, 1, cols, QuantDot.ActivationFormat(type));
             // Warm-up on the first 64 groups, long enough for tiered compilation to install the optimized kernel: a cold
             // kernel ran at a quarter of its speed through every timed pass of a 100 MB matrix.
             var warm = Stopwatch.StartNew();
             while (warm.ElapsedMilliseconds < 500)
                 for (long i = 0; i < Math.Min(rows, 64 * RowGroups.Rows); i += RowGroups.Rows)
-                    MatMul.GroupDots(KernelPaths.Current, type, grouped.Data + i * rowBytes, act, y, RowGroups.Rows);
+                    QuantDot.Group(KernelPaths.Best, type, grouped.Data + i * rowBytes, act, 0, 1, y, RowGroups.Rows);
             fixed (byte* s = small)
             {
                 foreach (var (name, data) in new[] { ("huge pages", (nint)grouped.Data), ("4 KiB pages", (nint)s) })
@@ -54,7 +54,7 @@ internal static unsafe class StreamSpeed
                     {
                         var clock = Stopwatch.StartNew();
                         for (long i = 0; i < rows; i += RowGroups.Rows)
-                            MatMul.GroupDots(KernelPaths.Current, type, (byte*)data + i * rowBytes, act, y, RowGroups.Rows);
+                            QuantDot.Group(KernelPaths.Best, type, (byte*)data + i * rowBytes, act, 0, 1, y, RowGroups.Rows);
                         kernel = Math.Max(kernel, length / clock.Elapsed.TotalSeconds / 1e9);
                         clock.Restart();
                         var acc = Vector512<byte>.Zero;

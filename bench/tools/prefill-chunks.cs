@@ -2,8 +2,7 @@
 #:project ../../src/SharpSeek
 using System.Diagnostics;
 using SharpSeek.Models;
-// Prompt speed by prefill chunk: TOKENS random tokens run through workspaces of CHUNK tokens (the prompt is fed in pieces
-// of that size), median of REPS after one warm-up.
+// Prompt speed by prefill chunk: TOKENS random tokens fed in forwards of CHUNK tokens, median of REPS after one warm-up.
 // usage: dotnet run bench/tools/prefill-chunks.cs -c Release -- MODEL TOKENS CHUNK[,CHUNK...] REPS
 using var model = ModelLoader.Load(args[0]);
 int n = int.Parse(args[1]); int reps = int.Parse(args[3]);
@@ -15,9 +14,9 @@ foreach (var c in args[2].Split(',').Select(int.Parse))
     var times = new List<double>();
     for (int r = 0; r < reps + 1; r++)
     {
-        var s = model.CreateState(n + 1, c);
+        var s = model.CreateState(n + 1);
         var sw = Stopwatch.StartNew();
-        model.Forward(s, toks, logits);
+        for (int at = 0; at < n; at += c) model.Forward(s, toks.AsSpan(at, Math.Min(c, n - at)), logits);
         if (r > 0) times.Add(sw.Elapsed.TotalSeconds);
     }
     times.Sort();

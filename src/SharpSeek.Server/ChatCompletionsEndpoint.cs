@@ -7,7 +7,8 @@ namespace SharpSeek.Server;
 
 /// <summary>
 /// <c>POST /v1/chat/completions</c>, OpenAI's shape with DeepSeek's <c>reasoning_content</c>: reasoning deltas stream
-/// before content deltas, usage comes in both dialects, and unknown fields are ignored.
+/// before content deltas, usage comes in both dialects, and unknown fields are ignored. Ollama's <c>keep_alive</c> (how long the
+/// model stays loaded) is honoured here too, as an extension.
 /// </summary>
 internal static class ChatCompletionsEndpoint
 {
@@ -15,7 +16,6 @@ internal static class ChatCompletionsEndpoint
     {
         var body = await RequestJson.ReadObjectAsync(ctx.Request);
         string? model = RequestJson.String(body, "model");
-        var pipeline = host.For(model);
         var messages = ReadMessages(body);
         int topLogprobs = -1;
         if (RequestJson.Bool(body, "logprobs") == true)
@@ -29,6 +29,10 @@ internal static class ChatCompletionsEndpoint
         bool stream = RequestJson.Bool(body, "stream") ?? false;
         bool includeUsage = RequestJson.Object(body, "stream_options") is { } so && RequestJson.Bool(so, "include_usage") == true;
         var request = new ChatPromptRequest(messages) { Think = ReadThinking(body), TemplateKwargs = ReadTemplateKwargs(body) };
+        var keepAlive = KeepAlive.Read(body);
+        // The request is read whole before its model is loaded: a bad one never costs a load.
+        var lease = await host.AcquireAsync(ctx, model, keepAlive);
+        var pipeline = lease.Pipeline;
         PreparedPrompt prompt;
         try { prompt = pipeline.PrepareChat(request); }
         catch (SharpSeekException e) { throw Choices.BadPrompt(e, "messages"); }
@@ -36,7 +40,7 @@ internal static class ChatCompletionsEndpoint
         var streams = Choices.Start(ctx, pipeline, prompt, options, n);
         string id = OpenAiJson.NewId("chatcmpl-");
         long created = OpenAiJson.Now;
-        string name = string.IsNullOrEmpty(model) ? pipeline.Bundle.Name : model;
+        string name = string.IsNullOrEmpty(model) ? lease.Name : model;
         var ct = ctx.RequestAborted;
         try
         {

@@ -14,7 +14,6 @@ internal static class CompletionsEndpoint
     {
         var body = await RequestJson.ReadObjectAsync(ctx.Request);
         string? model = RequestJson.String(body, "model");
-        var pipeline = host.For(model);
         string text = Prompt(body);
         string? suffix = RequestJson.String(body, "suffix");
         bool echo = RequestJson.Bool(body, "echo") ?? false;
@@ -24,6 +23,8 @@ internal static class CompletionsEndpoint
         int n = Sampling.N(body);
         bool stream = RequestJson.Bool(body, "stream") ?? false;
         bool includeUsage = RequestJson.Object(body, "stream_options") is { } so && RequestJson.Bool(so, "include_usage") == true;
+        var lease = await host.AcquireAsync(ctx, model, KeepAlive.Read(body));
+        var pipeline = lease.Pipeline;
         PreparedPrompt prompt;
         try { prompt = pipeline.PrepareText(text, suffix); }
         catch (SharpSeekException e) { throw Choices.BadPrompt(e, suffix is null ? "prompt" : "suffix"); }
@@ -31,7 +32,7 @@ internal static class CompletionsEndpoint
         var streams = Choices.Start(ctx, pipeline, prompt, options, n);
         string id = OpenAiJson.NewId("cmpl-");
         long created = OpenAiJson.Now;
-        string name = string.IsNullOrEmpty(model) ? pipeline.Bundle.Name : model;
+        string name = string.IsNullOrEmpty(model) ? lease.Name : model;
         var ct = ctx.RequestAborted;
         string prefix = echo ? text : "";
         try

@@ -12,6 +12,8 @@ namespace SharpSeek.Server;
 /// <summary>
 /// Ollama's API for tools that speak it: <c>/api/chat</c> (with <c>thinking</c>), <c>/api/generate</c>, <c>/api/tags</c>,
 /// <c>/api/show</c>, <c>/api/ps</c>, <c>/api/version</c>. Streams NDJSON by default; durations are in nanoseconds.
+/// <c>keep_alive</c> sets how long the model stays loaded after the request; a chat without messages or a generate
+/// without a prompt loads the model (<c>done_reason: load</c>), or with <c>keep_alive: 0</c> unloads it (<c>unload</c>).
 /// </summary>
 internal static class OllamaEndpoints
 {
@@ -20,7 +22,7 @@ internal static class OllamaEndpoints
         app.MapPost("/api/chat", Chat);
         app.MapPost("/api/generate", Generate);
         app.MapGet("/api/tags", Tags);
-        app.MapGet("/api/ps", Tags);
+        app.MapGet("/api/ps", Ps);
         app.MapPost("/api/show", Show);
         app.MapGet("/api/version", (HttpContext ctx) => SseWriter.JsonAsync(ctx.Response, w => { w.WriteStartObject(); w.WriteString("version", "0.12.0"); w.WriteEndObject(); }));
     }
@@ -29,7 +31,7 @@ internal static class OllamaEndpoints
     {
         var body = await RequestJson.ReadObjectAsync(ctx.Request);
         string? model = RequestJson.String(body, "model");
-        var pipeline = host.For(model);
+        var keepAlive = KeepAlive.Read(body);
         var messages = new List<ChatMessage>();
         foreach (var m in (RequestJson.Array(body, "messages") ?? throw ApiException.BadRequest("'messages' is required", "messages")).EnumerateArray())
         {
@@ -38,20 +40,66 @@ internal static class OllamaEndpoints
             if (role is not ("system" or "user" or "assistant" or "tool")) throw ApiException.BadRequest($"unknown message role '{role}'", "messages");
             messages.Add(new ChatMessage(role, RequestJson.String(m, "content") ?? "") { ReasoningContent = RequestJson.String(m, "thinking") });
         }
+        var options = Options(body, split: true);
+        if (messages.Count == 0)
+        {
+            await LoadOrUnload(ctx, host, model, keepAlive, chat: true);
+            return;
+        }
+        var lease = await host.AcquireAsync(ctx, model, keepAlive);
         PreparedPrompt prompt;
-        try { prompt = pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = Think(body) }); }
+        try { prompt = lease.Pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = Think(body) }); }
         catch (SharpSeekException e) { throw Choices.BadPrompt(e, "messages"); }
-        await Run(ctx, pipeline, prompt, Options(body, split: true), model ?? pipeline.Bundle.Name, chat: true, RequestJson.Bool(body, "stream") ?? true);
+        await Run(ctx, lease.Pipeline, prompt, options, model ?? lease.Name, chat: true, RequestJson.Bool(body, "stream") ?? true);
+    }
+
+    /// <summary>Ollama's load and unload requests: no messages or prompt, only the model and perhaps <c>keep_alive</c>.</summary>
+    private static async Task LoadOrUnload(HttpContext ctx, ModelHost host, string? model, KeepAlive? keepAlive, bool chat)
+    {
+        string name, reason;
+        if (keepAlive is { UnloadsAtOnce: true })
+        {
+            name = host.Find(model).Name;
+            RequestLog.Model(ctx, name);
+            host.Pool.Unload(name);
+            reason = "unload";
+        }
+        else
+        {
+            name = (await host.AcquireAsync(ctx, model, keepAlive)).Name;
+            reason = "load";
+        }
+        await SseWriter.JsonAsync(ctx.Response, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("model", model ?? name);
+            w.WriteString("created_at", DateTime.UtcNow.ToString("O"));
+            if (chat) Piece(w, chat, "", "");
+            else w.WriteString("response", "");
+            w.WriteString("done_reason", reason);
+            w.WriteBoolean("done", true);
+            w.WriteEndObject();
+        });
     }
 
     private static async Task Generate(HttpContext ctx, ModelHost host)
     {
         var body = await RequestJson.ReadObjectAsync(ctx.Request);
         string? model = RequestJson.String(body, "model");
-        var pipeline = host.For(model);
+        var keepAlive = KeepAlive.Read(body);
         string text = RequestJson.String(body, "prompt") ?? "";
         string? suffix = RequestJson.String(body, "suffix");
         bool raw = RequestJson.Bool(body, "raw") ?? false;
+        string? system = RequestJson.String(body, "system");
+        var options = Options(body, split: !raw && suffix is null);
+        // A load request (empty prompt) answers done once the model is loaded, as Ollama does; with keep_alive 0 it unloads.
+        if (text.Length == 0 && suffix is null)
+        {
+            await LoadOrUnload(ctx, host, model, keepAlive, chat: false);
+            return;
+        }
+        var lease = await host.AcquireAsync(ctx, model, keepAlive);
+        var pipeline = lease.Pipeline;
         PreparedPrompt prompt;
         try
         {
@@ -59,19 +107,13 @@ internal static class OllamaEndpoints
             else
             {
                 var messages = new List<ChatMessage>();
-                if (RequestJson.String(body, "system") is { } system) messages.Add(ChatMessage.System(system));
+                if (system is not null) messages.Add(ChatMessage.System(system));
                 messages.Add(ChatMessage.User(text));
                 prompt = pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = Think(body) });
             }
         }
         catch (SharpSeekException e) { throw Choices.BadPrompt(e, "prompt"); }
-        // A load request (empty prompt) just answers done, as Ollama does.
-        if (text.Length == 0 && suffix is null)
-        {
-            await SseWriter.JsonAsync(ctx.Response, w => { w.WriteStartObject(); w.WriteString("model", model ?? pipeline.Bundle.Name); w.WriteString("created_at", DateTime.UtcNow.ToString("O")); w.WriteString("response", ""); w.WriteBoolean("done", true); w.WriteEndObject(); });
-            return;
-        }
-        await Run(ctx, pipeline, prompt, Options(body, split: !raw && suffix is null), model ?? pipeline.Bundle.Name, chat: false, RequestJson.Bool(body, "stream") ?? true);
+        await Run(ctx, pipeline, prompt, options, model ?? lease.Name, chat: false, RequestJson.Bool(body, "stream") ?? true);
     }
 
     // Ollama's "think": true/false (or a level such as "high", which means on); absent: the template's default.
@@ -186,26 +228,54 @@ internal static class OllamaEndpoints
         }
     }
 
+    /// <summary><c>/api/tags</c>: every model the server has, loaded or not (described from its files, never loaded for it).</summary>
     private static Task Tags(HttpContext ctx, ModelHost host)
     {
-        var bundle = host.Pipeline.Bundle;
-        var info = Models.ModelInfo.Of(bundle.Model);
-        // Links (a hub cache snapshot) count as the files they name.
-        long size = File.Exists(bundle.Model.Path) ? Formats.RegularFile.Target(bundle.Model.Path).Length
-            : Directory.Exists(bundle.Model.Path) ? Directory.EnumerateFiles(bundle.Model.Path).Sum(f => Formats.RegularFile.Target(f).Length) : 0;
+        var models = host.Catalog.Models.Select(m => (Model: m, Summary: host.Summary(m))).ToList();
         return SseWriter.JsonAsync(ctx.Response, w =>
         {
             w.WriteStartObject();
             w.WriteStartArray("models");
-            foreach (string name in host.Names)
+            foreach (var (m, summary) in models)
+                foreach (string name in host.IsSingle ? host.Names : [m.Name])
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", name + ":latest");
+                    w.WriteString("model", name + ":latest");
+                    w.WriteString("modified_at", (summary?.Modified ?? host.Created.UtcDateTime).ToString("O"));
+                    w.WriteNumber("size", summary?.Bytes ?? ModelSummary.WeightBytes(m.Path));
+                    w.WriteString("digest", Digest(m));
+                    Details(w, summary?.Format ?? (m.Path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) ? "gguf" : "safetensors"),
+                        summary?.ModelType ?? "", summary?.Parameters ?? 0, summary?.Quantization ?? "");
+                    w.WriteEndObject();
+                }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary><c>/api/ps</c>: the models loaded now, with their memory (weights and KV-cache budget) and when they will be unloaded.</summary>
+    private static Task Ps(HttpContext ctx, ModelHost host)
+    {
+        var loaded = host.Pool.Loaded.Where(m => m.Ready).ToList();
+        var now = DateTimeOffset.UtcNow;
+        return SseWriter.JsonAsync(ctx.Response, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("models");
+            foreach (var m in loaded)
             {
                 w.WriteStartObject();
-                w.WriteString("name", name + ":latest");
-                w.WriteString("model", name + ":latest");
-                w.WriteString("modified_at", host.Created.ToString("O"));
-                w.WriteNumber("size", size);
-                w.WriteString("digest", "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(bundle.Model.Path))));
-                Details(w, info);
+                w.WriteString("name", m.Model.Name + ":latest");
+                w.WriteString("model", m.Model.Name + ":latest");
+                w.WriteNumber("size", m.Bytes);
+                w.WriteString("digest", Digest(m.Model));
+                Details(w, m.Info!);
+                // In use: the keep-alive counts from now. Kept for good: like Ollama, a date the longest Go duration ahead.
+                var expires = m.ExpiresAt ?? now + (m.KeepAlive.Duration ?? TimeSpan.FromTicks(long.MaxValue / 100));
+                w.WriteString("expires_at", expires.ToString("O"));
+                w.WriteNumber("size_vram", 0);
+                w.WriteNumber("context_length", m.Pipeline!.Scheduler.ContextSize);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -213,43 +283,54 @@ internal static class OllamaEndpoints
         });
     }
 
-    private static void Details(Utf8JsonWriter w, Models.ModelInfo info)
+    private static string Digest(CatalogModel m) =>
+        "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(m.Path)));
+
+    private static void Details(Utf8JsonWriter w, Models.ModelInfo info) =>
+        Details(w, info.Path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) ? "gguf" : "safetensors", info.ModelType, info.Parameters,
+            info.DTypes.MaxBy(d => d.Value.Elements).Key ?? "");
+
+    private static void Details(Utf8JsonWriter w, string format, string family, long parameters, string quantization)
     {
         w.WriteStartObject("details");
         w.WriteString("parent_model", "");
-        w.WriteString("format", info.Path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) ? "gguf" : "safetensors");
-        w.WriteString("family", info.ModelType);
+        w.WriteString("format", format);
+        w.WriteString("family", family);
         w.WriteStartArray("families");
-        w.WriteStringValue(info.ModelType);
+        if (family.Length > 0) w.WriteStringValue(family);
         w.WriteEndArray();
-        w.WriteString("parameter_size", info.Parameters >= 1_000_000 ? $"{info.Parameters / 1e6:0.#}M" : $"{info.Parameters}");
-        w.WriteString("quantization_level", string.Join("/", info.DTypes.Keys));
+        w.WriteString("parameter_size", parameters >= 1_000_000_000 ? $"{parameters / 1e9:0.#}B" : parameters >= 1_000_000 ? $"{parameters / 1e6:0.#}M" : $"{parameters}");
+        w.WriteString("quantization_level", quantization);
         w.WriteEndObject();
     }
 
+    /// <summary><c>/api/show</c>: a loaded model in full; one not loaded from its files, without loading it (its template and thinking show once it is loaded).</summary>
     private static async Task Show(HttpContext ctx, ModelHost host)
     {
         var body = await RequestJson.ReadObjectAsync(ctx.Request);
-        var pipeline = host.For(RequestJson.String(body, "model") ?? RequestJson.String(body, "name"));
-        var info = Models.ModelInfo.Of(pipeline.Bundle.Model);
+        var entry = host.Find(RequestJson.String(body, "model") ?? RequestJson.String(body, "name"));
+        var loaded = host.Pool.Loaded.FirstOrDefault(m => m.Ready && m.Model == entry);
+        var summary = loaded is null ? host.Summary(entry) ?? throw new ApiException(500, $"the model '{entry.Name}' cannot be read; loading it says why", "server_error", "model") : null;
         await SseWriter.JsonAsync(ctx.Response, w =>
         {
             w.WriteStartObject();
             w.WriteString("license", "");
             w.WriteString("modelfile", "");
             w.WriteString("parameters", "");
-            w.WriteString("template", pipeline.Bundle.Template.Format.ToString());
-            Details(w, info);
+            w.WriteString("template", loaded?.Pipeline!.Bundle.Template.Format.ToString() ?? "");
+            if (loaded is not null) Details(w, loaded.Info!);
+            else Details(w, summary!.Format, summary.ModelType, summary.Parameters, summary.Quantization);
             w.WriteStartObject("model_info");
-            w.WriteString("general.architecture", info.Architecture);
-            w.WriteNumber("general.parameter_count", info.Parameters);
-            w.WriteNumber("context_length", pipeline.Scheduler.ContextSize);
+            w.WriteString("general.architecture", loaded?.Info!.Architecture ?? summary!.Architecture);
+            w.WriteNumber("general.parameter_count", loaded?.Info!.Parameters ?? summary!.Parameters);
+            w.WriteNumber("context_length", loaded?.Pipeline!.Scheduler.ContextSize ?? Math.Min(summary!.ContextLength, host.ContextSize));
             w.WriteEndObject();
             w.WriteStartArray("capabilities");
             w.WriteStringValue("completion");
-            if (pipeline.Bundle.Template.SupportsReasoning) w.WriteStringValue("thinking");
+            if (loaded?.Pipeline!.Bundle.Template.SupportsReasoning == true) w.WriteStringValue("thinking");
             w.WriteEndArray();
-            w.WriteString("modified_at", host.Created.ToString("O"));
+            w.WriteString("modified_at", (summary?.Modified ?? host.Created.UtcDateTime).ToString("O"));
+            w.WriteBoolean("loaded", loaded is not null);
             w.WriteEndObject();
         });
     }

@@ -24,8 +24,14 @@ internal static partial class RequestLog
     public static void Track(HttpContext ctx, ChatPipeline pipeline, IEnumerable<CompletionStream> streams)
     {
         if (ctx.Features.Get<Facts>() is not { } facts) return;
-        facts.Model = pipeline.Bundle.Name;
+        facts.Model ??= pipeline.Bundle.Name;
         facts.Streams.AddRange(streams);
+    }
+
+    /// <summary>Records the name of the model this request asked for, as it is served.</summary>
+    public static void Model(HttpContext ctx, string name)
+    {
+        if (ctx.Features.Get<Facts>() is { } facts) facts.Model = name;
     }
 
     /// <summary>The middleware; outermost, so it sees the status the error handler chose.</summary>

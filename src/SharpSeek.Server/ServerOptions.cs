@@ -11,8 +11,23 @@ public sealed record ServerOptions
     /// <summary>0 picks a free port (see <see cref="SharpSeekServer.Urls"/>).</summary>
     public int Port { get; init; } = 8080;
 
-    /// <summary>The model path (already resolved).</summary>
-    public required string ModelPath { get; init; }
+    /// <summary>The one model's path (already resolved), when the server serves one model (<c>--model</c>).</summary>
+    public string ModelPath { get; init; } = "";
+
+    /// <summary>Folders whose models are served by name, each loaded when first asked for (<c>--models-dir</c>).</summary>
+    public IReadOnlyList<string> ModelsDirectories { get; init; } = [];
+
+    /// <summary>Also serve every model pulled into the Hugging Face hub cache (<c>--hub</c>).</summary>
+    public bool HubCache { get; init; }
+
+    /// <summary>The hub cache's folder (null: <see cref="SharpSeek.Hub.HubCache.Root"/>).</summary>
+    public string? HubRoot { get; init; }
+
+    /// <summary>One model (<see cref="ModelPath"/>) rather than folders of them.</summary>
+    public bool IsSingleModel => ModelsDirectories.Count == 0 && !HubCache;
+
+    /// <summary>How many models stay loaded, in how much memory, and for how long after their last request.</summary>
+    public ModelPoolOptions Models { get; init; } = new();
 
     public ChatFormat? ChatFormat { get; init; }
 
@@ -36,10 +51,10 @@ public sealed record ServerOptions
 
     public SchedulerOptions Scheduler { get; init; } = new();
 
-    /// <summary>Extra model names clients may ask for (the model's own name and DeepSeek's are always accepted).</summary>
+    /// <summary>Extra names clients may use for the one model (its own name is always accepted); not used with several models.</summary>
     public IReadOnlyList<string> Aliases { get; init; } = ["sharpseek", "deepseek-chat", "deepseek-reasoner"];
 
-    /// <summary>Hears the bytes of weights paged in while the model loads (the CLI draws a progress bar from it).</summary>
+    /// <summary>Hears the bytes of weights paged in while the one model loads (the CLI draws a progress bar from it).</summary>
     public IProgress<Models.LoadProgress>? LoadProgress { get; init; }
 
     /// <summary>Largest request body accepted (<c>--max-body-mb</c>, 8 MiB by default); larger ones get 413 before they are read.</summary>

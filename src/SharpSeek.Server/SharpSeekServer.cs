@@ -34,9 +34,10 @@ public sealed class SharpSeekServer : IAsyncDisposable
     /// <summary>The addresses Kestrel listens on (after <see cref="StartAsync"/>).</summary>
     public IReadOnlyList<string> Urls => [.. _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses];
 
-    public static SharpSeekServer Create(ServerOptions options) => Create(options, new ModelHost(options));
+    public static SharpSeekServer Create(ServerOptions options) => Create(options, null);
 
-    internal static SharpSeekServer Create(ServerOptions options, ModelHost host)
+    /// <summary>A server of <paramref name="host"/>'s models (null: the models <paramref name="options"/> name, logging through the server's logger).</summary>
+    internal static SharpSeekServer Create(ServerOptions options, ModelHost? host)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -59,7 +60,7 @@ public sealed class SharpSeekServer : IAsyncDisposable
             // Kestrel stops a chunked body at the limit too (BadHttpRequestException, 413).
             k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
         });
-        builder.Services.AddSingleton(host);
+        builder.Services.AddSingleton(sp => host ??= new ModelHost(options, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<LargeRequests>();
         var drain = new Drain(options.DrainTime);
@@ -70,6 +71,8 @@ public sealed class SharpSeekServer : IAsyncDisposable
         var store = new WebApp.ConversationStore(options.DataDirectory);
         builder.Services.AddSingleton(store);
         var app = builder.Build();
+        // Now, not at the first request: a single model starts loading while Kestrel starts.
+        host = app.Services.GetRequiredService<ModelHost>();
         var requestLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SharpSeek.Server.Requests");
         app.Use((ctx, next) => RequestLog.Middleware(ctx, next, requestLog));
         // Before the key check: a CORS preflight carries no Authorization header, and a refused call still needs the
@@ -144,37 +147,43 @@ public sealed class SharpSeekServer : IAsyncDisposable
     // Probes and metrics answer while draining, and a drain does not wait for them.
     private static bool IsProbe(PathString path) => path == "/health" || path == "/ready" || path == "/metrics";
 
+    /// <summary>
+    /// <c>/v1/models</c>: every model the server has, loaded or not, with vLLM's <c>root</c> (the model a name stands for, so
+    /// the web app's picker tells models from aliases) and LM Studio's <c>state</c> (<c>loaded</c>, <c>loading</c> or
+    /// <c>not-loaded</c>).
+    /// </summary>
     private static Task ModelsList(HttpContext ctx, ModelHost host)
     {
-        var names = host.Names.ToList();
-        // vLLM's "root": the model a name stands for, so a client (the web app's model picker) can tell models from aliases.
-        string root = host.Pipeline.Bundle.Name;
+        var models = host.Catalog.Models;
+        var states = host.Pool.Loaded.ToDictionary(m => m.Model.Name, m => m.Ready ? "loaded" : "loading", StringComparer.OrdinalIgnoreCase);
         long created = host.Created.ToUnixTimeSeconds();
         return SseWriter.JsonAsync(ctx.Response, w =>
         {
             w.WriteStartObject();
             w.WriteString("object", "list");
             w.WriteStartArray("data");
-            foreach (string n in names)
-            {
-                w.WriteStartObject();
-                w.WriteString("id", n);
-                w.WriteString("object", "model");
-                w.WriteNumber("created", created);
-                w.WriteString("owned_by", "sharpseek");
-                w.WriteString("root", root);
-                w.WriteEndObject();
-            }
+            foreach (var m in models)
+                foreach (string id in host.IsSingle ? host.Names : [m.Name])
+                {
+                    w.WriteStartObject();
+                    w.WriteString("id", id);
+                    w.WriteString("object", "model");
+                    w.WriteNumber("created", created);
+                    w.WriteString("owned_by", "sharpseek");
+                    w.WriteString("root", m.Name);
+                    w.WriteString("state", states.GetValueOrDefault(m.Name, "not-loaded"));
+                    w.WriteEndObject();
+                }
             w.WriteEndArray();
             w.WriteEndObject();
         });
     }
 
-    /// <summary>Liveness: 200 while the process serves, loading or draining included; 503 only when the model failed to load.</summary>
+    /// <summary>Liveness: 200 while the process serves, loading or draining included; 503 only when the one model failed to load at start.</summary>
     private static Task Health(HttpContext ctx, ModelHost host, Drain drain) =>
         Status(ctx, host, drain, host.Loading.IsFaulted ? 503 : 200);
 
-    /// <summary>Readiness: 200 only when the model is loaded and the server is not draining.</summary>
+    /// <summary>Readiness: 200 when the server is not draining and, with one model, that model has loaded (several models load on demand).</summary>
     private static Task Ready(HttpContext ctx, ModelHost host, Drain drain) =>
         Status(ctx, host, drain, host.IsReady && !drain.IsDraining ? 200 : 503);
 

@@ -41,102 +41,105 @@ public sealed class Evaluator : IDisposable
     private readonly bool _owned = true;
 
     public Tokenizer Tokenizer => _tokenizer;
+    public Transformer Model => _model;
     public ChatTemplate Template => _template;
     public int MaxTokens { get; init; } = 768;
 
     /// <summary>The prompt tokens of one user message, generation prompt included.</summary>
     public int[] PromptTokens(string prompt) => _template.Encode(_tokenizer, [new ChatMessage("user", prompt)]);
 
+    /// <summary>Speculative decoding of every completion (<c>eval --speculate</c>).</summary>
+    public Speculation Speculation { get; init; } = Speculation.None;
+
+    /// <summary>Drafted and accepted tokens of every completion so far.</summary>
+    public SpeculationStats SpeculationStats => _step.Speculation;
+
+    private DecodeStep? _stepField;
+    private DecodeStep _step => _stepField ??= new DecodeStep(_model);
+
     /// <summary>Generates one completion; returns its text and tokens (EOS excluded).</summary>
-    public (string Text, int[] Tokens) Complete(int[] prompt, SamplingOptions sampling)
-    {
-        var gen = new Generator(_model);
-        int max = Math.Min(MaxTokens, _model.Config.MaxPositionEmbeddings - prompt.Length);
-        if (max <= 0) return ("", []);
-        var tokens = gen.Generate(prompt, new GenerationOptions { MaxTokens = max, Sampling = sampling }).ToArray();
-        return (_tokenizer.Decode(tokens), tokens);
-    }
+    public (string Text, int[] Tokens) Complete(int[] prompt, SamplingOptions sampling) => CompleteMany([(prompt, sampling)])[0];
 
     /// <summary>
-    /// One completion per entry of <paramref name="samplings"/> after the same prompt, decoded together
-    /// (<see cref="Transformer.ForwardDecodeBatch"/>: each weight read once per step for all of them). Each completion is
+    /// One completion per entry of <paramref name="samplings"/> after the same prompt, decoded together. Each completion is
     /// exactly what <see cref="Complete"/> gives with its sampling options: the batch only changes the speed.
     /// </summary>
-    public List<(string Text, int[] Tokens)> CompleteMany(int[] prompt, IReadOnlyList<SamplingOptions> samplings)
+    public List<(string Text, int[] Tokens)> CompleteMany(int[] prompt, IReadOnlyList<SamplingOptions> samplings) =>
+        CompleteMany([.. samplings.Select(s => (prompt, s))]);
+
+    /// <summary>
+    /// Completions of any prompts, all decoded together in the shared <see cref="DecodeStep"/> (prefill chunks and decode rows of
+    /// every sequence in each forward, each weight read once per step for all of them). Each completion is what it would be
+    /// alone with its sampling options (greedy ones bit for bit): the batch only changes the speed.
+    /// </summary>
+    public List<(string Text, int[] Tokens)> CompleteMany(IReadOnlyList<(int[] Prompt, SamplingOptions Sampling)> requests)
     {
-        int n = samplings.Count, v = _model.Config.VocabSize;
-        int max = Math.Min(MaxTokens, _model.Config.MaxPositionEmbeddings - prompt.Length);
-        var outputs = new List<int>[n];
-        for (int i = 0; i < n; i++) outputs[i] = [];
-        if (max > 0 && n > 0)
+        var sequences = new List<DecodeSequence>(requests.Count);
+        var results = new (string, int[])[requests.Count];
+        for (int i = 0; i < requests.Count; i++)
         {
-            var stops = new HashSet<int>(_model.Config.EosTokenIds);
-            var states = new InferenceState[n];
-            var samplers = new Sampler[n];
-            var logits = new float[(long)n * v];
-            for (int i = 0; i < n; i++)
-            {
-                states[i] = _model.CreateState(Math.Min(_model.Config.MaxPositionEmbeddings, prompt.Length + max));
-                samplers[i] = new Sampler(v, samplings[i]);
-                foreach (int t in prompt) samplers[i].Observe(t);
-                _model.Forward(states[i], prompt, logits.AsSpan(i * v, v));
-            }
-            // live[j] is still generating and its logits are row j of the last pass (the prompt pass has row i for sequence i).
-            List<int> live = [.. Enumerable.Range(0, n)], stillLive = new(n);
-            var liveStates = new List<InferenceState>(n);
-            var next = new int[n];
-            while (live.Count > 0)
-            {
-                stillLive.Clear();
-                for (int j = 0; j < live.Count; j++)
-                {
-                    int i = live[j], tok = samplers[i].Sample(logits.AsSpan(j * v, v));
-                    if (stops.Contains(tok)) continue;
-                    outputs[i].Add(tok);
-                    if (outputs[i].Count == max || states[i].Length >= states[i].MaxSequence) continue;
-                    samplers[i].Observe(tok);
-                    next[stillLive.Count] = tok;
-                    stillLive.Add(i);
-                }
-                (live, stillLive) = (stillLive, live);
-                if (live.Count == 0) break;
-                liveStates.Clear();
-                foreach (int i in live) liveStates.Add(states[i]);
-                _model.ForwardDecodeBatch(liveStates, next.AsSpan(0, live.Count), logits.AsSpan(0, live.Count * v));
-            }
+            var (prompt, sampling) = requests[i];
+            int max = Math.Min(MaxTokens, _model.Config.MaxPositionEmbeddings - prompt.Length);
+            if (max <= 0) { results[i] = ("", []); continue; }
+            var options = new GenerationOptions { MaxTokens = max, Sampling = sampling, Speculation = Speculation };
+            sequences.Add(new DecodeSequence(_model, prompt, options, _model.CreateState(prompt.Length + max)) { Tag = i });
         }
-        return outputs.Select(o => (_tokenizer.Decode(o.ToArray()), o.ToArray())).ToList();
+        while (sequences.Any(s => !s.IsDone)) _step.Run(sequences);
+        foreach (var s in sequences)
+        {
+            if (s.Error is { } e) throw new SharpSeekException($"completion {(int)s.Tag!} failed: {e.Message}", e);
+            int[] tokens = [.. s.Output];
+            results[(int)s.Tag!] = (_tokenizer.Decode(tokens), tokens);
+        }
+        return [.. results];
     }
 
-    public EvalResult Evaluate(EvalItem item, int samples, ulong seed)
-    {
-        var prompt = PromptTokens(item.Prompt);
-        var completions = new List<string>();
-        var preds = new List<string?>();
-        var correct = new List<bool>();
-        var lengths = new List<int>();
-        var samplings = Enumerable.Range(0, samples)
-            .Select(s => samples == 1 ? SamplingOptions.Greedy : new SamplingOptions { Temperature = 0.6f, TopP = 0.95f, Seed = seed + (ulong)s }).ToList();
-        var outputs = samples == 1 ? [Complete(prompt, samplings[0])] : CompleteMany(prompt, samplings);
-        foreach (var (text, tokens) in outputs)
-        {
-            string? p = AnswerExtractor.Extract(text, _template.PromptOpensReasoning([new ChatMessage("user", item.Prompt)]));
-            completions.Add(text);
-            preds.Add(p);
-            correct.Add(AnswerExtractor.Matches(p, item.Answer));
-            lengths.Add(tokens.Length);
-        }
-        string? majority = preds.Where(p => p is not null).GroupBy(p => p).OrderByDescending(g => g.Count()).ThenBy(g => preds.IndexOf(g.Key)).Select(g => g.Key).FirstOrDefault();
-        return new EvalResult(item, completions, preds, correct, majority, AnswerExtractor.Matches(majority, item.Answer), lengths);
-    }
+    public EvalResult Evaluate(EvalItem item, int samples, ulong seed) => EvaluateMany([item], samples, [seed])[0];
+
+    /// <summary>Items per batch of <see cref="Run"/>: their completions decode together.</summary>
+    public int Batch { get; init; } = 16;
 
     public List<EvalResult> Run(IReadOnlyList<EvalItem> items, int samples, ulong seed = 1, Action<int>? progress = null)
     {
         var results = new List<EvalResult>(items.Count);
+        for (int at = 0; at < items.Count; at += Batch)
+        {
+            int n = Math.Min(Batch, items.Count - at);
+            results.AddRange(EvaluateMany(items.Skip(at).Take(n).ToList(), samples, [.. Enumerable.Range(at, n).Select(i => seed + (ulong)i * 1000)]));
+            progress?.Invoke(at + n);
+        }
+        return results;
+    }
+
+    /// <summary>Items with their seeds, every sample of every item decoded together.</summary>
+    private List<EvalResult> EvaluateMany(IReadOnlyList<EvalItem> items, int samples, ulong[] seeds)
+    {
+        var requests = new List<(int[], SamplingOptions)>();
+        foreach (var (item, seed) in items.Zip(seeds))
+        {
+            var prompt = PromptTokens(item.Prompt);
+            for (int s = 0; s < samples; s++)
+                requests.Add((prompt, samples == 1 ? SamplingOptions.Greedy : new SamplingOptions { Temperature = 0.6f, TopP = 0.95f, Seed = seed + (ulong)s }));
+        }
+        var outputs = CompleteMany(requests);
+        var results = new List<EvalResult>(items.Count);
         for (int i = 0; i < items.Count; i++)
         {
-            results.Add(Evaluate(items[i], samples, seed + (ulong)i * 1000));
-            progress?.Invoke(i + 1);
+            var item = items[i];
+            var completions = new List<string>();
+            var preds = new List<string?>();
+            var correct = new List<bool>();
+            var lengths = new List<int>();
+            foreach (var (text, tokens) in outputs.Skip(i * samples).Take(samples))
+            {
+                string? p = AnswerExtractor.Extract(text, _template.PromptOpensReasoning([new ChatMessage("user", item.Prompt)]));
+                completions.Add(text);
+                preds.Add(p);
+                correct.Add(AnswerExtractor.Matches(p, item.Answer));
+                lengths.Add(tokens.Length);
+            }
+            string? majority = preds.Where(p => p is not null).GroupBy(p => p).OrderByDescending(g => g.Count()).ThenBy(g => preds.IndexOf(g.Key)).Select(g => g.Key).FirstOrDefault();
+            results.Add(new EvalResult(item, completions, preds, correct, majority, AnswerExtractor.Matches(majority, item.Answer), lengths));
         }
         return results;
     }

@@ -58,6 +58,7 @@ internal static class TrainCommand
         var train = new Command("train", "Train DeepSeek-architecture models: the reasoning recipe (--recipe tiny) or plain pretraining (train pretrain).");
         train.Subcommands.Add(pretrain);
         train.Subcommands.Add(TasksCommand());
+        train.Subcommands.Add(MtpCommand());
         var recipe = new Option<string?>("--recipe") { Description = "run the reasoning recipe: tokenizer → pretrain → SFT → GRPO → eval (recipe: tiny)" };
         var profile = new Option<string>("--profile") { Description = "full (the bundled model, ≤ 60 min on 2 cores) or smoke (every stage in seconds, for CI)", DefaultValueFactory = _ => "full" };
         var recipeOut = new Option<DirectoryInfo>("--out") { Description = "run folder (re-run to resume)", DefaultValueFactory = _ => new DirectoryInfo("runs/recipe-tiny") };
@@ -100,6 +101,33 @@ internal static class TrainCommand
             return 0;
         });
         return train;
+    }
+
+    /// <summary>
+    /// <c>sharpseek train mtp --model DIR --out DIR [--minutes 6] [--seed 1234]</c>: the recipe's MTP stage on an existing model —
+    /// the MTP layer alone trained on the recipe's SFT data with the main model frozen; writes <c>out/model</c>.
+    /// </summary>
+    private static Command MtpCommand()
+    {
+        var model = new Option<DirectoryInfo>("--model") { Description = "a DeepSeek model directory of the recipe (config.json, model.safetensors, tokenizer)", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "run folder (checkpoint/, metrics.csv, model/); re-run to resume", Required = true };
+        var minutes = new Option<double>("--minutes") { Description = "budget in CPU minutes of this process", DefaultValueFactory = _ => RecipeProfile.Tiny.MtpMinutes };
+        var seed = new Option<long>("--seed") { Description = "seed of the data order", DefaultValueFactory = _ => 1234 };
+        var threads = new Option<int>("--threads") { Description = "torch intra-op threads", DefaultValueFactory = _ => 2 };
+        var cmd = new Command("mtp", "Train a model's MTP layer alone (the main model frozen) on the recipe's SFT data, so --speculate mtp drafts well.")
+            { model, output, minutes, seed, threads };
+        cmd.SetAction(parse =>
+        {
+            string dir = parse.GetValue(model)!.FullName, outDir = parse.GetValue(output)!.FullName;
+            SharpSeek.Training.TorchRuntime.Initialise(parse.GetValue(threads));
+            var tokenizer = SharpSeek.Tokenization.Tokenizer.FromFile(dir);
+            using var m = SharpSeek.Training.Checkpoints.HfImport.Load(dir);
+            var p = RecipeProfile.Tiny with { MtpMinutes = parse.GetValue(minutes) };
+            TinyRecipe.RunMtp(p, m, tokenizer, dir, parse.GetValue(seed), outDir, CostModel.For(m, p.SftLength), Console.Out);
+            Console.Out.WriteLine($"model: {Path.Combine(outDir, "model")}");
+            return 0;
+        });
+        return cmd;
     }
 
     /// <summary><c>sharpseek train tasks --split test --count N [--category C] [--out FILE]</c>: writes generated problems as JSONL (prompt, answer, category, difficulty, completion).</summary>

@@ -127,7 +127,7 @@ public sealed class HttpContractTests : IAsyncLifetime
         Assert.Equal("ok", health.GetProperty("status").GetString());
         await Post("v1/chat/completions", """{"messages":[{"role":"user","content":"hi"}],"max_tokens":2}""");
         string metrics = await _server.Http.GetStringAsync("metrics");
-        foreach (string name in new[] { "sharpseek_tokens_per_second", "sharpseek_queue_depth", "sharpseek_active_sequences", "sharpseek_prefix_cache_hit_tokens_total", "sharpseek_generated_tokens_total" })
+        foreach (string name in new[] { "sharpseek_tokens_per_second", "sharpseek_queue_depth", "sharpseek_active_sequences", "sharpseek_prefix_cache_hit_tokens_total", "sharpseek_generated_tokens_total", "sharpseek_speculative_draft_tokens_total", "sharpseek_speculative_accepted_tokens_total", "sharpseek_speculative_accept_rate" })
             Assert.Contains("\n" + name + " ", "\n" + metrics);
     }
 }

@@ -260,10 +260,10 @@ internal sealed class ChatSession(ChatPipeline pipeline, CompletionOptions optio
     {
         int context = pipeline.Scheduler.ContextSize;
         int reserve = ConversationWindow.Reserve(_options.MaxTokens, context);
-        int dropped = ConversationWindow.Fit(System, _history, m => Prepare(m).Tokens.Length, context, reserve);
+        int dropped = ConversationWindow.Fit(System, _history, CountTokens, context, reserve);
         if (dropped < 0)
         {
-            int length = Prepare(System is null ? [_history[^1]] : [ChatMessage.System(System), _history[^1]]).Tokens.Length;
+            long length = CountTokens(System is null ? [_history[^1]] : [ChatMessage.System(System), _history[^1]]);
             _history.RemoveAt(_history.Count - 1);
             console.MarkupLine($"[red]error:[/] that message takes {length} tokens; with room for an answer ({reserve}) it does not fit the {context}-token context. Send a shorter one.");
             return false;
@@ -278,6 +278,16 @@ internal sealed class ChatSession(ChatPipeline pipeline, CompletionOptions optio
             console.MarkupLine($"[yellow]the conversation outgrew the {context}-token context: the oldest {Plural(dropped, "turn")} dropped{(System is null ? "" : ", the system prompt kept")}[/]");
         }
         return true;
+    }
+
+    /// <summary>
+    /// The prompt's length in tokens. Tokenizing stops once a prompt cannot fit the context, so a window that long
+    /// counts as its estimated length (always more than the context), which is all <see cref="ConversationWindow.Fit"/> needs.
+    /// </summary>
+    private int CountTokens(IReadOnlyList<ChatMessage> messages)
+    {
+        try { return Prepare(messages).Tokens.Length; }
+        catch (PromptTooLongException e) { return (int)Math.Min(int.MaxValue / 2, e.PromptTokens); }
     }
 
     private static string Plural(int n, string word) => n == 1 ? $"{word} was" : $"{n} {word}s were";

@@ -21,6 +21,7 @@ internal sealed class ChatOptions
     public readonly Option<bool> Think = new("--think") { Description = "Ask a model with a thinking switch (DeepSeek-V3.1, Qwen3) to reason first" };
     public readonly Option<string?> Format = new("--chat-format") { Description = "Override the model's chat template with a built-in format: deepseek-v3, deepseek-r1, chatml" };
     public readonly Option<string?> Kwargs = new("--template-kwargs") { Description = "Extra chat template variables as a JSON object, e.g. '{\"enable_thinking\": false}'" };
+    public readonly Option<string?> Speculate = CommonOptions.Speculate();
 
     public void AddTo(Command cmd)
     {
@@ -33,6 +34,7 @@ internal sealed class ChatOptions
         cmd.Options.Add(Think);
         cmd.Options.Add(Format);
         cmd.Options.Add(Kwargs);
+        cmd.Options.Add(Speculate);
     }
 
     public CompletionOptions Completion(ParseResult pr)
@@ -58,7 +60,17 @@ internal sealed class ChatOptions
         string path = ModelLocator.Resolve(pr.GetValue(Model));
         ChatFormat? format = pr.GetValue(Format) is { } f ? ChatTemplate.ParseFormat(f) : null;
         var kwargs = pr.GetValue(Kwargs) is { } k ? TemplateKwargs.Parse(k, "--template-kwargs") : null;
+        CommonOptions.ParseSpeculation(pr.GetValue(Speculate));   // a bad value fails before the model loads
         var bundle = LoadProgressBar.Run(Path.GetFileName(Path.TrimEndingDirectorySeparator(path)), LoadProgressBar.WeightFiles(path), progress => ModelBundle.Load(path, format, progress));
-        return new ChatPipeline(bundle, new SchedulerOptions { MaxActive = 1 }, ownsBundle: true) { DefaultTemplateKwargs = kwargs };
+        try
+        {
+            var speculation = CommonOptions.Speculation(pr.GetValue(Speculate), bundle.Model);
+            return new ChatPipeline(bundle, new SchedulerOptions { MaxActive = 1, Speculation = speculation }, ownsBundle: true) { DefaultTemplateKwargs = kwargs };
+        }
+        catch
+        {
+            bundle.Dispose();
+            throw;
+        }
     }
 }

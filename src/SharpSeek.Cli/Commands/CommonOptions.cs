@@ -18,6 +18,18 @@ internal static class CommonOptions
         Required = true,
     };
 
+    /// <summary><c>--speculate none|auto|mtp[:N]|ngram[:N]</c>; absent: auto, the model's default (<see cref="Generation.Speculation.DefaultFor"/>).</summary>
+    public static Option<string?> Speculate() => new("--speculate")
+    {
+        Description = "Speculative decoding: none, auto, mtp[:N] (DeepSeek's MTP layer drafts N tokens) or ngram[:N] (prompt lookup); default auto: the model's measured default, none for every model today (docs/PERFORMANCE.md)",
+    };
+
+    /// <summary>What <c>--speculate</c> asks for (parsed, so a bad value fails before the model loads); absent: auto.</summary>
+    public static Generation.Speculation ParseSpeculation(string? value) => value is null ? Generation.Speculation.Auto : Generation.Speculation.Parse(value);
+
+    /// <summary>The speculation <paramref name="value"/> asks for on <paramref name="model"/> (checked against it), or the model's default.</summary>
+    public static Generation.Speculation Speculation(string? value, Models.Transformer model) => ParseSpeculation(value).Resolve(model);
+
     public static int[] ParseTokens(string text, string option = "--tokens")
     {
         var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -6,7 +6,7 @@ using SharpSeek.Formats.Gguf;
 namespace SharpSeek.Cli.Commands;
 
 /// <summary>
-/// <c>sharpseek convert --in HF_DIR --out FILE.gguf [--type Q8_0|Q4_0|Q4_K_M]</c>: a Hugging Face checkpoint (qwen2, deepseek_v2/v3,
+/// <c>sharpseek convert --in HF_DIR --out FILE.gguf [--type Q8_0|Q4_0|Q4_K_M]</c>: a Hugging Face checkpoint (qwen2, qwen3, llama, deepseek_v2/v3,
 /// including DeepSeek's FP8 release, dequantized with its block scales) as GGUF with llama.cpp's names and keys.
 /// Without --type, F32/F16/BF16 tensors keep their type and FP8 becomes BF16.
 /// </summary>

@@ -25,8 +25,10 @@ internal static class GenerateCommand
         var seed = new Option<ulong?>("--seed") { Description = "Sampling seed (reproducible output)" };
         var stop = new Option<string?>("--stop") { Description = "Extra comma-separated stop token ids (EOS always stops)" };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Do not stop at the model's EOS tokens" };
+        var speculate = CommonOptions.Speculate();
+        var stats = StatsJson.Option();
         var cmd = new Command("generate", "Generate token ids after a prompt of token ids")
-            { model, tokens, maxTokens, temperature, topP, topK, minP, repetition, seed, stop, ignoreEos };
+            { model, tokens, maxTokens, temperature, topP, topK, minP, repetition, seed, stop, ignoreEos, speculate, stats };
         cmd.SetAction(pr =>
         {
             int[] prompt = CommonOptions.ParseTokens(pr.GetValue(tokens)!);
@@ -43,12 +45,17 @@ internal static class GenerateCommand
             int max = pr.GetValue(maxTokens);
             if (max < 0) throw new SharpSeekException($"--max-tokens must be ≥ 0, is {max}");
             var stops = pr.GetValue(stop) is { } s ? CommonOptions.ParseTokens(s, "--stop") : [];
+            CommonOptions.ParseSpeculation(pr.GetValue(speculate));   // a bad value fails before the model loads
 
             var load = Stopwatch.StartNew();
             using var m = ModelLoader.Load(pr.GetValue(model)!);
             load.Stop();
             var gen = new Generator(m);
-            var options = new GenerationOptions { MaxTokens = max, Sampling = sampling, StopTokens = stops, IgnoreEos = pr.GetValue(ignoreEos) };
+            var options = new GenerationOptions
+            {
+                MaxTokens = max, Sampling = sampling, StopTokens = stops, IgnoreEos = pr.GetValue(ignoreEos),
+                Speculation = CommonOptions.Speculation(pr.GetValue(speculate), m),
+            };
             var output = new List<int>(max);
             var clock = Stopwatch.StartNew();
             TimeSpan firstToken = TimeSpan.Zero;
@@ -61,8 +68,12 @@ internal static class GenerateCommand
             Console.Out.WriteLine(string.Join(",", output));
             double decodeSeconds = (clock.Elapsed - firstToken).TotalSeconds;
             string rate = output.Count > 1 ? (output.Count - 1) / decodeSeconds is var r ? r.ToString("0.00", CultureInfo.InvariantCulture) : "" : "n/a";
+            var spec = gen.LastSpeculation;
+            string drafts = options.Speculation.Enabled ? string.Create(CultureInfo.InvariantCulture, $"; speculate {options.Speculation}: {spec.AcceptedTokens}/{spec.DraftTokens} drafts accepted ({spec.AcceptRate:P0})") : "";
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"load {load.Elapsed.TotalSeconds:0.00} s; prompt {prompt.Length} tokens in {firstToken.TotalSeconds:0.000} s; {output.Count} tokens generated, decode {rate} tok/s; finish: {gen.LastFinishReason.ToString().ToLowerInvariant()}"));
+                $"load {load.Elapsed.TotalSeconds:0.00} s; prompt {prompt.Length} tokens in {firstToken.TotalSeconds:0.000} s; {output.Count} tokens generated, decode {rate} tok/s{drafts}; finish: {gen.LastFinishReason.ToString().ToLowerInvariant()}"));
+            if (pr.GetValue(stats) is { } statsPath)
+                StatsJson.Write(statsPath, prompt.Length, output.Count, firstToken, clock.Elapsed, spec.DraftTokens, spec.AcceptedTokens);
             return 0;
         });
         return cmd;

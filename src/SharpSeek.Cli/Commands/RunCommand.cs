@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using SharpSeek.Chat;
 using Spectre.Console;
 
@@ -15,7 +16,8 @@ internal static class RunCommand
         var options = new ChatOptions();
         var prompt = new Argument<string>("prompt") { Description = "The question" };
         var system = new Option<string?>("--system") { Description = "A system prompt" };
-        var cmd = new Command("run", "Answer one prompt and exit") { prompt, system };
+        var stats = StatsJson.Option();
+        var cmd = new Command("run", "Answer one prompt and exit") { prompt, system, stats };
         options.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
@@ -27,10 +29,15 @@ internal static class RunCommand
             if (pr.GetValue(system) is { } s) messages.Add(ChatMessage.System(s));
             messages.Add(ChatMessage.User(pr.GetValue(prompt)!));
             var prepared = pipeline.PrepareChat(new ChatPromptRequest(messages) { Think = think });
+            var clock = Stopwatch.StartNew();
+            TimeSpan first = TimeSpan.Zero;
+            int generated = 0;
             using var stream = pipeline.Start(prepared, completion);
             bool reasoned = false;
             await foreach (var chunk in stream.ReadAsync(ct))
             {
+                if (first == TimeSpan.Zero) first = clock.Elapsed;
+                if (chunk.Usage is { } usage) generated = usage.CompletionTokens;
                 if (chunk.Reasoning.Length > 0)
                 {
                     reasoned = true;
@@ -44,6 +51,11 @@ internal static class RunCommand
                 }
             }
             Console.Out.WriteLine();
+            if (pr.GetValue(stats) is { } statsPath)
+            {
+                var m = pipeline.Scheduler.Metrics;
+                StatsJson.Write(statsPath, prepared.Tokens.Length, generated, first, clock.Elapsed, m.DraftTokens, m.AcceptedTokens);
+            }
             return 0;
         });
         return cmd;

@@ -9,10 +9,12 @@ using SharpSeek.Serving;
 namespace SharpSeek.Cli.Commands;
 
 /// <summary>
-/// <c>sharpseek serve [--model …] [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--cors-origin ORIGIN]… [--metrics-public] [--drain-seconds 30]</c>:
-/// the OpenAI/DeepSeek/Ollama-compatible server. Listens at once and loads the model behind it (503 until ready). SIGTERM or
-/// Ctrl+C drains it (new requests 503, running ones get <c>--drain-seconds</c> to finish) and exits 0; a second Ctrl+C cuts
-/// the drain short.
+/// <c>sharpseek serve [--model … | --models-dir DIR… | --hub] [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--cors-origin ORIGIN]… [--metrics-public] [--drain-seconds 30]</c>:
+/// the OpenAI/DeepSeek/Ollama-compatible server. With one model it listens at once and loads the model behind it (503 until
+/// ready); with <c>--models-dir</c> or <c>--hub</c> it serves every model there by name, loading each on first use and
+/// unloading the least recently used past <c>--max-loaded</c> or <c>--max-memory-gb</c>, or once <c>--keep-alive</c> runs
+/// out. SIGTERM or Ctrl+C drains it (new requests 503, running ones get <c>--drain-seconds</c> to finish) and exits 0; a
+/// second Ctrl+C cuts the drain short.
 /// </summary>
 internal static class ServeCommand
 {
@@ -32,19 +34,36 @@ internal static class ServeCommand
         var data = new Option<string?>("--data-dir") { Description = "Where the web app keeps conversations (default: the user's local app data, sharpseek/)" };
         var prefixDir = new Option<string?>("--prefix-cache-dir") { Description = "Save prefix-cache blocks here so context caching survives a restart (default: memory only)" };
         var prefixMax = new Option<long>("--prefix-cache-max-mb") { Description = "Disk bound of --prefix-cache-dir in MiB; least recently used blocks go first", DefaultValueFactory = _ => 1024 };
+        var speculate = CommonOptions.Speculate();
         var maxBody = new Option<int>("--max-body-mb") { Description = "Largest request body in MiB; larger ones get 413 before they are read", DefaultValueFactory = _ => 8 };
         var cors = new Option<string[]>("--cors-origin") { Description = "Let browser pages from this origin call the API (repeatable; * allows any)", Arity = ArgumentArity.ZeroOrMore };
         var metricsPublic = new Option<bool>("--metrics-public") { Description = "Serve /metrics without the API key" };
         var drain = new Option<double>("--drain-seconds") { Description = "On SIGTERM, how long running requests may finish before they are cancelled", DefaultValueFactory = _ => 30 };
-        var cmd = new Command(Name, "Serve the model over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, kwargs, ctx, parallel, queue, data, prefixDir, prefixMax, cors, metricsPublic, drain, maxBody };
+        var modelsDir = new Option<string[]>("--models-dir") { Description = "Serve every model in this folder by name (NAME.gguf, NAME/ with config.json), each loaded when a request first names it (repeatable)", Arity = ArgumentArity.ZeroOrMore };
+        var hub = new Option<bool>("--hub") { Description = "Serve every model pulled into the Hugging Face hub cache (HF_HUB_CACHE) by its owner/repo name, each loaded when first used" };
+        var maxLoaded = new Option<int>("--max-loaded") { Description = "With several models: how many stay loaded at once; the least recently used idle one is unloaded first (0: no bound)", DefaultValueFactory = _ => 3 };
+        var maxMemory = new Option<double>("--max-memory-gb") { Description = "With several models: memory the loaded ones may take together, weights and KV-cache budget (GiB; 0: no bound)" };
+        var keepAlive = new Option<string?>("--keep-alive") { Description = "How long a model stays loaded after its last request (5m, 1h, 0, -1 for ever; default 5m with several models, for ever with one); a request's keep_alive overrides it" };
+        var cmd = new Command(Name, "Serve models over HTTP (OpenAI, DeepSeek and Ollama APIs)") { model, host, port, apiKey, format, kwargs, ctx, parallel, queue, data, prefixDir, prefixMax, cors, metricsPublic, drain, maxBody, speculate, modelsDir, hub, maxLoaded, maxMemory, keepAlive };
         cmd.SetAction(async (pr, ct) =>
         {
-            string path = ModelLocator.Resolve(pr.GetValue(model));
-            var err = LoadProgressBar.InteractiveStderr();
+            string[] dirs = pr.GetValue(modelsDir) ?? [];
+            bool several = dirs.Length > 0 || pr.GetValue(hub);
+            if (several && pr.GetValue(model) is { } m) throw new SharpSeekException($"--model {m} serves one model; --models-dir and --hub serve every model found there by name: give one or the other");
+            string path = several ? "" : ModelLocator.Resolve(pr.GetValue(model));
+            KeepAlive? keep = null;
+            if (pr.GetValue(keepAlive) is { } ka) keep = KeepAlive.TryParse(ka, out string? why) ?? throw new SharpSeekException($"--keep-alive '{ka}' is not valid: {why}");
+            double gib = pr.GetValue(maxMemory);
+            if (!(gib >= 0 && double.IsFinite(gib))) throw new SharpSeekException("--max-memory-gb must be ≥ 0");
+            if (pr.GetValue(maxLoaded) < 0) throw new SharpSeekException("--max-loaded must be ≥ 0");
+            var err = several ? null : LoadProgressBar.InteractiveStderr();
             var bar = err is null ? null : new LoadProgressBar();
             var options = new ServerOptions
             {
                 ModelPath = path,
+                ModelsDirectories = dirs,
+                HubCache = pr.GetValue(hub),
+                Models = new ModelPoolOptions { MaxLoaded = pr.GetValue(maxLoaded), MaxBytes = (long)(gib * (1L << 30)), KeepAlive = keep },
                 Host = pr.GetValue(host)!,
                 Port = pr.GetValue(port),
                 ApiKey = pr.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("SHARPSEEK_API_KEY"),
@@ -55,6 +74,7 @@ internal static class ServeCommand
                 {
                     ContextSize = pr.GetValue(ctx), MaxActive = pr.GetValue(parallel), MaxQueue = pr.GetValue(queue),
                     PrefixCacheDirectory = pr.GetValue(prefixDir), PrefixCacheMaxBytes = pr.GetValue(prefixMax) << 20,
+                    Speculation = CommonOptions.ParseSpeculation(pr.GetValue(speculate)),
                 },
                 LoadProgress = bar,
                 CorsOrigins = pr.GetValue(cors) ?? [],
@@ -77,14 +97,20 @@ internal static class ServeCommand
             if (pr.GetValue(prefixMax) <= 0) throw new SharpSeekException("--prefix-cache-max-mb must be > 0");
             await using var server = SharpSeekServer.Create(options);
             await server.StartAsync(ct);
-            Console.Error.WriteLine($"sharpseek: serving {path} on {string.Join(", ", server.Urls)} (loading…)");
+            if (several)
+            {
+                var models = server.Host.Catalog.Models;
+                Console.Error.WriteLine($"sharpseek: serving {models.Count} model(s) from {server.Host.Catalog.Where} on {string.Join(", ", server.Urls)}, each loaded when first used" +
+                    (models.Count == 0 ? "" : ": " + string.Join(", ", models.Take(10).Select(x => x.Name)) + (models.Count > 10 ? ", …" : "")));
+            }
+            else Console.Error.WriteLine($"sharpseek: serving {path} on {string.Join(", ", server.Urls)} (loading…)");
             // SIGTERM or Ctrl+C reaches the server's lifetime, which drains and then stops the host; the wait ends then.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, server.Stopping);
             try
             {
                 if (bar is not null) await bar.ShowAsync(err!, $"Loading {Path.GetFileName(Path.TrimEndingDirectorySeparator(path))}", server.Host.Loading.WaitAsync(stop.Token));
                 await server.Host.Loading.WaitAsync(stop.Token);
-                Console.Error.WriteLine($"sharpseek: model ready as '{server.Host.Pipeline.Bundle.Name}'");
+                if (!several) Console.Error.WriteLine($"sharpseek: model ready as '{server.Host.Catalog.Models[0].Name}'");
                 await Task.Delay(Timeout.Infinite, stop.Token);
             }
             catch (OperationCanceledException) { }

@@ -59,8 +59,8 @@ internal static class WebAppEndpoints
         if (!(temperature is >= 0 and <= 2)) throw ApiException.BadRequest($"temperature must be between 0 and 2, is {temperature}", "temperature");
         long maxTokens = RequestJson.Integer(body, "max_tokens") ?? 2048;
         if (maxTokens < 1) throw ApiException.BadRequest($"max_tokens must be at least 1, is {maxTokens}", "max_tokens");
-        var pipeline = host.For(RequestJson.String(body, "model"));
         if (store.Get(id) is not { } conversation) throw new ApiException(404, "no such conversation", code: "not_found");
+        var pipeline = (await host.AcquireAsync(ctx, RequestJson.String(body, "model"))).Pipeline;
 
         var stored = store.Messages(id);
         long? truncateFrom = null;

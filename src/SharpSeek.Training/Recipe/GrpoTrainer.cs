@@ -10,8 +10,9 @@ using static TorchSharp.torch;
 
 namespace SharpSeek.Training.Recipe;
 
-/// <summary>One GRPO step's numbers.</summary>
-public sealed record GrpoStep(int Step, double Reward, double Accuracy, double ThinkShare, double MeanLength, double Kl, double Loss, double ElapsedSeconds);
+/// <summary>One GRPO step's numbers; the rollouts' generated tokens and the seconds their generation took (0 in older runs).</summary>
+public sealed record GrpoStep(int Step, double Reward, double Accuracy, double ThinkShare, double MeanLength, double Kl, double Loss, double ElapsedSeconds,
+    long RolloutTokens = 0, double RolloutSeconds = 0);
 
 /// <summary>
 /// Group Relative Policy Optimisation with rule-based rewards. Rollouts run in the C# engine on weights exported
@@ -32,7 +33,7 @@ public sealed class GrpoTrainer(DeepSeekModel policy, DeepSeekModel reference, T
         var state = StageCheckpoint.Load(ckpt, policy, optimizer) ?? new StageState(0, 0, 0, 0);
         if (state.Step > 0) log.WriteLine($"  resuming at step {state.Step}");
         using var csv = new StreamWriter(Path.Combine(directory, "metrics.csv"), append: state.Step > 0) { AutoFlush = true };
-        if (state.Step == 0) csv.WriteLine("step,reward,accuracy,think_share,mean_length,kl,loss,elapsed_s");
+        if (state.Step == 0) csv.WriteLine("step,reward,accuracy,think_share,mean_length,kl,loss,elapsed_s,rollout_tokens,rollout_s");
         var clock = Stopwatch.StartNew();
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         int step = state.Step;
@@ -45,28 +46,16 @@ public sealed class GrpoTrainer(DeepSeekModel policy, DeepSeekModel reference, T
             // Sync: the engine runs exactly the trainer's current weights.
             SyncWeights(sync);
             var rollouts = new List<(int[] Prompt, int[] Completion, double Reward, bool Correct, bool Think, int Group)>();
+            var rolloutClock = Stopwatch.StartNew();
+            long rolloutTokens;
             using (var engine = ModelLoader.Load(sync))
             using (var evaluator = new Evaluator(engine, tokenizer) { MaxTokens = options.MaxNewTokens })
             {
                 var items = TaskGenerator.Sample(TaskSplit.Train, options.PromptsPerStep, o.Seed * 7919 + step, null, options.Difficulties);
-                for (int p = 0; p < items.Count; p++)
-                {
-                    var prompt = evaluator.PromptTokens(items[p].Prompt);
-                    // The group's G samples decode as one batch (each weight read once per step for all of them).
-                    var samplings = Enumerable.Range(0, options.GroupSize)
-                        .Select(g => new SamplingOptions { Temperature = options.Temperature, Seed = (ulong)(o.Seed * 1_000_003 + step * 10007 + p * 101 + g) }).ToList();
-                    foreach (var (text, sampled) in evaluator.CompleteMany(prompt, samplings))
-                    {
-                        var completion = sampled;
-                        bool finished = completion.Length < Math.Min(options.MaxNewTokens, engine.Config.MaxPositionEmbeddings - prompt.Length);
-                        if (finished) completion = [.. completion, eos];
-                        string? answer = AnswerExtractor.Extract(text);
-                        bool correct = AnswerExtractor.Matches(answer, items[p].Answer);
-                        bool think = AnswerExtractor.HasThink(text);
-                        double reward = (correct ? options.AnswerReward : 0) + (think && answer is not null ? options.FormatReward : 0);
-                        rollouts.Add((prompt, completion, reward, correct, think, p));
-                    }
-                }
+                rolloutClock.Restart();
+                (var made, rolloutTokens) = Rollouts(evaluator, options, items, o.Seed, step, eos);
+                rolloutClock.Stop();
+                rollouts.AddRange(made);
             }
             var (adv, signal) = Advantages(rollouts.Select(r => r.Reward).ToArray(), rollouts.Select(r => r.Group).ToArray(), options.DrGrpo);
             var train = Enumerable.Range(0, rollouts.Count).Where(i => !options.DropUniformGroups || signal.Contains(rollouts[i].Group)).ToList();
@@ -120,9 +109,9 @@ public sealed class GrpoTrainer(DeepSeekModel policy, DeepSeekModel reference, T
             }
             foreach (var (_, moe) in policy.MoeLayers()) moe.ResetLoad();
             var rec = new GrpoStep(step, rollouts.Average(r => r.Reward), rollouts.Average(r => r.Correct ? 1.0 : 0), rollouts.Average(r => r.Think ? 1.0 : 0),
-                rollouts.Average(r => (double)r.Completion.Length), klValue, lossValue, Now().WallSeconds);
+                rollouts.Average(r => (double)r.Completion.Length), klValue, lossValue, Now().WallSeconds, rolloutTokens, rolloutClock.Elapsed.TotalSeconds);
             History.Add(rec);
-            csv.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{rec.Step},{rec.Reward:G4},{rec.Accuracy:G4},{rec.ThinkShare:G4},{rec.MeanLength:F1},{rec.Kl:G4},{rec.Loss:G4},{rec.ElapsedSeconds:F1}"));
+            csv.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{rec.Step},{rec.Reward:G4},{rec.Accuracy:G4},{rec.ThinkShare:G4},{rec.MeanLength:F1},{rec.Kl:G4},{rec.Loss:G4},{rec.ElapsedSeconds:F1},{rec.RolloutTokens},{rec.RolloutSeconds:F3}"));
             if (o.LogEvery > 0 && step % o.LogEvery == 0)
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  grpo step {step + 1}/{o.Steps} reward {rec.Reward:F3} acc {rec.Accuracy:F3} think {rec.ThinkShare:F2} len {rec.MeanLength:F0} kl {rec.Kl:F4}"));
             if (o.CheckpointEvery > 0 && (step + 1) % o.CheckpointEvery == 0) { step++; StageCheckpoint.Save(ckpt, policy, optimizer, Now()); step--; }
@@ -130,6 +119,41 @@ public sealed class GrpoTrainer(DeepSeekModel policy, DeepSeekModel reference, T
         var final = Now();
         StageCheckpoint.Save(ckpt, policy, optimizer, final);
         return final;
+    }
+
+    /// <summary>
+    /// One step's rollouts: the G samples of every prompt, all decoded together in the engine's shared decode step (each weight
+    /// read once per step for all of them; prompts prefilled in the same forwards). Seeds are per (step, prompt, sample), so a
+    /// resumed run replays the same rollouts. Completions that ended on EOS get it appended.
+    /// </summary>
+    public static (List<(int[] Prompt, int[] Completion, double Reward, bool Correct, bool Think, int Group)> Rollouts, long Tokens) Rollouts(
+        Evaluator evaluator, GrpoOptions options, IReadOnlyList<TaskItem> items, long seed, int step, int eos)
+    {
+        var made = new List<(int[] Prompt, int[] Completion, double Reward, bool Correct, bool Think, int Group)>();
+        long generated = 0;
+        var requests = new List<(int[] Prompt, SamplingOptions Sampling)>();
+        for (int p = 0; p < items.Count; p++)
+        {
+            var prompt = evaluator.PromptTokens(items[p].Prompt);
+            for (int g = 0; g < options.GroupSize; g++)
+                requests.Add((prompt, new SamplingOptions { Temperature = options.Temperature, Seed = (ulong)(seed * 1_000_003 + step * 10007 + p * 101 + g) }));
+        }
+        var outputs = evaluator.CompleteMany(requests);
+        for (int i = 0; i < outputs.Count; i++)
+        {
+            var (text, completion) = outputs[i];
+            var prompt = requests[i].Prompt;
+            generated += completion.Length;
+            int p = i / options.GroupSize;
+            bool finished = completion.Length < Math.Min(options.MaxNewTokens, evaluator.Model.Config.MaxPositionEmbeddings - prompt.Length);
+            if (finished) completion = [.. completion, eos];
+            string? answer = AnswerExtractor.Extract(text);
+            bool correct = AnswerExtractor.Matches(answer, items[p].Answer);
+            bool think = AnswerExtractor.HasThink(text);
+            double reward = (correct ? options.AnswerReward : 0) + (think && answer is not null ? options.FormatReward : 0);
+            made.Add((prompt, completion, reward, correct, think, p));
+        }
+        return (made, generated);
     }
 
     /// <summary>

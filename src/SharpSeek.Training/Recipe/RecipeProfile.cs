@@ -47,6 +47,9 @@ public sealed record RecipeProfile
     public double IdentityShare { get; init; } = 0.03;
     public GrpoOptions Grpo { get; init; } = new();
     public double GrpoMinutes { get; init; }
+    /// <summary>Budget of the MTP stage (the MTP layer alone on the final model, in minutes; CPU minutes with <see cref="CpuBudget"/>).</summary>
+    public double MtpMinutes { get; init; } = 0.2;
+    public double MtpLearningRate { get; init; } = 3e-3;
     /// <summary>GRPO runs from the SFT model with different seeds, for the lift's spread on the hardest split (1: the recipe's run only, no study).</summary>
     public int GrpoSeeds { get; init; } = 1;
     public int HardEvalItems { get; init; } = 300;
@@ -72,7 +75,7 @@ public sealed record RecipeProfile
         KvLoraRank = 16, QkNope = 8, QkRope = 8, VHead = 8, MaxPositions = 256, VocabSize = 300, TokenizerItems = 200,
         Difficulties = [TaskGenerator.Easy], PretrainSteps = 30, PretrainBatch = 4, PretrainSeqLen = 64, SftSteps = 40, SftRows = 4, SftLength = 192, SftLearningRate = 3e-3,
         Grpo = new GrpoOptions { Stage = new StageOptions { Steps = 2, LearningRate = 1e-4, MinLearningRate = 1e-4, WarmupSteps = 0, WeightDecay = 0, MtpWeight = 0, LogEvery = 1, CheckpointEvery = 0 }, PromptsPerStep = 2, GroupSize = 2, MaxNewTokens = 24, Difficulties = [TaskGenerator.Easy] },
-        EvalSuite = "smoke", EvalItems = 4, EvalMaxTokens = 24, SanityItems = 6, HardEvalItems = 4, HardEvalSamples = 2,
+        EvalSuite = "smoke", EvalItems = 4, EvalMaxTokens = 24, SanityItems = 6, HardEvalItems = 4, HardEvalSamples = 2, MtpMinutes = 0.05,
     };
 
     /// <summary>
@@ -83,7 +86,7 @@ public sealed record RecipeProfile
     /// </summary>
     public static RecipeProfile Tiny => new()
     {
-        Name = "tiny", CpuBudget = true, PretrainSteps = 300, PretrainMinutes = 4, SftSteps = 100_000, SftRows = 4, SftLength = 512, SftMinutes = 86, GrpoMinutes = 8, EvalItems = 200, EvalMaxTokens = 512,
+        Name = "tiny", CpuBudget = true, PretrainSteps = 300, PretrainMinutes = 4, SftSteps = 100_000, SftRows = 4, SftLength = 512, SftMinutes = 86, GrpoMinutes = 8, MtpMinutes = 6, EvalItems = 200, EvalMaxTokens = 512,
         Grpo = new GrpoOptions { Stage = new StageOptions { Steps = 1000, LearningRate = 1e-5, MinLearningRate = 1e-5, WarmupSteps = 0, WeightDecay = 0, MtpWeight = 0, LogEvery = 1, CheckpointEvery = 10 }, PromptsPerStep = 4, GroupSize = 8, MaxNewTokens = 448 },
     };
 

@@ -153,7 +153,7 @@ public sealed class LoaderFuzzer : IDisposable
         {
             try
             {
-                var state = model.CreateState(4, 1);
+                var state = model.CreateState(4);
                 var logits = new float[model.Config.VocabSize];
                 model.Forward(state, [Math.Min(1, model.Config.VocabSize - 1)], logits);
             }

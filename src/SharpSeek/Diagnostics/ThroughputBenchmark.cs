@@ -1,20 +1,39 @@
 using System.Diagnostics;
+using SharpSeek.Generation;
 using SharpSeek.Models;
 
 namespace SharpSeek.Diagnostics;
 
 /// <summary>Medians of one <see cref="ThroughputBenchmark"/> run, in tokens per second.</summary>
-public sealed record ThroughputResult(double PrefillTps, double DecodeTps, double[] PrefillRuns, double[] DecodeRuns, long RssBytes, long KvBytesPerToken);
+public sealed record ThroughputResult(double PrefillTps, double DecodeTps, double[] PrefillRuns, double[] DecodeRuns, long RssBytes, long KvBytesPerToken)
+{
+    /// <summary>Batched decode: B sequences stepped together, tokens per second summed over them (0 when not measured).</summary>
+    public double BatchDecodeTps { get; init; }
+    public double[] BatchDecodeRuns { get; init; } = [];
+    public int Batch { get; init; } = 1;
+
+    /// <summary>Greedy decoding with speculation (<see cref="Speculation"/>), tokens per second, and its drafts (0 when not measured).</summary>
+    public Speculation Speculation { get; init; } = Speculation.None;
+    public double SpeculativeDecodeTps { get; init; }
+    public double[] SpeculativeDecodeRuns { get; init; } = [];
+    public long DraftTokens { get; init; }
+    public long AcceptedTokens { get; init; }
+    public double AcceptRate => DraftTokens == 0 ? 0 : (double)AcceptedTokens / DraftTokens;
+}
 
 /// <summary>
 /// llama-bench style throughput: prompt processing is one batch of N random tokens into an empty cache; generation is
-/// single-token steps from an empty cache with a greedy pick from the logits. One warm-up pass first (it also pages in the
-/// memory-mapped weights), then <c>reps</c> runs of each; medians are reported.
+/// single-token steps from an empty cache with a greedy pick from the logits; with <c>batch</c> B &gt; 1 also B sequences
+/// generated together (llama.cpp's batched-bench: each step is one forward of B decode rows, every weight streamed once for all
+/// of them), reported as their summed tokens per second. One warm-up pass first (it also pages in the memory-mapped weights),
+/// then <c>reps</c> runs of each, interleaved; medians are reported.
 /// </summary>
 public static class ThroughputBenchmark
 {
-    public static ThroughputResult Run(Transformer model, int promptTokens, int genTokens, int reps, int seed = 1234, Action<string>? log = null)
+    public static ThroughputResult Run(Transformer model, int promptTokens, int genTokens, int reps, int seed = 1234, Action<string>? log = null, int batch = 1,
+        Speculation? speculation = null)
     {
+        speculation ??= Speculation.None;
         if (promptTokens < 1 || genTokens < 1 || reps < 1) throw new ArgumentOutOfRangeException(nameof(reps), "prompt tokens, generated tokens and reps must be positive");
         int vocab = model.Config.VocabSize;
         var rng = new Random(seed);
@@ -26,11 +45,17 @@ public static class ThroughputBenchmark
         int maxSeq = Math.Max(promptTokens, genTokens) + 1;
         for (int i = 0; i <= reps; i++)
         {
-            pp[i] = model.CreateState(maxSeq, promptTokens);
-            tg[i] = model.CreateState(maxSeq, 1);
+            pp[i] = model.CreateState(maxSeq);
+            tg[i] = model.CreateState(maxSeq);
         }
+        var batched = new InferenceState[batch > 1 ? (reps + 1) * batch : 0];
+        for (int i = 0; i < batched.Length; i++) batched[i] = model.CreateState(genTokens + 1);
+        var batchLogits = new float[batch > 1 ? (long)batch * vocab : 0];
         var prefill = new double[reps];
         var decode = new double[reps];
+        var batchDecode = new double[batch > 1 ? reps : 0];
+        var specDecode = new double[speculation.Enabled ? reps : 0];
+        var specStats = new SpeculationStats();
         for (int rep = -1; rep < reps; rep++)
         {
             for (int i = 0; i < prompt.Length; i++) prompt[i] = rng.Next(vocab);
@@ -49,16 +74,69 @@ public static class ThroughputBenchmark
                 token[0] = ArgMax(logits);
             }
             double tgTps = steps / clock.Elapsed.TotalSeconds;
+            double btTps = batch > 1 ? BatchDecode(model, batched.AsSpan((rep + 1) * batch, batch), steps, rng, batchLogits) : 0;
+            double spTps = speculation.Enabled ? SpeculativeDecode(model, rng.Next(vocab), steps, speculation, rep >= 0 ? specStats : new SpeculationStats()) : 0;
             if (rep >= 0)
             {
                 prefill[rep] = ppTps;
                 decode[rep] = tgTps;
+                if (batch > 1) batchDecode[rep] = btTps;
+                if (speculation.Enabled) specDecode[rep] = spTps;
             }
-            log?.Invoke(FormattableString.Invariant($"{(rep < 0 ? "warm-up" : $"rep {rep + 1}")}: prefill {ppTps:0.00} tok/s, decode {tgTps:0.00} tok/s"));
+            log?.Invoke(FormattableString.Invariant($"{(rep < 0 ? "warm-up" : $"rep {rep + 1}")}: prefill {ppTps:0.00} tok/s, decode {tgTps:0.00} tok/s{(batch > 1 ? $", batched decode ×{batch} {btTps:0.00} tok/s" : "")}{(speculation.Enabled ? $", speculative decode ({speculation}) {spTps:0.00} tok/s" : "")}"));
         }
         long kvPerToken = (long)model.CachedValuesPerTokenPerLayer * model.Config.NumHiddenLayers * sizeof(float);
         long rss = Process.GetCurrentProcess().WorkingSet64;
-        return new ThroughputResult(Median(prefill), Median(decode), prefill, decode, rss, kvPerToken);
+        return new ThroughputResult(Median(prefill), Median(decode), prefill, decode, rss, kvPerToken)
+        {
+            Batch = batch,
+            BatchDecodeTps = batch > 1 ? Median(batchDecode) : 0,
+            BatchDecodeRuns = batchDecode,
+            Speculation = speculation,
+            SpeculativeDecodeTps = speculation.Enabled ? Median(specDecode) : 0,
+            SpeculativeDecodeRuns = specDecode,
+            DraftTokens = specStats.DraftTokens,
+            AcceptedTokens = specStats.AcceptedTokens,
+        };
+    }
+
+    /// <summary>
+    /// Greedy decoding with speculation from an empty cache, as the plain decode runs: <paramref name="steps"/> tokens after one
+    /// random token, through the decode step every caller uses; tokens per second of the tokens after the first.
+    /// </summary>
+    private static double SpeculativeDecode(Transformer model, int first, int steps, Speculation speculation, SpeculationStats stats)
+    {
+        var step = new DecodeStep(model);
+        var options = new GenerationOptions { MaxTokens = steps + 1, IgnoreEos = true, Speculation = speculation };
+        var seq = new DecodeSequence(model, [first], options, model.CreateState(steps + 2));
+        var one = new[] { seq };
+        step.Run(one);   // the prompt and the first token
+        var clock = Stopwatch.StartNew();
+        while (!seq.IsDone) step.Run(one);
+        double seconds = clock.Elapsed.TotalSeconds;
+        if (seq.Error is { } e) throw e;
+        stats.Add((int)step.Speculation.DraftTokens, (int)step.Speculation.AcceptedTokens);
+        return (seq.Output.Count - 1) / seconds;
+    }
+
+    /// <summary><paramref name="steps"/> steps of the sequences together from empty caches, greedy; summed tokens per second.</summary>
+    private static double BatchDecode(Transformer model, Span<InferenceState> states, int steps, Random rng, float[] logits)
+    {
+        int b = states.Length, v = model.Config.VocabSize;
+        var tokens = new int[b][];
+        var segments = new Segment[b];
+        for (int i = 0; i < b; i++)
+        {
+            tokens[i] = [rng.Next(v)];
+            segments[i] = new Segment(states[i], tokens[i]) { Logits = logits.AsMemory(i * v, v) };
+        }
+        var clock = Stopwatch.StartNew();
+        for (int s = 0; s < steps; s++)
+        {
+            model.Forward(segments);
+            for (int i = 0; i < b; i++) tokens[i][0] = ArgMax(logits.AsSpan(i * v, v));
+        }
+        return (double)steps * b / clock.Elapsed.TotalSeconds;
     }
 
     public static double Median(double[] values)

@@ -2,32 +2,9 @@ using SharpSeek.Models;
 
 namespace SharpSeek.Generation;
 
-public enum FinishReason
-{
-    /// <summary>An end-of-sequence or stop token was produced.</summary>
-    Stop,
-    /// <summary>max_tokens was reached.</summary>
-    Length,
-    /// <summary>The context is full.</summary>
-    ContextFull,
-}
-
-public sealed record GenerationOptions
-{
-    public int MaxTokens { get; init; } = 256;
-    public SamplingOptions Sampling { get; init; } = SamplingOptions.Greedy;
-    /// <summary>Extra stop tokens; the model's EOS tokens always stop unless <see cref="IgnoreEos"/>.</summary>
-    public IReadOnlyCollection<int> StopTokens { get; init; } = [];
-    public bool IgnoreEos { get; init; }
-    /// <summary>Whether the stop token itself is yielded.</summary>
-    public bool IncludeStopToken { get; init; }
-    /// <summary>Which tokens may come next (a grammar); null: any.</summary>
-    public ITokenConstraint? Constraint { get; init; }
-}
-
 /// <summary>
-/// The generation loop: prefill the prompt in one call, then sample, yield and feed one token at a time
-/// through the KV cache. The loop reuses one logits buffer and the state's workspace: no per-token allocation.
+/// One generation as a stream of token ids: the prompt prefilled in one step, then one <see cref="DecodeStep"/> per token (or per
+/// verified run of drafts with speculation). The step reuses its buffers, so decoding allocates nothing per token.
 /// </summary>
 public sealed class Generator(Transformer model)
 {
@@ -35,9 +12,12 @@ public sealed class Generator(Transformer model)
 
     public FinishReason LastFinishReason { get; private set; }
 
+    /// <summary>Drafted and accepted tokens of the last generation (speculative decoding).</summary>
+    public SpeculationStats LastSpeculation { get; private set; } = new();
+
     /// <summary>
-    /// Tokens per prefill call of a fresh state (its workspace is sized for this many), and the server's default chunk: 32 cost
-    /// about a tenth of a 512-token prompt's speed, 64 nothing measurable (docs/PERFORMANCE.md).
+    /// Prompt tokens per prefill step of the server's scheduler: 32 cost about a tenth of a 512-token prompt's speed, 64 nothing
+    /// measurable (docs/PERFORMANCE.md). A generation alone prefills its whole prompt in one step.
     /// </summary>
     internal const int PrefillChunk = 64;
 
@@ -46,44 +26,24 @@ public sealed class Generator(Transformer model)
     {
         if (prompt.Count == 0) throw new SharpSeekException("the prompt is empty: at least one token is needed");
         if (options.MaxTokens < 0) throw new SharpSeekException($"max_tokens must be ≥ 0, is {options.MaxTokens}");
-        var sampler = new Sampler(Model.Config.VocabSize, options.Sampling);
-        state ??= Model.CreateState(Math.Min(Model.Config.MaxPositionEmbeddings, prompt.Count + Math.Max(options.MaxTokens, 1)), PrefillChunk);
-        if (state.Length + prompt.Count > state.MaxSequence)
-            throw new SharpSeekException($"the prompt ({prompt.Count} tokens) does not fit the context ({state.MaxSequence - state.Length} free)");
-        var stops = new HashSet<int>(options.StopTokens);
-        if (!options.IgnoreEos) stops.UnionWith(Model.Config.EosTokenIds);
-        return Run(prompt, options, state, sampler, stops);
+        options.Speculation.CheckModel(Model, Path.GetFileName(Model.Path.TrimEnd('/')));
+        state ??= Model.CreateState(Math.Min(Model.Config.MaxPositionEmbeddings, prompt.Count + Math.Max(options.MaxTokens, 1)));
+        return Run(new DecodeSequence(Model, [.. prompt], options, state));
     }
 
-    private IEnumerable<int> Run(IReadOnlyList<int> prompt, GenerationOptions options, InferenceState state, Sampler sampler, HashSet<int> stops)
+    private IEnumerable<int> Run(DecodeSequence seq)
     {
-        var logits = new float[Model.Config.VocabSize];
-        var promptArray = prompt as int[] ?? prompt.ToArray();
-        foreach (int t in promptArray) sampler.Observe(t);
-        Model.Forward(state, promptArray, logits);
-        var one = new int[1];
+        var step = new DecodeStep(Model);
+        var produced = new Queue<int>();
+        var one = new[] { seq };
         LastFinishReason = FinishReason.Length;
-        for (int produced = 0; produced < options.MaxTokens; produced++)
+        LastSpeculation = seq.Speculation;
+        while (!seq.IsDone)
         {
-            options.Constraint?.Mask(logits);
-            int next = sampler.Sample(logits);
-            if (stops.Contains(next))
-            {
-                LastFinishReason = FinishReason.Stop;
-                if (options.IncludeStopToken) yield return next;
-                yield break;
-            }
-            options.Constraint?.Accept(next);
-            yield return next;
-            if (produced + 1 == options.MaxTokens) yield break;
-            if (state.Length >= state.MaxSequence)
-            {
-                LastFinishReason = FinishReason.ContextFull;
-                yield break;
-            }
-            sampler.Observe(next);
-            one[0] = next;
-            Model.Forward(state, one, logits);
+            step.Run(one, (_, t) => produced.Enqueue(t.Token));
+            while (produced.Count > 0) yield return produced.Dequeue();
         }
+        if (seq.Error is { } e) throw e;
+        LastFinishReason = seq.Finish!.Value;
     }
 }

@@ -38,14 +38,62 @@ public sealed class Sampler
     /// <summary>Chooses a token; <paramref name="logits"/> is modified.</summary>
     public int Sample(Span<float> logits)
     {
+        int n = Candidates(logits, out double sum);
+        return n < 0 ? _index[0] : Draw(n, sum, -1);
+    }
+
+    /// <summary>
+    /// Speculative verification of a drafted token against these logits (the target model's), with the standard acceptance rule
+    /// for a deterministic draft (the draft distribution puts all its mass on <paramref name="draft"/>): the draft is kept with
+    /// probability p(draft), else a token is drawn from p with the draft left out (max(p − q, 0), renormalised). The result is
+    /// distributed exactly as <see cref="Sample"/>'s; greedy sampling returns the argmax, which equals the draft exactly when the
+    /// draft is the token plain decoding would pick. <paramref name="logits"/> is modified.
+    /// </summary>
+    public int Verify(Span<float> logits, int draft)
+    {
+        int n = Candidates(logits, out double sum);
+        if (n < 0) return _index[0];
+        double pd = 0;
+        for (int i = 0; i < n; i++)
+            if (_index[i] == draft) { pd = _prob[i]; break; }
+        if (pd > 0 && _rng.NextDouble() * sum < pd) return draft;
+        return Draw(n, sum - pd, draft);
+    }
+
+    /// <summary>Draws from the first <paramref name="n"/> candidates (their weights summing to <paramref name="sum"/>), leaving out <paramref name="excluded"/>.</summary>
+    private int Draw(int n, double sum, int excluded)
+    {
+        double r = _rng.NextDouble() * sum;
+        int last = -1;
+        for (int i = 0; i < n; i++)
+        {
+            if (_index[i] == excluded) continue;
+            last = _index[i];
+            r -= _prob[i];
+            if (r < 0) return _index[i];
+        }
+        return last >= 0 ? last : _index[0];
+    }
+
+    /// <summary>
+    /// The distribution to draw from: candidate tokens in _index[0..n) with unnormalised weights in _prob[0..n) summing to
+    /// <paramref name="sum"/>. Greedy sampling returns −1 with the argmax in _index[0].
+    /// </summary>
+    private int Candidates(Span<float> logits, out double sum)
+    {
         int v = logits.Length;
+        sum = 0;
         if (_options.RepetitionPenalty != 1)
         {
             float rp = _options.RepetitionPenalty;
             for (int i = 0; i < v; i++)
                 if (_seen[i]) logits[i] = logits[i] > 0 ? logits[i] / rp : logits[i] * rp;
         }
-        if (_options.Temperature < SamplingOptions.GreedyBelowTemperature) return ArgMax(logits);
+        if (_options.Temperature < SamplingOptions.GreedyBelowTemperature)
+        {
+            _index[0] = ArgMax(logits);
+            return -1;
+        }
 
         float invT = 1f / _options.Temperature;
         float max = float.NegativeInfinity;
@@ -85,7 +133,6 @@ public sealed class Sampler
             Array.Sort(_prob, _index, 0, m);   // ascending of negated = descending logits
             n = k;
         }
-        double sum = 0;
         for (int i = 0; i < n; i++)
         {
             float p = MathF.Exp((logits[_index[i]] - max) * invT);
@@ -115,13 +162,7 @@ public sealed class Sampler
         for (int i = 0; i < n; i++) sum += _prob[i];
         // NaN or infinite logits (broken weights, an overflow) would otherwise draw the last candidate for ever.
         if (!double.IsFinite(sum) || !(sum > 0)) throw NonFinite();
-        double r = _rng.NextDouble() * sum;
-        for (int i = 0; i < n; i++)
-        {
-            r -= _prob[i];
-            if (r < 0) return _index[i];
-        }
-        return _index[n - 1];
+        return n;
     }
 
     /// <summary>Puts the indices of the k largest logits into _index[0..k) (a min-heap on logit; order unspecified).</summary>

@@ -6,11 +6,11 @@ namespace SharpSeek.Kernels;
 /// <summary>Instruction-set paths of the quantized dot kernels, fastest last.</summary>
 public enum KernelPath
 {
-    /// <summary>Plain C#: the reference every other path is tested against.</summary>
+    /// <summary>Plain C#: the reference every other path is tested against (bit for bit: the float steps are the same).</summary>
     Scalar,
     /// <summary>256-bit <c>vpmaddubsw</c> + <c>vpmaddwd</c>.</summary>
     Avx2,
-    /// <summary>512-bit <c>vpmaddubsw</c> + <c>vpmaddwd</c>, two 32-value blocks per instruction.</summary>
+    /// <summary>AVX-512BW CPUs: the 256-bit kernels of <see cref="Avx2"/> (with the 32 vector registers the JIT then uses).</summary>
     Avx512BW,
     /// <summary>
     /// <c>vpdpbusd</c> (u8×s8 → s32 in one instruction). .NET 10 exposes it at 256 bits (<see cref="AvxVnni"/>, which the JIT
@@ -19,7 +19,7 @@ public enum KernelPath
     Vnni,
 }
 
-/// <summary>The path the quantized kernels use; tests switch it to run every path against <see cref="KernelPath.Scalar"/>.</summary>
+/// <summary>What this CPU supports.</summary>
 public static class KernelPaths
 {
     /// <summary>Best path this CPU supports.</summary>
@@ -28,9 +28,6 @@ public static class KernelPaths
         : Avx512BW.IsSupported && Vector512.IsHardwareAccelerated ? KernelPath.Avx512BW
         : Avx2.IsSupported ? KernelPath.Avx2
         : KernelPath.Scalar;
-
-    /// <summary>Current path (process-wide; tests set it and restore it).</summary>
-    public static KernelPath Current { get; internal set; } = Best;
 
     public static bool IsSupported(KernelPath path) => path switch
     {

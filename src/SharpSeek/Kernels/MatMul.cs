@@ -4,143 +4,121 @@ using SharpSeek.Threading;
 namespace SharpSeek.Kernels;
 
 /// <summary>
-/// y[t, r] = W[r, :] · x[t, :] for a weight matrix in any supported type, rows split across the worker pool.
-/// With several tokens each weight row is decoded once and reused for all of them (prefill reads weights once).
-/// ggml-quantized weights (Q8_0, Q4_0, Q4_K, Q6_K) never become float: the activations are quantized to 8-bit blocks once
-/// per call (<see cref="Q8Activations"/>, in the form the call's kernels read: <see cref="ActivationFormat"/>) and every
-/// row·token product is an integer dot (<see cref="QuantDot"/>), as in llama.cpp.
-/// In prefill those products run as a tiled GEMM (<see cref="QuantGemm"/>): 8 weight rows unpacked once, 4 tokens at a time;
-/// decode steps run the per-token dots (see <see cref="Decoding"/>).
+/// y[t, r] = W[r, :] · x[t, :] for a weight matrix in any supported type, rows split across the context's worker pool, each
+/// weight row read once per call for all of its tokens.
+/// ggml-quantized weights (Q8_0, Q4_0, Q4_K, Q6_K) never become float: the activations are quantized to 8-bit blocks once per call
+/// (<see cref="Q8Activations"/>, in the form the type's kernels read: <see cref="QuantDot.ActivationFormat"/>) and every row·token
+/// product is an integer dot, as in llama.cpp. The kernels take 8 rows at a time (<see cref="RowGroups"/>' layout, packed on the fly
+/// for matrices that keep the file's) and up to 4 tokens per weight load (<see cref="QuantDot.Group"/>).
+/// <para>
+/// Every output is computed with the same operations in the same order however many tokens the call has and however its rows are
+/// split over threads: the float kernels run one dot per (row, token), the integer kernels one FMA chain per (row, token). So a
+/// token's products do not depend on the rest of the batch, which is what makes batched decode, speculative verification and
+/// chunked prefill give the logits of a sequence run alone.
+/// </para>
 /// </summary>
 public static unsafe class MatMul
 {
-    private const int RowsPerItem = 16;
-    private const int TokensPerItem = 8, GroupsPerItem = 2;
+    /// <summary>Rows per item of a computing (prefill-sized) product: two groups of 8.</summary>
+    internal const int RowsPerItem = 16;
+    private const int TokensPerItem = 8;
 
-    private enum MatMulPhase { Products, Quantize, Group }
+    /// <summary>The activations of the calling thread's products, reused: a buffer, not policy.</summary>
+    [ThreadStatic] private static Q8Activations? _activations;
 
-    [ThreadStatic] private static MatMulWork? _work;
-
-    /// <summary>
-    /// Fewest tokens that take the tiled kernels (<see cref="QuantGemm"/>) outside a decode step; fewer run the per-token dots.
-    /// 1: a product's result for a token is the same bit for bit whatever else is in the call. Benches raise it to compare.
-    /// </summary>
-    internal static int GemmMinTokens { get; set; } = 1;
-
-    [ThreadStatic] private static bool _decoding;
-
-    /// <summary>
-    /// Set by the model around a decode step (one new token per sequence, however many sequences): products then run the
-    /// per-token dots. A tile re-packs its 8 weight rows on every call, which a single token cannot pay back (Q4_K decode ran
-    /// at a tenth of llama.cpp's speed through tiles), and the per-token dots give a token the same bits whether it is decoded
-    /// alone or in a batch, since each (row, token) dot is computed the same way.
-    /// </summary>
-    internal static bool Decoding { get => _decoding; set => _decoding = value; }
-
-    /// <summary>Whether a product over <paramref name="tokens"/> tokens, called from this thread now, takes the tiles.</summary>
-    internal static bool UseTiles(int tokens) => tokens >= GemmMinTokens && !_decoding;
-
-    /// <summary>False decodes quantized rows to float and keeps float activations (tests measure what the integer scheme changes).</summary>
-    internal static bool UseIntegerKernels { get; set; } = true;
-
-    /// <summary>
-    /// The 8-bit form a product with <paramref name="w"/> reads its activations in: Q8_K (a scale per 256 values) for the
-    /// K-quants' group kernels, which llama.cpp's K-quant products take too and which lets a super-block sum in int32; Q8_0
-    /// (a scale per 32) for everything else, the tiles and the row kernels included. <paramref name="tiled"/>: the caller's
-    /// <see cref="UseTiles"/>.
-    /// </summary>
-    internal static Q8Format ActivationFormat(WeightTensor w, KernelPath path, bool tiled) =>
-        w.Interleaved && w.Type is DType.Q4_K or DType.Q6_K && !(tiled && QuantGemm.Supports(path, w.Type)) ? Q8Format.Q8_K : Q8Format.Q8_0;
-
-    /// <summary>Whether products with <paramref name="w"/> run as integer dots over 8-bit activations.</summary>
-    public static bool UsesIntegerKernels(WeightTensor w) =>
-        UseIntegerKernels && QuantDot.Supports(w.Type) && w.Cols > 0 && w.Cols % w.Type.BlockSize() == 0;
+    /// <summary>Whether products with <paramref name="w"/> run as integer dots over 8-bit activations under <paramref name="ctx"/>.</summary>
+    public static bool UsesIntegerKernels(in KernelContext ctx, WeightTensor w) =>
+        ctx.IntegerProducts && QuantDot.Supports(w.Type) && w.Cols > 0 && w.Cols % w.Type.BlockSize() == 0;
 
     /// <summary>x: [tokens, w.Cols]; y: [tokens, w.Rows] (row stride <paramref name="yStride"/>, default w.Rows).</summary>
-    public static void Compute(WeightTensor w, ReadOnlySpan<float> x, int tokens, Span<float> y, int yStride = -1, WorkerPool? pool = null)
+    public static void Compute(in KernelContext ctx, WeightTensor w, ReadOnlySpan<float> x, int tokens, Span<float> y, int yStride = -1)
     {
         int rows = checked((int)w.Rows), cols = checked((int)w.Cols);
         if (yStride < 0) yStride = rows;
         if (x.Length < tokens * cols) throw new ArgumentException($"input too short for {w.Name}: {x.Length} < {tokens}×{cols}", nameof(x));
         if (tokens > 0 && y.Length < (tokens - 1) * yStride + rows) throw new ArgumentException($"output too short for {w.Name}", nameof(y));
-        pool ??= WorkerPool.Shared;
-        var work = _work ??= new MatMulWork();
+        if (tokens <= 0) return;
+        var pool = ctx.Pool;
+        // Below ~64K multiply-adds a hand-off to another core costs more than it saves.
+        bool parallel = (long)rows * cols * tokens >= 65536;
         fixed (float* xp = x)
         fixed (float* yp = y)
         {
-            work.Set(w, xp, yp, tokens, yStride, pool);
-            // Below ~64K multiply-adds a hand-off to another core costs more than it saves.
-            bool parallel = (long)rows * cols * tokens >= 65536;
-            if (work.Quantized)
+            Q8Activations? act = null;
+            if (UsesIntegerKernels(ctx, w))
             {
-                // A batch's quantization and regrouping run over the pool too: on one thread they left the other core
-                // spinning for several percent of a MoE prefill, whose experts each quantize their own tokens.
-                bool split = parallel && tokens >= 2 * TokensPerItem;
-                work.Activations.Prepare(tokens, cols, work.Format);
-                work.Phase = MatMulPhase.Quantize;
-                pool.For((tokens + TokensPerItem - 1) / TokensPerItem, work, split);
-                if (work.Tiled)
-                {
-                    work.Groups.Prepare(work.Activations);
-                    work.Phase = MatMulPhase.Group;
-                    pool.For((work.Groups.Groups + GroupsPerItem - 1) / GroupsPerItem, work, split);
-                }
-                work.Phase = MatMulPhase.Products;
+                act = _activations ??= new Q8Activations();
+                act.Prepare(tokens, cols, QuantDot.ActivationFormat(w.Type));
+                // A batch's quantization runs over the pool too: on one thread it left the other core spinning for several
+                // percent of a MoE prefill, whose experts each quantize their own tokens.
+                var quantize = new QuantizeWork(act, xp, tokens, cols, ctx.Path);
+                pool.For((tokens + TokensPerItem - 1) / TokensPerItem, ref quantize, parallel && tokens >= 2 * TokensPerItem);
             }
-            work.RowsPerItem = work.Tiled ? RowsPerItem : DotRowsPerItem(rows, pool.ThreadCount);
-            pool.For((rows + work.RowsPerItem - 1) / work.RowsPerItem, work, parallel);
-            work.Clear();
+            int per = ctx.RowsPerItem(rows);
+            var products = new ProductWork(ctx.Path, w, xp, yp, tokens, yStride, per, act, pool);
+            pool.For((rows + per - 1) / per, ref products, parallel);
         }
     }
 
     /// <summary>
-    /// y[t·ys + r] = W[r, :] · x[t] for rows <paramref name="first"/>..+<paramref name="count"/> and the tokens already quantized in
-    /// <paramref name="act"/>, on the calling thread: tiled when the batch is large enough, else per-token dots. For callers that
-    /// split work themselves (MLA's per-head products); <paramref name="groups"/> and <paramref name="scratch"/> are theirs, and
-    /// <paramref name="act"/> is in the form <see cref="ActivationFormat"/> gives.
+    /// y[t, h, r] = W[h·<paramref name="headStride"/> + <paramref name="rowOffset"/> + r, :] · x[t, h, :] for r &lt; <paramref name="headRows"/>
+    /// and every head h: each head's rows multiply that head's slice of the activations (MLA's value expansion, and its absorbed
+    /// query with <c>attn_k_b</c>: llama.cpp's per-head <c>mul_mat</c>). x rows are <paramref name="xStride"/> floats apart per
+    /// token with heads <paramref name="xHead"/> apart; y likewise. Same kernels and per-output operations as <see cref="Compute"/>.
     /// </summary>
-    /// <param name="tiled">The caller's <see cref="UseTiles"/>, read on its own thread (this runs on a worker).</param>
-    internal static void QuantizedRows(WeightTensor w, int first, int count, Q8Activations act, Q8TokenGroups groups, float* y, long ys, WorkerPool pool, int worker, bool tiled)
+    public static void PerHead(in KernelContext ctx, WeightTensor w, int heads, int headRows, long headStride, int rowOffset,
+        float* x, long xStride, long xHead, int tokens, float* y, long yStride, long yHead)
     {
-        int tokens = act.Tokens, cols = act.Cols;
-        var path = KernelPaths.Current;
-        if (tiled && QuantGemm.Supports(path, w.Type))
-        {
-            groups.Build(act, w.Type);
-            fixed (float* s = pool.Scratch(worker, (int)((QuantGemm.TileBytes(cols) + 3) / 4)))
-                for (int r = first; r < first + count; r += QuantGemm.Rows)
-                    QuantGemm.Tile(path, w, r, Math.Min(r + QuantGemm.Rows, first + count), groups, tokens, y, ys, (byte*)s);
-            return;
-        }
-        if (w.Interleaved)
-        {
-            if (first % RowGroups.Rows != 0 || count % RowGroups.Rows != 0)
-                throw new ArgumentOutOfRangeException(nameof(first), $"rows {first}..{first + count} of '{w.Name}' split an 8-row group");
-            for (int r = first; r < first + count; r += RowGroups.Rows) GroupDots(path, w.Type, w.RowPointer(r), act, y + r, ys);
-            return;
-        }
-        for (int r = first; r < first + count; r++)
-        {
-            byte* row = w.RowPointer(r);
-            for (int t = 0; t < tokens; t++) y[t * ys + r] = QuantDot.Row(path, w.Type, row, act.Row(t), cols);
-        }
-    }
-
-    /// <summary>y[t·ys + 0..8] = the 8 rows of the group at <paramref name="g"/> · token t, for every token of <paramref name="act"/>.</summary>
-    internal static void GroupDots(KernelPath path, DType type, byte* g, Q8Activations act, float* y, long ys)
-    {
-        int cols = act.Cols;
-        if (act.Format == Q8Format.Q8_K)
-            for (int t = 0; t < act.Tokens; t++) QuantDot.Group(path, type, g, act.RowK(t), cols, y + t * ys);
-        else
-            for (int t = 0; t < act.Tokens; t++) QuantDot.Group(path, type, g, act.Row(t), cols, y + t * ys);
+        if ((heads - 1) * headStride + rowOffset + headRows > w.Rows) throw new ArgumentException($"{w.Name}: {heads} heads of {headRows} rows do not fit {w.Rows} rows", nameof(heads));
+        if (tokens <= 0) return;
+        bool parallel = (long)heads * headRows * w.Cols * tokens >= 65536;
+        var work = new HeadWork(ctx, w, headRows, headStride, rowOffset, x, xStride, xHead, tokens, y, yStride, yHead);
+        ctx.Pool.For(heads, ref work, parallel);
     }
 
     /// <summary>
-    /// Rows per item of the per-row products (decode): about <see cref="DotItemsPerThread"/> items per thread, a multiple of
-    /// <see cref="RowsPerItem"/>. Each item is one claim on the pool's shared counter, which bounces between cores, and one
-    /// jump to a new run of weights, which restarts the hardware prefetcher; with 16-row items a Qwen2-1.5B token made ~40,000.
-    /// Several items per thread still let a thread the OS delayed hand its share to the others.
+    /// y[t, h, c] = Σ_n W[h·<paramref name="headStride"/> + n, c] · x[t, h, n] for n &lt; <paramref name="headRows"/>: each head's
+    /// rows transposed against that head's activations (MLA's absorbed query with a <c>kv_b_proj</c> kept whole,
+    /// model.py's <c>einsum("bshd,hdc->bshc", q_nope, wkv_b[:, :dn])</c>). Float activations; per token the rows are added in
+    /// order, so a token's result does not depend on the others.
+    /// </summary>
+    public static void PerHeadTransposed(in KernelContext ctx, WeightTensor w, int heads, int headRows, long headStride,
+        float* x, long xStride, long xHead, int tokens, float* y, long yStride, long yHead)
+    {
+        if (tokens <= 0) return;
+        bool parallel = (long)heads * headRows * w.Cols * tokens >= 65536;
+        var work = new TransposedHeadWork(w, headRows, headStride, x, xStride, xHead, tokens, y, yStride, yHead, ctx.Pool);
+        ctx.Pool.For(heads, ref work, parallel);
+    }
+
+    private readonly struct TransposedHeadWork(WeightTensor w, int headRows, long headStride, float* x, long xStride, long xHead,
+        int tokens, float* y, long yStride, long yHead, WorkerPool pool) : IParallelWork
+    {
+        public void Execute(int h, int worker)
+        {
+            int cols = (int)w.Cols;
+            for (int t = 0; t < tokens; t++) new Span<float>(y + t * yStride + h * yHead, cols).Clear();
+            fixed (float* scratch = pool.Scratch(worker, cols))
+                for (int n = 0; n < headRows; n++)
+                {
+                    long r = h * headStride + n;
+                    float* row = w.Type == DType.F32 ? (float*)w.RowPointer(r) : scratch;
+                    if (w.Type != DType.F32) w.DequantizeRow(r, new Span<float>(scratch, cols));
+                    var rowSpan = new ReadOnlySpan<float>(row, cols);
+                    for (int t = 0; t < tokens; t++)
+                    {
+                        var dst = new Span<float>(y + t * yStride + h * yHead, cols);
+                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(rowSpan, x[t * xStride + h * xHead + n], dst, dst);
+                    }
+                }
+        }
+    }
+
+    /// <summary>
+    /// Rows per item of a streaming (decode-sized) product: about <see cref="DotItemsPerThread"/> items per thread, a multiple of
+    /// <see cref="RowsPerItem"/>. Each item is one claim on the pool's shared counter, which bounces between cores, and one jump to
+    /// a new run of weights, which restarts the hardware prefetcher; with 16-row items a Qwen2-1.5B token made ~40,000. Several
+    /// items per thread still let a thread the OS delayed hand its share to the others.
     /// </summary>
     internal static int DotRowsPerItem(int rows, int threads)
     {
@@ -168,111 +146,118 @@ public static unsafe class MatMul
         }
     }
 
-    private sealed class MatMulWork : IParallelWork
+    /// <summary>
+    /// y[t·ys + r] for rows <paramref name="r0"/>..<paramref name="r1"/> of <paramref name="w"/> and every token of
+    /// <paramref name="act"/>: per 8-row group, the tokens in runs of up to 4 over the group kernel. A matrix in the file's
+    /// layout has each group packed into the worker's scratch first (a last group short of 8 rows repeats its last row and
+    /// stores only its own). The scalar path runs the row kernels.
+    /// </summary>
+    internal static void QuantizedRows(KernelPath path, WeightTensor w, int r0, int r1, Q8Activations act, float* y, long ys, WorkerPool pool, int worker)
     {
-        private WeightTensor? _w;
-        private float* _x, _y;
-        private int _tokens, _yStride, _rows, _cols;
-        private WorkerPool? _pool;
-        private KernelPath _path;
-
-        /// <summary>This call's activations in 8-bit blocks (quantized weights only); reused across calls.</summary>
-        public Q8Activations Activations { get; } = new();
-        public bool Quantized { get; private set; }
-
-        /// <summary>The same activations in token groups, for the tiled GEMM.</summary>
-        public Q8TokenGroups Groups { get; } = new();
-        public bool Tiled { get; private set; }
-
-        /// <summary>The form this call's kernels read the activations in (<see cref="ActivationFormat"/>).</summary>
-        public Q8Format Format { get; private set; }
-
-        public void Set(WeightTensor w, float* x, float* y, int tokens, int yStride, WorkerPool pool)
+        int tokens = act.Tokens;
+        var type = w.Type;
+        if (path == KernelPath.Scalar && !w.Interleaved)
         {
-            _w = w; _x = x; _y = y; _tokens = tokens; _yStride = yStride; _pool = pool;
-            _rows = (int)w.Rows; _cols = (int)w.Cols;
-            _path = KernelPaths.Current;
-            Quantized = UsesIntegerKernels(w);
-            Tiled = Quantized && UseTiles(tokens) && QuantGemm.Supports(_path, w.Type);
-            Format = ActivationFormat(w, _path, Tiled);
+            for (int r = r0; r < r1; r++)
+            {
+                byte* row = w.RowPointer(r);
+                for (int t = 0; t < tokens; t++) y[t * ys + r] = QuantDot.RowReference(type, row, act, t);
+            }
+            return;
         }
-
-        /// <summary>Rows of one products item.</summary>
-        public int RowsPerItem { get; set; } = MatMul.RowsPerItem;
-
-        /// <summary>What <see cref="Execute"/> does with an item: quantize 8 tokens, regroup 2 groups, or the products of <see cref="RowsPerItem"/> rows.</summary>
-        public MatMulPhase Phase { get; set; }
-
-        public void Clear()
+        if (w.Interleaved)
         {
-            _w = null; _pool = null; _x = null; _y = null;
-            Phase = MatMulPhase.Products;
+            if (r0 % RowGroups.Rows != 0 || (r1 - r0) % RowGroups.Rows != 0)
+                throw new ArgumentOutOfRangeException(nameof(r0), $"rows {r0}..{r1} of '{w.Name}' split an 8-row group");
+            for (int r = r0; r < r1; r += RowGroups.Rows) GroupTokens(path, type, w.RowPointer(r), act, y + r, ys);
+            return;
         }
+        // The file's layout: pack each group on the fly (8 rows' bytes), then the same kernels; a short group lands in scratch.
+        float[] scratch = pool.Scratch(worker, (int)((RowGroups.Rows * w.RowBytes + 3) / 4) + RowGroups.Rows * tokens);
+        fixed (float* s = scratch)
+        {
+            byte* packed = (byte*)s;
+            float* shortY = s + (RowGroups.Rows * w.RowBytes + 3) / 4;
+            byte** rows = stackalloc byte*[RowGroups.Rows];
+            for (int r = r0; r < r1; r += RowGroups.Rows)
+            {
+                int n = Math.Min(RowGroups.Rows, r1 - r);
+                for (int i = 0; i < RowGroups.Rows; i++) rows[i] = w.RowPointer(r + Math.Min(i, n - 1));
+                RowGroups.Pack(type, rows, (int)w.Cols, packed);
+                if (n == RowGroups.Rows) { GroupTokens(path, type, packed, act, y + r, ys); continue; }
+                GroupTokens(path, type, packed, act, shortY, RowGroups.Rows);
+                for (int t = 0; t < tokens; t++)
+                    for (int i = 0; i < n; i++) y[t * ys + r + i] = shortY[t * RowGroups.Rows + i];
+            }
+        }
+    }
 
+    /// <summary>All of <paramref name="act"/>'s tokens against one group, in runs of <see cref="QuantDot.GroupTokens"/>.</summary>
+    private static void GroupTokens(KernelPath path, DType type, byte* g, Q8Activations act, float* y, long ys)
+    {
+        int tokens = act.Tokens;
+        for (int t = 0; t < tokens; t += QuantDot.GroupTokens)
+            QuantDot.Group(path, type, g, act, t, Math.Min(QuantDot.GroupTokens, tokens - t), y + t * ys, ys);
+    }
+
+    /// <summary>Quantizes 8 tokens per item into the call's activations.</summary>
+    private readonly struct QuantizeWork(Q8Activations act, float* x, int tokens, int cols, KernelPath path) : IParallelWork
+    {
+        public void Execute(int index, int worker) =>
+            act.QuantizeTokens(x, index * TokensPerItem, Math.Min(tokens, (index + 1) * TokensPerItem), cols, path != KernelPath.Scalar);
+    }
+
+    /// <summary>The products of <paramref name="rowsPerItem"/> rows per item, over all tokens.</summary>
+    private readonly struct ProductWork(KernelPath path, WeightTensor w, float* x, float* y, int tokens, int ys, int rowsPerItem,
+        Q8Activations? act, WorkerPool pool) : IParallelWork
+    {
         public void Execute(int index, int worker)
         {
-            switch (Phase)
+            int r0 = index * rowsPerItem, r1 = (int)Math.Min(r0 + rowsPerItem, w.Rows);
+            if (act is not null)
             {
-                case MatMulPhase.Quantize:
-                    Activations.QuantizeTokens(_x, index * TokensPerItem, Math.Min(_tokens, (index + 1) * TokensPerItem), _cols);
-                    return;
-                case MatMulPhase.Group:
-                    Groups.BuildGroups(Activations, _w!.Type, index * GroupsPerItem, Math.Min(Groups.Groups, (index + 1) * GroupsPerItem));
-                    return;
+                QuantizedRows(path, w, r0, r1, act, y, ys, pool, worker);
+                return;
             }
-            var w = _w!;
-            int r0 = index * RowsPerItem, r1 = Math.Min(r0 + RowsPerItem, _rows);
-            int cols = _cols, tokens = _tokens, ys = _yStride;
-            float* x = _x, y = _y;
-            switch (w.Type)
+            FloatRows(w, r0, r1, x, tokens, y, ys, pool, worker);
+        }
+    }
+
+    /// <summary>Float products of rows r0..r1 (<see cref="FloatProducts"/>: one canonical order per output, whatever the number of tokens).</summary>
+    private static void FloatRows(WeightTensor w, int r0, int r1, float* x, int tokens, float* y, long ys, WorkerPool pool, int worker) =>
+        FloatProducts.Rows(w, r0, r1, x, tokens, y, ys, pool, worker);
+
+    /// <summary>A worker's buffer for a head's gathered activations.</summary>
+    private sealed class GatherBuffer
+    {
+        private float[] _data = [];
+        public float[] Get(int length) => _data.Length >= length ? _data : _data = new float[Math.Max(length, 2 * _data.Length)];
+    }
+
+    /// <summary>One head per item: that head's activations quantized into the worker's own buffer, then its rows.</summary>
+    private readonly struct HeadWork(KernelContext ctx, WeightTensor w, int headRows, long headStride, int rowOffset, float* x, long xStride, long xHead,
+        int tokens, float* y, long yStride, long yHead) : IParallelWork
+    {
+        public void Execute(int h, int worker)
+        {
+            var pool = ctx.Pool;
+            int cols = (int)w.Cols, first = checked((int)(h * headStride + rowOffset));
+            float* yh = y + h * yHead - first;   // row first + r of head h lands at y[t·yStride + h·yHead + r]
+            if (UsesIntegerKernels(ctx, w))
             {
-                case DType.F32:
-                    for (int r = r0; r < r1; r++)
-                    {
-                        float* wr = (float*)w.RowPointer(r);
-                        for (int t = 0; t < tokens; t++) y[(long)t * ys + r] = Dot.F32(wr, x + (long)t * cols, cols);
-                    }
-                    return;
-                case DType.Q8_0 or DType.Q4_0 or DType.Q4_K or DType.Q6_K when Tiled:
-                    {
-                        var tile = _pool!.Scratch(worker, (int)((QuantGemm.TileBytes(cols) + 3) / 4));
-                        fixed (float* s = tile)
-                            for (int r = r0; r < r1; r += QuantGemm.Rows)
-                                QuantGemm.Tile(_path, w, r, Math.Min(r + QuantGemm.Rows, r1), Groups, tokens, y, ys, (byte*)s);
-                        return;
-                    }
-                case DType.Q8_0 or DType.Q4_0 or DType.Q4_K or DType.Q6_K when Quantized:
-                    {
-                        var act = Activations;
-                        var type = w.Type;
-                        var path = _path;
-                        if (w.Interleaved)
-                        {
-                            // r0 and r1 are multiples of 8: RowsPerItem is, and so are the rows of a grouped tensor.
-                            for (int r = r0; r < r1; r += RowGroups.Rows) GroupDots(path, type, w.RowPointer(r), act, y + r, ys);
-                            return;
-                        }
-                        for (int r = r0; r < r1; r++)
-                        {
-                            byte* wr = w.RowPointer(r);
-                            for (int t = 0; t < tokens; t++) y[(long)t * ys + r] = QuantDot.Row(path, type, wr, act.Row(t), cols);
-                        }
-                        return;
-                    }
-                case DType.BF16 when tokens == 1:
-                    for (int r = r0; r < r1; r++) y[r] = Dot.Bf16((ushort*)w.RowPointer(r), x, cols);
-                    return;
-                default:
-                    var scratch = _pool!.Scratch(worker, cols);
-                    fixed (float* s = scratch)
-                    {
-                        for (int r = r0; r < r1; r++)
-                        {
-                            w.DequantizeRow(r, new Span<float>(s, cols));
-                            for (int t = 0; t < tokens; t++) y[(long)t * ys + r] = Dot.F32(s, x + (long)t * cols, cols);
-                        }
-                    }
-                    return;
+                var act = pool.Local<Q8Activations>(worker);
+                act.Prepare(tokens, cols, QuantDot.ActivationFormat(w.Type));
+                act.QuantizeTokens(x + h * xHead, 0, tokens, xStride, ctx.Path != KernelPath.Scalar);
+                QuantizedRows(ctx.Path, w, first, first + headRows, act, yh, yStride, pool, worker);
+                return;
+            }
+            // Float weights: the head's tokens gathered contiguously (a buffer of the worker's own: the products use its
+            // scratch), then the same products as Compute.
+            var gathered = pool.Local<GatherBuffer>(worker).Get(tokens * cols);
+            fixed (float* s = gathered)
+            {
+                for (int t = 0; t < tokens; t++) new ReadOnlySpan<float>(x + t * xStride + h * xHead, cols).CopyTo(new Span<float>(s + t * cols, cols));
+                FloatRows(w, first, first + headRows, s, tokens, yh, yStride, pool, worker);
             }
         }
     }

@@ -14,6 +14,13 @@ public static class Norms
         TensorPrimitives.Multiply(dst[..x.Length], weight, dst);
     }
 
+    /// <summary>RMSNorm of each of <paramref name="rows"/> rows of x (width = <paramref name="weight"/>'s length) into dst; dst may alias x.</summary>
+    public static void RmsNormRows(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float eps, Span<float> dst, int rows)
+    {
+        int d = weight.Length;
+        for (int r = 0; r < rows; r++) RmsNorm(x.Slice(r * d, d), weight, eps, dst.Slice(r * d, d));
+    }
+
     /// <summary>Reference RMSNorm in double.</summary>
     public static void RmsNormReference(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float eps, Span<float> dst)
     {

@@ -23,21 +23,24 @@ public sealed unsafe partial class Q8Activations
     public int Tokens { get; private set; }
     public int Cols { get; private set; }
 
-    /// <summary>The form of the last <see cref="Quantize(float*, int, int, long, Q8Format)"/>: <see cref="Row"/> or <see cref="RowK"/> reads it.</summary>
+    /// <summary>The form of the last <see cref="Quantize(float*, int, int, long, Q8Format, bool)"/>: <see cref="Row"/> or <see cref="RowK"/> reads it.</summary>
     public Q8Format Format { get; private set; }
 
-    /// <summary>Quantizes <paramref name="tokens"/> rows of <paramref name="cols"/> values (cols a multiple of the format's block).</summary>
-    public void Quantize(ReadOnlySpan<float> x, int tokens, int cols, Q8Format format = Q8Format.Q8_0)
+    /// <summary>
+    /// Quantizes <paramref name="tokens"/> rows of <paramref name="cols"/> values (cols a multiple of the format's block);
+    /// <paramref name="vector"/> false takes the scalar reference (identical bytes).
+    /// </summary>
+    public void Quantize(ReadOnlySpan<float> x, int tokens, int cols, Q8Format format = Q8Format.Q8_0, bool vector = true)
     {
         if (x.Length < (long)tokens * cols) throw new ArgumentException("input too short", nameof(x));
-        fixed (float* xp = x) Quantize(xp, tokens, cols, cols, format);
+        fixed (float* xp = x) Quantize(xp, tokens, cols, cols, format, vector);
     }
 
     /// <summary>Quantizes <paramref name="tokens"/> rows of <paramref name="cols"/> values that lie <paramref name="stride"/> floats apart.</summary>
-    public void Quantize(float* x, int tokens, int cols, long stride, Q8Format format = Q8Format.Q8_0)
+    public void Quantize(float* x, int tokens, int cols, long stride, Q8Format format = Q8Format.Q8_0, bool vector = true)
     {
         Prepare(tokens, cols, format);
-        QuantizeTokens(x, 0, tokens, stride);
+        QuantizeTokens(x, 0, tokens, stride, vector);
     }
 
     /// <summary>
@@ -62,10 +65,10 @@ public sealed unsafe partial class Q8Activations
     }
 
     /// <summary>Quantizes tokens <paramref name="t0"/>..<paramref name="t1"/> in the form <see cref="Prepare"/> set.</summary>
-    public void QuantizeTokens(float* x, int t0, int t1, long stride)
+    public void QuantizeTokens(float* x, int t0, int t1, long stride, bool vector = true)
     {
         int cols = Cols, perRow = cols / Block;
-        bool vector = KernelPaths.Current != KernelPath.Scalar && Vector256.IsHardwareAccelerated;
+        vector &= Vector256.IsHardwareAccelerated;
         if (Format == Q8Format.Q8_K)
         {
             QuantizeK(x, t0, t1, cols, stride, vector);

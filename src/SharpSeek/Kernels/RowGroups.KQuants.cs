@@ -80,7 +80,7 @@ public static unsafe partial class RowGroups
             for (int part = 0; part < 3; part++)
             {
                 byte* s = scratch + part * Q6_KPart;
-                QuantGemm.Transpose(Vector256.Load((int*)s), Vector256.Load((int*)(s + 32)), Vector256.Load((int*)(s + 64)), Vector256.Load((int*)(s + 96)),
+                Transpose(Vector256.Load((int*)s), Vector256.Load((int*)(s + 32)), Vector256.Load((int*)(s + 64)), Vector256.Load((int*)(s + 96)),
                     Vector256.Load((int*)(s + 128)), Vector256.Load((int*)(s + 160)), Vector256.Load((int*)(s + 192)), Vector256.Load((int*)(s + 224)),
                     half + part * Q6_KPart);
             }

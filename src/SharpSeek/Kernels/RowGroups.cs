@@ -18,13 +18,16 @@ public static unsafe partial class RowGroups
 {
     public const int Rows = 8;
 
-    /// <summary>Off: matrices keep the file's row layout (benches compare; tests run both).</summary>
-    public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("SHARPSEEK_ROW_GROUPS") != "0";
+    /// <summary>
+    /// Whether <paramref name="w"/> can take the layout for kernels on <paramref name="path"/> (every vector path has AVX2, which
+    /// packing uses; the scalar path reads the file's rows).
+    /// </summary>
+    public static bool Supports(WeightTensor w, KernelPath path) =>
+        CanPack(w.Type, w.Cols, path) && !w.Interleaved && w.Rows > 0 && w.Rows % Rows == 0;
 
-    /// <summary>Whether <paramref name="w"/> can take the layout on this CPU (every vector path has AVX2, which packing uses).</summary>
-    public static bool Supports(WeightTensor w) =>
-        w.Type is DType.Q4_0 or DType.Q8_0 or DType.Q4_K or DType.Q6_K && !w.Interleaved && w.Rows > 0 && w.Rows % Rows == 0
-        && w.Cols % w.Type.BlockSize() == 0 && KernelPaths.Current != KernelPath.Scalar;
+    /// <summary>Whether rows of <paramref name="type"/> and <paramref name="cols"/> columns can be packed into groups for <paramref name="path"/>.</summary>
+    public static bool CanPack(DType type, long cols, KernelPath path) =>
+        type is DType.Q4_0 or DType.Q8_0 or DType.Q4_K or DType.Q6_K && cols > 0 && cols % type.BlockSize() == 0 && path != KernelPath.Scalar;
 
     /// <summary>Bytes of one group's block: 8 of the file's blocks (32 values, or a 256-value super-block for Q4_K and Q6_K).</summary>
     public static int BlockBytes(DType type) => type switch
@@ -40,29 +43,38 @@ public static unsafe partial class RowGroups
     /// </summary>
     public static WeightTensor Interleave(WeightTensor w, WeightArena? arena = null)
     {
-        if (!Supports(w)) throw new ArgumentException($"{w.File}: tensor '{w.Name}' ({w.Type}, {w.ShapeText}) cannot take the row-group layout", nameof(w));
+        if (!Supports(w, KernelPaths.Best)) throw new ArgumentException($"{w.File}: tensor '{w.Name}' ({w.Type}, {w.ShapeText}) cannot take the row-group layout", nameof(w));
         byte* dst = (arena ?? new WeightArena(blockBytes: 0)).Allocate(w.ByteLength, out var storage);
-        int nb = (int)(w.Cols / w.Type.BlockSize()), bb = BlockBytes(w.Type);
         byte** rows = stackalloc byte*[Rows];
-        byte* scratch = stackalloc byte[3 * Rows * 32];
         for (long g = 0; g < w.Rows / Rows; g++)
         {
             for (int r = 0; r < Rows; r++) rows[r] = w.RowPointer(g * Rows + r);
-            byte* gp = dst + g * Rows * w.RowBytes;
-            for (int b = 0; b < nb; b++)
-            {
-                byte* o = gp + (long)b * bb;
-                switch (w.Type)
-                {
-                    case DType.Q4_0: PackQ4_0(rows, b * 18L, o); break;
-                    case DType.Q8_0: PackQ8_0(rows, b * 34L, o); break;
-                    case DType.Q4_K: PackQ4_K(rows, b * 144L, o); break;
-                    default: PackQ6_K(rows, b * 210L, o, scratch); break;
-                }
-            }
+            Pack(w.Type, rows, (int)w.Cols, dst + g * Rows * w.RowBytes);
         }
         MappedPages.Release(w.Data, w.ByteLength);
         return w.WithLayout(dst, storage);
+    }
+
+    /// <summary>
+    /// Packs 8 rows of <paramref name="cols"/> values (in the file's layout; pointers may repeat) into one group at
+    /// <paramref name="dst"/> (8 rows' bytes). Products over matrices that keep the file's layout pack each group on the fly.
+    /// </summary>
+    public static void Pack(DType type, byte** rows, int cols, byte* dst)
+    {
+        int nb = cols / type.BlockSize(), bb = BlockBytes(type), fb = type.BlockBytes();
+        byte* scratch = stackalloc byte[3 * Rows * 32];
+        for (int b = 0; b < nb; b++)
+        {
+            byte* o = dst + (long)b * bb;
+            long at = (long)b * fb;
+            switch (type)
+            {
+                case DType.Q4_0: PackQ4_0(rows, at, o); break;
+                case DType.Q8_0: PackQ8_0(rows, at, o); break;
+                case DType.Q4_K: PackQ4_K(rows, at, o); break;
+                default: PackQ6_K(rows, at, o, scratch); break;
+            }
+        }
     }
 
     /// <summary>Row <paramref name="row"/> of a grouped tensor back in the file's block layout (<paramref name="dst"/>: RowBytes).</summary>
@@ -106,7 +118,7 @@ public static unsafe partial class RowGroups
     {
         for (int r = 0; r < Rows; r++) *(ushort*)(dst + 2 * r) = *(ushort*)(rows[r] + at);
         var flip = Vector256.Create((byte)0x80);
-        QuantGemm.Transpose((Vector256.Load(rows[0] + at + 2) ^ flip).AsInt32(), (Vector256.Load(rows[1] + at + 2) ^ flip).AsInt32(),
+        Transpose((Vector256.Load(rows[0] + at + 2) ^ flip).AsInt32(), (Vector256.Load(rows[1] + at + 2) ^ flip).AsInt32(),
             (Vector256.Load(rows[2] + at + 2) ^ flip).AsInt32(), (Vector256.Load(rows[3] + at + 2) ^ flip).AsInt32(),
             (Vector256.Load(rows[4] + at + 2) ^ flip).AsInt32(), (Vector256.Load(rows[5] + at + 2) ^ flip).AsInt32(),
             (Vector256.Load(rows[6] + at + 2) ^ flip).AsInt32(), (Vector256.Load(rows[7] + at + 2) ^ flip).AsInt32(), dst + 16);
@@ -115,7 +127,7 @@ public static unsafe partial class RowGroups
     /// <summary>The 32 bytes at <paramref name="at"/> of each of the 8 rows, lane-interleaved into 8 vectors at <paramref name="dst"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose8x8(byte** rows, long at, byte* dst) =>
-        QuantGemm.Transpose(Vector256.Load(rows[0] + at).AsInt32(), Vector256.Load(rows[1] + at).AsInt32(),
+        Transpose(Vector256.Load(rows[0] + at).AsInt32(), Vector256.Load(rows[1] + at).AsInt32(),
             Vector256.Load(rows[2] + at).AsInt32(), Vector256.Load(rows[3] + at).AsInt32(),
             Vector256.Load(rows[4] + at).AsInt32(), Vector256.Load(rows[5] + at).AsInt32(),
             Vector256.Load(rows[6] + at).AsInt32(), Vector256.Load(rows[7] + at).AsInt32(), dst);
@@ -137,5 +149,39 @@ public static unsafe partial class RowGroups
         v1 = Avx2.UnpackHigh(t0, t2).AsInt32();
         v2 = Avx2.UnpackLow(t1, t3).AsInt32();
         v3 = Avx2.UnpackHigh(t1, t3).AsInt32();
+    }
+}
+
+public static unsafe partial class RowGroups
+{
+    /// <summary>8×8 transpose of int32 groups (every vector path has AVX2): row r's group q goes to lane r of output vector q.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Transpose(Vector256<int> v0, Vector256<int> v1, Vector256<int> v2, Vector256<int> v3,
+        Vector256<int> v4, Vector256<int> v5, Vector256<int> v6, Vector256<int> v7, byte* dst)
+    {
+        var t0 = Avx2.UnpackLow(v0, v1).AsInt64();
+        var t1 = Avx2.UnpackHigh(v0, v1).AsInt64();
+        var t2 = Avx2.UnpackLow(v2, v3).AsInt64();
+        var t3 = Avx2.UnpackHigh(v2, v3).AsInt64();
+        var t4 = Avx2.UnpackLow(v4, v5).AsInt64();
+        var t5 = Avx2.UnpackHigh(v4, v5).AsInt64();
+        var t6 = Avx2.UnpackLow(v6, v7).AsInt64();
+        var t7 = Avx2.UnpackHigh(v6, v7).AsInt64();
+        var u0 = Avx2.UnpackLow(t0, t2);   // groups 0 | 4 of rows 0..3
+        var u1 = Avx2.UnpackHigh(t0, t2);  // 1 | 5
+        var u2 = Avx2.UnpackLow(t1, t3);   // 2 | 6
+        var u3 = Avx2.UnpackHigh(t1, t3);  // 3 | 7
+        var u4 = Avx2.UnpackLow(t4, t6);   // same for rows 4..7
+        var u5 = Avx2.UnpackHigh(t4, t6);
+        var u6 = Avx2.UnpackLow(t5, t7);
+        var u7 = Avx2.UnpackHigh(t5, t7);
+        Avx2.Permute2x128(u0, u4, 0x20).Store((long*)dst);
+        Avx2.Permute2x128(u1, u5, 0x20).Store((long*)dst + 4);
+        Avx2.Permute2x128(u2, u6, 0x20).Store((long*)dst + 8);
+        Avx2.Permute2x128(u3, u7, 0x20).Store((long*)dst + 12);
+        Avx2.Permute2x128(u0, u4, 0x31).Store((long*)dst + 16);
+        Avx2.Permute2x128(u1, u5, 0x31).Store((long*)dst + 20);
+        Avx2.Permute2x128(u2, u6, 0x31).Store((long*)dst + 24);
+        Avx2.Permute2x128(u3, u7, 0x31).Store((long*)dst + 28);
     }
 }

@@ -3,10 +3,13 @@ using SharpSeek.Kernels;
 namespace SharpSeek.Models;
 
 /// <summary>One decoder layer: h += Attn(RMSNorm(h)); h += FFN(RMSNorm(h)).</summary>
-internal sealed class Block(float[] attnNorm, IAttention attention, float[] ffnNorm, IFeedForward ffn, float eps)
+internal sealed class Block(float[] attnNorm, IAttention attention, float[] ffnNorm, IFeedForward ffn, float eps, int layer)
 {
     public IAttention Attention { get; } = attention;
     public IFeedForward FeedForward { get; } = ffn;
+
+    /// <summary>The checkpoint's layer index (the MTP block's is num_hidden_layers + j).</summary>
+    public int Layer { get; } = layer;
 
     public long ParameterCount => attnNorm.Length + ffnNorm.Length + Attention.ParameterCount + FeedForward.ParameterCount;
     public long ActiveParameterCount => attnNorm.Length + ffnNorm.Length + Attention.ParameterCount + FeedForward.ActiveParameterCount;
@@ -21,37 +24,22 @@ internal sealed class Block(float[] attnNorm, IAttention attention, float[] ffnN
             : new Dense.GqaAttention(w, p + ".self_attn", c, rope);
         var ffnNorm = w.Vector(p + ".post_attention_layernorm.weight", d);
         IFeedForward ffn = c.IsMoeLayer(layer)
-            ? new DeepSeek.Moe(w, p + ".mlp", c, layer)
+            ? new DeepSeek.Moe(w, p + ".mlp", c)
             : new Mlp(w, p + ".mlp", d, c.IntermediateSize);
-        return new Block(attnNorm, attn, ffnNorm, ffn, (float)c.RmsNormEps);
+        return new Block(attnNorm, attn, ffnNorm, ffn, (float)c.RmsNormEps, layer);
     }
 
-    /// <summary>Runs the layer on ws.X ([T, D]) in place.</summary>
-    public void Forward(Workspace ws, int tokens, int startPos, ILayerCache cache, IForwardObserver? observer)
+    /// <summary>Runs the layer on the pass's rows of ws.X ([rows, D]) in place; <paramref name="cache"/> indexes each segment's caches.</summary>
+    public void Forward(Pass pass, int cache)
     {
-        int d = attnNorm.Length;
-        for (int t = 0; t < tokens; t++) Norms.RmsNorm(ws.X.AsSpan(t * d, d), attnNorm, eps, ws.Xn.AsSpan(t * d, d));
-        Attention.Forward(ws, tokens, startPos, cache);
-        Residual(ws, tokens * d);
-        for (int t = 0; t < tokens; t++) Norms.RmsNorm(ws.X.AsSpan(t * d, d), ffnNorm, eps, ws.Xn.AsSpan(t * d, d));
-        FeedForward.Forward(ws, tokens, startPos, observer);
-        Residual(ws, tokens * d);
-    }
-
-    /// <summary>
-    /// One decode token for each of several sequences, in ws rows [0, B): norms, the attention projections and the
-    /// feed-forward run on all rows at once (each weight is read once per step); attention itself runs per sequence on
-    /// its own cache. ws Cos/Sin row b holds the position of sequence b.
-    /// </summary>
-    public void ForwardDecodeBatch(Workspace ws, IReadOnlyList<InferenceState> states, int layer)
-    {
-        int d = attnNorm.Length, b = states.Count;
-        for (int t = 0; t < b; t++) Norms.RmsNorm(ws.X.AsSpan(t * d, d), attnNorm, eps, ws.Xn.AsSpan(t * d, d));
-        Attention.ForwardDecodeBatch(ws, states, layer);
-        Residual(ws, b * d);
-        for (int t = 0; t < b; t++) Norms.RmsNorm(ws.X.AsSpan(t * d, d), ffnNorm, eps, ws.Xn.AsSpan(t * d, d));
-        FeedForward.Forward(ws, b, 0, null);
-        Residual(ws, b * d);
+        var ws = pass.Ws;
+        int d = attnNorm.Length, rows = pass.Rows;
+        Norms.RmsNormRows(ws.X, attnNorm, eps, ws.Xn, rows);
+        Attention.Forward(pass, cache);
+        Residual(ws, rows * d);
+        Norms.RmsNormRows(ws.X, ffnNorm, eps, ws.Xn, rows);
+        FeedForward.Forward(pass, Layer);
+        Residual(ws, rows * d);
     }
 
     private static void Residual(Workspace ws, int n) =>

@@ -44,20 +44,18 @@ public sealed class GrowableRows(int width, int maxPositions)
 }
 
 /// <summary>
-/// Everything one sequence needs to run: the per-layer caches, the number of tokens already in them,
-/// and a workspace sized for the largest batch, so decoding allocates nothing.
+/// Everything one sequence needs to run: the per-layer caches and the number of tokens already in them. The scratch of a
+/// forward pass belongs to the model, so a sequence holds only what is its own.
 /// </summary>
 public sealed class InferenceState
 {
-    internal InferenceState(ILayerCache[] caches, Workspace workspace, int maxSequence)
+    internal InferenceState(ILayerCache[] caches, int maxSequence)
     {
         Caches = caches;
-        Workspace = workspace;
         MaxSequence = maxSequence;
     }
 
     public ILayerCache[] Caches { get; }
-    internal Workspace Workspace { get; }
     public int MaxSequence { get; }
 
     /// <summary>Tokens already in the cache (the position of the next token).</summary>
@@ -65,12 +63,22 @@ public sealed class InferenceState
 
     public IForwardObserver? Observer { get; set; }
 
+    /// <summary>
+    /// The caches of the model's MTP layer (speculative decoding with it), made on first use; positions below
+    /// <see cref="MtpStart"/> have no entry (a prefix restored without them), and <see cref="MtpLength"/> are filled.
+    /// </summary>
+    internal ILayerCache[]? MtpCaches { get; set; }
+    internal int MtpStart { get; set; }
+    public int MtpLength { get; internal set; }
+
     /// <summary>Forgets everything after <paramref name="length"/> tokens (e.g. to start over or to rewind).</summary>
     public void Truncate(int length)
     {
         if (length < 0 || length > Length) throw new ArgumentOutOfRangeException(nameof(length));
         Length = length;
+        if (MtpLength > length) MtpLength = Math.Max(length, MtpStart);
+        if (MtpStart > length) MtpStart = MtpLength = length;
     }
 
-    public long CacheBytes => Caches.Sum(c => c.Bytes);
+    public long CacheBytes => Caches.Sum(c => c.Bytes) + (MtpCaches?.Sum(c => c.Bytes) ?? 0);
 }

@@ -22,15 +22,15 @@ internal sealed class Mlp : IFeedForward
     public long ParameterCount => 3L * Inter * Dim;
     public long ActiveParameterCount => ParameterCount;
 
-    public void Forward(Workspace ws, int tokens, int startPos, IForwardObserver? observer) => Apply(ws, ws.Xn, tokens, ws.Out);
+    public void Forward(Pass pass, int layer) => Apply(pass.Kernels, pass.Ws, pass.Ws.Xn, pass.Rows, pass.Ws.Out);
 
     /// <summary>y[T, D] = MLP(x[T, D]) using the workspace's gate/up/act buffers.</summary>
-    public void Apply(Workspace ws, ReadOnlySpan<float> x, int tokens, Span<float> y)
+    public void Apply(in KernelContext k, Workspace ws, ReadOnlySpan<float> x, int tokens, Span<float> y)
     {
         int n = tokens * Inter;
-        MatMul.Compute(_gate, x, tokens, ws.Gate);
-        MatMul.Compute(_up, x, tokens, ws.Up);
+        MatMul.Compute(k, _gate, x, tokens, ws.Gate);
+        MatMul.Compute(k, _up, x, tokens, ws.Up);
         Norms.SwiGlu(ws.Gate.AsSpan(0, n), ws.Up.AsSpan(0, n), ws.Act.AsSpan(0, n));
-        MatMul.Compute(_down, ws.Gate.AsSpan(0, n), tokens, y);
+        MatMul.Compute(k, _down, ws.Gate.AsSpan(0, n), tokens, y);
     }
 }

@@ -7,7 +7,7 @@ public enum ModelFamily
 {
     /// <summary>DeepSeek-V2/V3/R1: MLA attention, DeepSeekMoE.</summary>
     DeepSeek,
-    /// <summary>Qwen2 / Llama (the R1-Distill models): GQA attention, dense SwiGLU.</summary>
+    /// <summary>Qwen2 / Qwen3 / Llama (the R1-Distill models): GQA attention, dense SwiGLU.</summary>
     Dense,
 }
 
@@ -76,8 +76,13 @@ public sealed record ModelConfig
     public IReadOnlyList<float>? RopeFreqFactors { get; init; }
     public int MaxPositionEmbeddings { get; init; } = 4096;
     public bool TieWordEmbeddings { get; init; }
-    /// <summary>q/k/v projections carry biases (Qwen2 always; Llama with <c>attention_bias</c>).</summary>
+    /// <summary>q/k/v projections carry biases (Qwen2 always; Llama and Qwen3 with <c>attention_bias</c>).</summary>
     public bool AttentionBias { get; init; }
+    /// <summary>
+    /// Each head of q and of k is RMS-normalised (weights <c>self_attn.q_norm</c>/<c>k_norm</c>, [head_dim]) after the
+    /// projection and before RoPE: Qwen3.
+    /// </summary>
+    public bool QkNorm { get; init; }
 
     // DeepSeek (MLA + MoE)
     public int MoeIntermediateSize { get; init; }
@@ -105,6 +110,14 @@ public sealed record ModelConfig
 
     /// <summary>Whether selection is limited to the best <see cref="TopkGroup"/> groups (<c>greedy</c> ignores groups, as Hugging Face's V2 gate does).</summary>
     public bool GroupLimitedRouting => TopkMethod != "greedy" && NGroup > 1 && TopkGroup < NGroup;
+
+    /// <summary>
+    /// Whether groups are ranked by the sum of their two best scores rather than by their best one: noaux_tc in Hugging
+    /// Face's code, and every grouped GGUF, since llama.cpp's <c>build_moe_ffn</c> ranks groups that way whatever the method
+    /// (a V2/V2.5 GGUF with <c>expert_group_count</c> routes so in llama.cpp).
+    /// </summary>
+    public bool RanksGroupsByTopTwo => TopkMethod == "noaux_tc" || RoutingWeights == RoutingWeights.LlamaCpp;
+
     /// <summary>0 when q_lora_rank is null (V2-Lite: plain q_proj).</summary>
     public int QLoraRank { get; init; }
     public int KvLoraRank { get; init; }
@@ -125,7 +138,16 @@ public sealed record ModelConfig
         Family == ModelFamily.DeepSeek && NRoutedExperts > 0 && layer >= FirstKDenseReplace && layer % Math.Max(1, MoeLayerFreq) == 0;
 
     public static readonly IReadOnlyList<string> SupportedArchitectures =
-        ["DeepseekV3ForCausalLM", "DeepseekV2ForCausalLM", "Qwen2ForCausalLM", "LlamaForCausalLM"];
+        ["DeepseekV3ForCausalLM", "DeepseekV2ForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "LlamaForCausalLM"];
+
+    /// <summary>
+    /// The refusal for DeepSeek-V3.2 (<c>DeepseekV32ForCausalLM</c>, GGUF <c>deepseek32</c>): it is V3's MLA + MoE plus
+    /// DeepSeek Sparse Attention, a lightning indexer that picks the 2048 past tokens each query attends to, which the engine
+    /// does not have. Loading it as V3 would silently attend to every token, so it is refused by name.
+    /// </summary>
+    internal static ModelFormatException SparseAttentionNotSupported(string file, string what) =>
+        new($"{file}: {what} is DeepSeek-V3.2, whose sparse attention (DSA: a lightning indexer choosing 2048 past tokens per query) " +
+            "is not supported yet (DeepSeek-V3.1-Terminus, the same architecture with dense attention, runs)");
 
     /// <summary>
     /// Checks the numbers that would load fine and then fail far from their cause: a rope base or norm epsilon that is not
@@ -216,9 +238,12 @@ public sealed record ModelConfig
                 "deepseek_v3" => "DeepseekV3ForCausalLM",
                 "deepseek_v2" => "DeepseekV2ForCausalLM",
                 "qwen2" => "Qwen2ForCausalLM",
+                "qwen3" => "Qwen3ForCausalLM",
                 "llama" => "LlamaForCausalLM",
                 _ => null,
             };
+            if (arch == "DeepseekV32ForCausalLM" || modelType == "deepseek_v32")
+                throw SparseAttentionNotSupported(file, $"architecture '{arch ?? modelType}'");
             if (arch is null || !SupportedArchitectures.Contains(arch))
                 throw new ModelFormatException($"{file}: unsupported architecture '{arch ?? modelType}' (key 'architectures'/'model_type'); supported: {string.Join(", ", SupportedArchitectures)}");
 
@@ -254,6 +279,7 @@ public sealed record ModelConfig
                 MaxPositionEmbeddings = Int("max_position_embeddings", 4096),
                 TieWordEmbeddings = Bool("tie_word_embeddings", false),
                 AttentionBias = arch == "Qwen2ForCausalLM" || (!deepseek && Bool("attention_bias", false)),
+                QkNorm = arch == "Qwen3ForCausalLM",
                 BosTokenId = bos,
                 EosTokenIds = eos,
             };
@@ -262,6 +288,8 @@ public sealed record ModelConfig
                 if (cfg.HeadDim <= 0) throw new ModelFormatException($"{file}: key 'head_dim' missing and hidden_size {hidden} is not divisible by num_attention_heads {heads}");
                 if (cfg.NumKeyValueHeads <= 0 || heads % cfg.NumKeyValueHeads != 0) throw new ModelFormatException($"{file}: key 'num_key_value_heads' ({cfg.NumKeyValueHeads}) must divide num_attention_heads ({heads})");
                 if (arch == "LlamaForCausalLM" && Bool("mlp_bias", false)) throw new ModelFormatException($"{file}: key 'mlp_bias' = true is not supported");
+                // Qwen2/Qwen3 configs name a sliding window but use it only with use_sliding_window (false in every release).
+                if (Bool("use_sliding_window", false)) throw new ModelFormatException($"{file}: key 'use_sliding_window' = true is not supported (sliding-window attention)");
                 cfg.Validate(file, k => k);
                 return cfg;
             }

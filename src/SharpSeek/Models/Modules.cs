@@ -1,6 +1,10 @@
 namespace SharpSeek.Models;
 
-/// <summary>Attention of one layer: reads <see cref="Workspace.Xn"/>, writes <see cref="Workspace.Out"/>, and appends to its cache.</summary>
+/// <summary>
+/// Attention of one layer for every row of a pass: reads <see cref="Workspace.Xn"/>, writes <see cref="Workspace.Out"/>. Each row
+/// extends its own sequence's cache of this layer at its position and attends to that cache only, so the rows of different
+/// sequences (decode, verify, prefill) never mix.
+/// </summary>
 internal interface IAttention
 {
     ILayerCache CreateCache(int maxSequence);
@@ -8,22 +12,17 @@ internal interface IAttention
     /// <summary>Values cached per token (for reporting).</summary>
     int CachedValuesPerToken { get; }
 
-    void Forward(Workspace ws, int tokens, int startPos, ILayerCache cache);
-
-    /// <summary>
-    /// One decode token per sequence: row b of ws (Xn in, Out out, Cos/Sin at its position) belongs to
-    /// <paramref name="states"/>[b], whose cache of layer <paramref name="layer"/> it extends and attends to.
-    /// Projections run over all rows at once; results equal running each sequence alone.
-    /// </summary>
-    void ForwardDecodeBatch(Workspace ws, IReadOnlyList<InferenceState> states, int layer);
+    /// <summary>Runs the layer on the pass's rows; <paramref name="layer"/> indexes each segment's caches.</summary>
+    void Forward(Pass pass, int layer);
 
     long ParameterCount { get; }
 }
 
-/// <summary>Feed-forward of one layer: reads <see cref="Workspace.Xn"/>, writes <see cref="Workspace.Out"/>.</summary>
+/// <summary>Feed-forward of one layer for every row of a pass: reads <see cref="Workspace.Xn"/>, writes <see cref="Workspace.Out"/>.</summary>
 internal interface IFeedForward
 {
-    void Forward(Workspace ws, int tokens, int startPos, IForwardObserver? observer);
+    /// <summary>Runs on the pass's rows; <paramref name="layer"/> is the checkpoint's layer index (for the observers of routing).</summary>
+    void Forward(Pass pass, int layer);
 
     long ParameterCount { get; }
 

@@ -4,8 +4,11 @@ using SharpSeek.Tensors;
 
 namespace SharpSeek.Models;
 
-/// <summary>Hands tensors to the model classes with shape checks, and afterwards reports tensors nobody asked for.</summary>
-internal sealed class WeightLoader(ITensorSource source)
+/// <summary>
+/// Hands tensors to the model classes with shape checks, and afterwards reports tensors nobody asked for. Matrices that only
+/// products read go into <see cref="RowGroups"/>' layout for kernels on <paramref name="groupPath"/> (null: keep the file's).
+/// </summary>
+internal sealed class WeightLoader(ITensorSource source, KernelPath? groupPath)
 {
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
     private readonly List<WeightTensor> _handedOut = [];
@@ -27,7 +30,7 @@ internal sealed class WeightLoader(ITensorSource source)
     /// <summary><paramref name="t"/> (handed out by this loader) in the 8-row layout when it can take it, else itself.</summary>
     public WeightTensor Grouped(WeightTensor t)
     {
-        if (!RowGroups.Enabled || !RowGroups.Supports(t)) return t;
+        if (groupPath is not { } path || !RowGroups.Supports(t, path)) return t;
         long budget = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
         if (_groupedBytes + t.ByteLength > budget) return t;
         _groupedBytes += t.ByteLength;
@@ -39,6 +42,9 @@ internal sealed class WeightLoader(ITensorSource source)
 
     private long _groupedBytes;
     private readonly WeightArena _arena = new();
+
+    /// <summary>The memory of the grouped copies; the model frees it when disposed.</summary>
+    public WeightArena Arena => _arena;
 
     /// <summary>A tensor of exactly <paramref name="shape"/>.</summary>
     public WeightTensor Tensor(string name, params long[] shape)

@@ -1,14 +1,15 @@
 namespace SharpSeek.Models;
 
 /// <summary>
-/// Scratch buffers of one sequence, sized once for <see cref="MaxBatch"/> tokens. Layers run one after another,
-/// so they share these; names say what each holds. All are row-major [tokens, width].
+/// Scratch buffers of a forward pass, sized for <see cref="MaxRows"/> token rows (of any sequences). Layers run one after
+/// another, so they share these; names say what each holds. All are row-major [rows, width].
 /// </summary>
 internal sealed class Workspace
 {
-    public Workspace(ModelConfig c, int maxBatch)
+    public Workspace(ModelConfig c, int maxRows)
     {
-        MaxBatch = maxBatch;
+        MaxRows = maxRows;
+        int maxBatch = maxRows;
         int d = c.HiddenSize;
         X = new float[maxBatch * d];
         Xn = new float[maxBatch * d];
@@ -53,7 +54,7 @@ internal sealed class Workspace
         Sin = new float[maxBatch * RopeDim / 2];
     }
 
-    public int MaxBatch { get; }
+    public int MaxRows { get; }
     public int RopeDim { get; }
     public float[] X, Xn, Out;                    // residual stream, normalised input, block output   [B, D]
     public float[] QA = [], Q, KvA = [];           // q low-rank, queries, kv_a output

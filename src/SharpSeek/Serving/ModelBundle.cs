@@ -56,9 +56,7 @@ public sealed class ModelBundle : IDisposable
         {
             Tokenizer tokenizer = model.Source is GgufTensorSource gguf ? GgufTokenizer.Load(gguf.File) : LoadHfTokenizer(path);
             var template = ChatTemplate.For(tokenizer, format);
-            string full = System.IO.Path.GetFullPath(path).TrimEnd(System.IO.Path.DirectorySeparatorChar);
-            string name = Directory.Exists(full) ? System.IO.Path.GetFileName(full) : System.IO.Path.GetFileNameWithoutExtension(full);
-            return new ModelBundle(model, tokenizer, template, name);
+            return new ModelBundle(model, tokenizer, template, ModelCatalog.NameOf(path));
         }
         catch
         {

@@ -7,33 +7,26 @@ namespace SharpSeek.Serving;
 
 /// <summary>
 /// Continuous batching at the step level: one loop owns the model; each step admits waiting sequences (up to
-/// <see cref="SchedulerOptions.MaxActive"/>), then advances every active one by a prefill chunk or one decoded
-/// token. Sequences join and leave between steps; a cancelled one is dropped before its next step and its state
-/// goes to the <see cref="PrefixCache"/>. All decoding sequences advance together in one
-/// <see cref="Transformer.ForwardDecodeBatch"/> (feed-forward and head weights read once per step; attention per
-/// sequence); prefill chunks run per sequence. Each sequence owns its sampler, and batched logits equal solo ones,
-/// so a seed gives the same output whatever else runs.
+/// <see cref="SchedulerOptions.MaxActive"/>), drops cancelled ones, and advances every active one by a prefill chunk, a decoded
+/// token or a verified run of drafts in one <see cref="DecodeStep"/> — one forward for all of them, each weight streamed once per
+/// step. Sequences join and leave between steps; a finished or cancelled one's state goes to the <see cref="PrefixCache"/>.
+/// Each sequence owns its sampler, and batched logits equal solo ones, so a seed gives the same output whatever else runs.
+/// A sequence that fails in a step fails alone; the others go on unchanged.
 /// </summary>
 public sealed class Scheduler : IDisposable
 {
     private sealed class Sequence(SequenceHandle handle)
     {
         public readonly SequenceHandle Handle = handle;
-        public InferenceState? State;
-        public Sampler? Sampler;
-        public List<int> Fed = [];
-        public int PromptDone;
-        public int Produced;
-        public float[]? Logits;
-        public float[]? Raw;
-        public int LastToken;
-        /// <summary>Why the sequence failed, handed to its caller when it leaves the batch.</summary>
-        public Exception? Error;
+        public DecodeSequence? Decode;
     }
 
     private readonly Transformer _model;
     private readonly Channel<Sequence> _queue;
     private readonly List<Sequence> _active = [];
+    private readonly List<DecodeSequence> _step = [];
+    private readonly DecodeStep _decode;
+    private readonly Speculation _speculation;
     private readonly Thread _loop;
     private readonly CancellationTokenSource _stop = new();
     private int _queued;
@@ -47,7 +40,9 @@ public sealed class Scheduler : IDisposable
         var disk = Options.PrefixCacheDirectory is { } dir
             ? new PrefixBlockStore(dir, PrefixBlockLayout.Of(model, Options.BlockSize), Options.PrefixCacheMaxBytes)
             : null;
-        PrefixCache = new PrefixCache(Options.PrefixCacheEntries, Options.BlockSize, disk, () => _model.CreateState(ContextSize, Options.PrefillChunk));
+        PrefixCache = new PrefixCache(Options.PrefixCacheEntries, Options.BlockSize, disk, () => _model.CreateState(ContextSize));
+        _speculation = Options.Speculation.Resolve(model);
+        _decode = new DecodeStep(model, Options.PrefillChunk);
         _queue = Channel.CreateUnbounded<Sequence>(new UnboundedChannelOptions { SingleReader = true });
         Metrics.CacheBudgetBytes = (long)(Options.MaxActive + Options.PrefixCacheEntries) * ContextSize * 4 * model.CachedValuesPerTokenPerLayer * model.Config.NumHiddenLayers;
         _loop = new Thread(Run) { IsBackground = true, Name = "sharpseek-scheduler" };
@@ -55,6 +50,9 @@ public sealed class Scheduler : IDisposable
     }
 
     public SchedulerOptions Options { get; }
+
+    /// <summary>The speculation of sequences that do not ask for their own (<see cref="SchedulerOptions.Speculation"/>, resolved for the model).</summary>
+    public Speculation Speculation => _speculation;
     public PrefixCache PrefixCache { get; }
     public SchedulerMetrics Metrics { get; } = new();
     public int ContextSize => Math.Min(Options.ContextSize, _model.Config.MaxPositionEmbeddings);
@@ -69,6 +67,7 @@ public sealed class Scheduler : IDisposable
         foreach (int t in request.Prompt)
             if ((uint)t >= (uint)_model.Config.VocabSize) throw new SharpSeekException($"token id {t} is outside the vocabulary");
         request.Sampling.Validate();
+        request.Speculation?.Resolve(_model, "speculate");
         if (Interlocked.Increment(ref _queued) > Options.MaxQueue)
         {
             Interlocked.Decrement(ref _queued);
@@ -113,173 +112,90 @@ public sealed class Scheduler : IDisposable
                 continue;
             }
             var request = seq.Handle.Request;
-            seq.State = PrefixCache.Take(request.Prompt, out int reused) ?? _model.CreateState(ContextSize, Options.PrefillChunk);
-            seq.PromptDone = reused;
-            seq.Fed.AddRange(request.Prompt.AsSpan(0, reused));
+            var state = PrefixCache.Take(request.Prompt, out int reused) ?? _model.CreateState(ContextSize);
             seq.Handle.CachedTokens = reused;
-            seq.Sampler = new Sampler(_model.Config.VocabSize, request.Sampling);
-            foreach (int t in request.Prompt) seq.Sampler.Observe(t);
-            seq.Logits = new float[_model.Config.VocabSize];
+            var options = new GenerationOptions
+            {
+                MaxTokens = request.MaxTokens,
+                Sampling = request.Sampling,
+                StopTokens = [.. request.StopTokens],
+                IgnoreEos = true,   // the request's stop set is complete: it holds the model's EOS unless the client asked to ignore it
+                Constraint = request.Constraint,
+                TopLogprobs = request.TopLogprobs,
+                Speculation = request.Speculation?.Resolve(_model, "speculate") ?? _speculation,
+            };
+            try { seq.Decode = new DecodeSequence(_model, request.Prompt, options, state, reused) { Tag = seq }; }
+            catch (Exception e)
+            {
+                seq.Handle.Writer.TryComplete(e);
+                continue;
+            }
             Interlocked.Add(ref Metrics._promptTokens, request.Prompt.Length);
             Interlocked.Add(ref Metrics._cachedTokens, reused);
             _active.Add(seq);
         }
         Metrics.ActiveSequences = _active.Count;
-        Metrics.ActiveCacheBytes = _active.Sum(q => q.State?.CacheBytes ?? 0);
+        Metrics.ActiveCacheBytes = _active.Sum(q => q.Decode?.State.CacheBytes ?? 0);
     }
 
     /// <summary>
-    /// One step: cancelled sequences leave, prefilling ones advance by a chunk each, and all decoding ones advance by
-    /// one token in a single batched forward pass.
+    /// One step: cancelled sequences leave, the others advance together in one <see cref="DecodeStep"/>; the ones that ended
+    /// leave after it.
     /// </summary>
     private void StepAll()
     {
-        var decoding = new List<Sequence>(_active.Count);
         var ended = new List<Sequence>();
+        _step.Clear();
         foreach (var seq in _active)
         {
-            try
+            if (seq.Handle.IsCancelled)
             {
-                if (seq.Handle.IsCancelled) { Cancel(seq); ended.Add(seq); }
-                else if (seq.PromptDone < seq.Handle.Request.Prompt.Length) { if (Prefill(seq)) ended.Add(seq); }
-                else decoding.Add(seq);
-            }
-            catch (Exception e)
-            {
-                Fail(seq, e);
+                Interlocked.Increment(ref Metrics._cancelled);
+                seq.Handle.FinishReason = FinishReason.Stop;
                 ended.Add(seq);
             }
+            else _step.Add(seq.Decode!);
         }
-        if (decoding.Count > 0)
+        long drafted = _decode.Speculation.DraftTokens, accepted = _decode.Speculation.AcceptedTokens;
+        _decode.Run(_step, Emit);
+        Interlocked.Add(ref Metrics._draftTokens, _decode.Speculation.DraftTokens - drafted);
+        Interlocked.Add(ref Metrics._acceptedTokens, _decode.Speculation.AcceptedTokens - accepted);
+        foreach (var d in _step)
         {
-            int v = _model.Config.VocabSize;
-            if (_batchLogits.Length < decoding.Count * v) _batchLogits = new float[decoding.Count * v];
-            var states = new InferenceState[decoding.Count];
-            var tokens = new int[decoding.Count];
-            for (int i = 0; i < decoding.Count; i++) { states[i] = decoding[i].State!; tokens[i] = decoding[i].LastToken; }
-            try
+            if (!d.IsDone) continue;
+            var seq = (Sequence)d.Tag!;
+            if (d.Finish is { } f)
             {
-                _model.ForwardDecodeBatch(states, tokens, _batchLogits);
+                Interlocked.Increment(ref Metrics._completed);
+                seq.Handle.FinishReason = f;
             }
-            catch (Exception e)
-            {
-                foreach (var seq in decoding) { Fail(seq, e); ended.Add(seq); }
-                decoding.Clear();
-            }
-            for (int i = 0; i < decoding.Count; i++)
-            {
-                var seq = decoding[i];
-                _batchLogits.AsSpan(i * v, v).CopyTo(seq.Logits);
-                seq.Fed.Add(seq.LastToken);
-                if (Emit(seq)) ended.Add(seq);
-            }
+            ended.Add(seq);
         }
+        var errors = ended.Select(seq => seq.Decode?.Error).ToList();
         foreach (var seq in ended)
         {
             Release(seq);
             _active.Remove(seq);
         }
         Metrics.ActiveSequences = _active.Count;
-        Metrics.ActiveCacheBytes = _active.Sum(q => q.State?.CacheBytes ?? 0);
+        Metrics.ActiveCacheBytes = _active.Sum(q => q.Decode?.State.CacheBytes ?? 0);
         // Callers see the end only after the sequence has left the batch, its cache is in the prefix cache and the
         // metrics count it out: a caller that awaits its tokens and then looks at either finds them settled.
-        foreach (var seq in ended) seq.Handle.Writer.TryComplete(seq.Error);
+        for (int i = 0; i < ended.Count; i++) ended[i].Handle.Writer.TryComplete(errors[i]);
     }
 
-    private float[] _batchLogits = [];
-
-    /// <summary>Chunked prefill: a long prompt takes several steps and the other sequences keep decoding. True when the sequence ended.</summary>
-    private bool Prefill(Sequence seq)
+    private void Emit(DecodeSequence d, GeneratedToken token)
     {
-        var request = seq.Handle.Request;
-        int n = Math.Min(Options.PrefillChunk, request.Prompt.Length - seq.PromptDone);
-        var chunk = request.Prompt.AsSpan(seq.PromptDone, n);
-        _model.Forward(seq.State!, chunk, seq.Logits);
-        seq.Fed.AddRange(chunk);
-        seq.PromptDone += n;
-        if (seq.PromptDone < request.Prompt.Length) return false;
-        return request.MaxTokens == 0 ? Finish(seq, FinishReason.Length) : Emit(seq);
-    }
-
-    private static void Fail(Sequence seq, Exception e)
-    {
-        seq.Error = e;
-        seq.State = null;  // its cache may be half-written: never reuse it
-    }
-
-    /// <summary>Samples from the current logits and hands the token to the caller; true when the sequence ended.</summary>
-    private bool Emit(Sequence seq)
-    {
-        var request = seq.Handle.Request;
-        float lse = 0;
-        if (request.TopLogprobs >= 0)
-        {
-            // Log-probabilities of the model's distribution, before the sampler filters and scales the logits in place.
-            seq.Raw ??= new float[seq.Logits!.Length];
-            seq.Logits!.CopyTo(seq.Raw, 0);
-            lse = LogSumExp(seq.Raw);
-        }
-        request.Constraint?.Mask(seq.Logits!);
-        int next = seq.Sampler!.Sample(seq.Logits);
-        if (request.StopTokens.Contains(next)) return Finish(seq, FinishReason.Stop);
-        request.Constraint?.Accept(next);
-        float logprob = request.TopLogprobs >= 0 ? seq.Raw![next] - lse : 0;
-        TokenLogprob[]? top = request.TopLogprobs > 0 ? Top(seq.Raw!, request.TopLogprobs, lse) : null;
-        seq.Handle.Writer.TryWrite(new GeneratedToken(next, logprob, top));
+        ((Sequence)d.Tag!).Handle.Writer.TryWrite(token);
         Interlocked.Increment(ref Metrics._generatedTokens);
-        seq.Produced++;
-        seq.LastToken = next;
-        seq.Sampler.Observe(next);
-        if (seq.Produced >= request.MaxTokens) return Finish(seq, FinishReason.Length);
-        if (seq.State!.Length + 1 > seq.State.MaxSequence) return Finish(seq, FinishReason.ContextFull);
-        return false;
-    }
-
-    private bool Finish(Sequence seq, FinishReason reason)
-    {
-        Interlocked.Increment(ref Metrics._completed);
-        seq.Handle.FinishReason = reason;
-        return true;
-    }
-
-    private bool Cancel(Sequence seq)
-    {
-        Interlocked.Increment(ref Metrics._cancelled);
-        seq.Handle.FinishReason = FinishReason.Stop;
-        return true;
     }
 
     private void Release(Sequence seq)
     {
-        // The cache holds exactly the tokens fed so far, so what it computed can serve a later prompt.
-        if (seq.State is { } state && state.Length == seq.Fed.Count) PrefixCache.Put([.. seq.Fed], state);
-        seq.State = null;
-        seq.Logits = null;
-        seq.Raw = null;
-    }
-
-    private static float LogSumExp(ReadOnlySpan<float> x)
-    {
-        float max = float.NegativeInfinity;
-        foreach (float v in x) max = Math.Max(max, v);
-        double sum = 0;
-        foreach (float v in x) sum += Math.Exp(v - max);
-        return max + (float)Math.Log(sum);
-    }
-
-    private static TokenLogprob[] Top(float[] raw, int k, float lse)
-    {
-        k = Math.Min(k, raw.Length);
-        var best = new List<TokenLogprob>(k + 1);
-        for (int i = 0; i < raw.Length; i++)
-        {
-            if (best.Count == k && raw[i] <= best[^1].Logprob) continue;
-            int at = best.Count;
-            while (at > 0 && best[at - 1].Logprob < raw[i]) at--;
-            best.Insert(at, new TokenLogprob(i, raw[i]));
-            if (best.Count > k) best.RemoveAt(k);
-        }
-        return [.. best.Select(b => b with { Logprob = b.Logprob - lse })];
+        // The cache holds exactly the tokens fed so far, so what it computed can serve a later prompt; a failed sequence's
+        // cache may be half-written and is never reused.
+        if (seq.Decode is { Error: null } d) PrefixCache.Put(d.CachedTokens(), d.State);
+        seq.Decode = null;
     }
 
     public void Dispose()

@@ -3,7 +3,7 @@ namespace SharpSeek.Serving;
 /// <summary>Counters a <see cref="Scheduler"/> keeps for <c>/metrics</c>; read without locking (each is one word).</summary>
 public sealed class SchedulerMetrics
 {
-    internal long _requests, _completed, _cancelled, _rejected, _promptTokens, _cachedTokens, _generatedTokens, _steps;
+    internal long _requests, _completed, _cancelled, _rejected, _promptTokens, _cachedTokens, _generatedTokens, _steps, _draftTokens, _acceptedTokens;
     internal double _busySeconds;
 
     public long Requests => Interlocked.Read(ref _requests);
@@ -15,6 +15,11 @@ public sealed class SchedulerMetrics
     public long PrefixCacheHitTokens => Interlocked.Read(ref _cachedTokens);
     public long GeneratedTokens => Interlocked.Read(ref _generatedTokens);
     public long Steps => Interlocked.Read(ref _steps);
+    /// <summary>Tokens drafted for speculative decoding, and how many of them the model accepted.</summary>
+    public long DraftTokens => Interlocked.Read(ref _draftTokens);
+    public long AcceptedTokens => Interlocked.Read(ref _acceptedTokens);
+    /// <summary>Accepted ÷ drafted (0 before any draft).</summary>
+    public double AcceptRate => DraftTokens == 0 ? 0 : (double)AcceptedTokens / DraftTokens;
     /// <summary>Seconds spent in steps (the tokens/s denominator).</summary>
     public double BusySeconds => Volatile.Read(ref _busySeconds);
     public int QueueDepth { get; internal set; }

@@ -26,4 +26,7 @@ public sealed record SchedulerOptions
 
     /// <summary>Bound of the prefix blocks on disk; the least recently used go first.</summary>
     public long PrefixCacheMaxBytes { get; init; } = 1L << 30;
+
+    /// <summary>Speculative decoding of every sequence that does not ask otherwise (<c>--speculate</c>; <see cref="Generation.Speculation.Auto"/>: the model's default).</summary>
+    public Generation.Speculation Speculation { get; init; } = Generation.Speculation.None;
 }

@@ -13,10 +13,7 @@ public sealed record SequenceRequest(int[] Prompt, int MaxTokens, SamplingOption
 
     /// <summary>Which tokens may come next (a grammar); null: any. Log-probabilities stay those of the unconstrained model.</summary>
     public ITokenConstraint? Constraint { get; init; }
+
+    /// <summary>Speculative decoding for this sequence; null: the scheduler's (<see cref="SchedulerOptions.Speculation"/>).</summary>
+    public Speculation? Speculation { get; init; }
 }
-
-/// <summary>A candidate token and its log-probability.</summary>
-public readonly record struct TokenLogprob(int Token, float Logprob);
-
-/// <summary>One generated token, with its log-probability when asked for (computed before any sampling filter).</summary>
-public readonly record struct GeneratedToken(int Token, float Logprob, TokenLogprob[]? Top);

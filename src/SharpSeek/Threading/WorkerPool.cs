@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace SharpSeek.Threading;
 
 /// <summary>One unit of parallel work: executes item <paramref name="index"/> of a batch on worker <paramref name="worker"/>.</summary>
@@ -13,7 +15,7 @@ public interface IParallelWork
 /// scheduled yet never holds up a kernel (this machine is often shared). Workers spin briefly between
 /// kernels, since a decode step issues hundreds of small ones back to back, then sleep.
 /// </summary>
-public sealed class WorkerPool : IDisposable
+public sealed unsafe class WorkerPool : IDisposable
 {
     private static readonly Lazy<WorkerPool> SharedPool = new(() => new WorkerPool(DefaultThreadCount()));
 
@@ -23,7 +25,10 @@ public sealed class WorkerPool : IDisposable
     private readonly object _callGate = new();
     private readonly object _wake = new();
     private readonly float[][] _scratch;
+    private readonly List<object>[] _locals;
     private IParallelWork? _work;
+    private delegate*<void*, int, int, void> _run;   // a struct work's Execute, and the work itself (on the caller's stack)
+    private void* _arg;
     private int _count;
     private long _state;        // generation << 32 | next item
     private int _done;
@@ -36,7 +41,8 @@ public sealed class WorkerPool : IDisposable
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), "at least one thread is needed");
         ThreadCount = threads;
         _scratch = new float[threads][];
-        for (int i = 0; i < threads; i++) _scratch[i] = [];
+        _locals = new List<object>[threads];
+        for (int i = 0; i < threads; i++) { _scratch[i] = []; _locals[i] = []; }
         _threads = new Thread[threads - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
@@ -67,9 +73,49 @@ public sealed class WorkerPool : IDisposable
         return s;
     }
 
+    /// <summary>
+    /// Worker <paramref name="worker"/>'s own instance of <typeparamref name="T"/> (a reusable buffer such as quantized activations),
+    /// made on first use; items running on different workers never share one.
+    /// </summary>
+    public T Local<T>(int worker) where T : class, new()
+    {
+        var slots = _locals[worker];
+        foreach (var o in slots)
+            if (o is T t) return t;
+        var made = new T();
+        slots.Add(made);
+        return made;
+    }
+
     /// <summary>Runs items 0..count-1 of <paramref name="work"/> and returns when all are done.</summary>
     /// <param name="parallel">False runs everything on the calling thread (work too small to be worth a hand-off).</param>
-    public void For(int count, IParallelWork work, bool parallel = true)
+    public void For(int count, IParallelWork work, bool parallel = true) => Dispatch(count, work, null, null, parallel);
+
+    /// <summary>
+    /// Runs items 0..count-1 of a kernel operation held in a struct: the operation's arguments live in <paramref name="work"/>,
+    /// a local of the caller (which waits here until every item is done), so dispatching allocates nothing and no work object
+    /// keeps state between calls. Pass a local, never a field of a heap object (the workers read it through its address).
+    /// </summary>
+    public void For<T>(int count, ref T work, bool parallel = true) where T : struct, IParallelWork
+    {
+        if (!parallel || count == 1 || _threads.Length == 0)
+        {
+            if (count <= 0) return;
+            if (_insideWork) throw new InvalidOperationException("parallel kernels cannot be nested");
+            lock (_callGate)
+            {
+                _insideWork = true;
+                try { for (int i = 0; i < count; i++) work.Execute(i, 0); }
+                finally { _insideWork = false; }
+            }
+            return;
+        }
+        Dispatch(count, null, &Run<T>, Unsafe.AsPointer(ref work), parallel);
+    }
+
+    private static void Run<T>(void* work, int index, int worker) where T : struct, IParallelWork => Unsafe.AsRef<T>(work).Execute(index, worker);
+
+    private void Dispatch(int count, IParallelWork? work, delegate*<void*, int, int, void> run, void* arg, bool parallel)
     {
         if (count <= 0) return;
         // An item that dispatched again would share scratch with the worker it runs on; kernels never nest.
@@ -79,11 +125,13 @@ public sealed class WorkerPool : IDisposable
             if (!parallel || count == 1 || _threads.Length == 0)
             {
                 _insideWork = true;
-                try { for (int i = 0; i < count; i++) work.Execute(i, 0); }
+                try { for (int i = 0; i < count; i++) Execute(work, run, arg, i, 0); }
                 finally { _insideWork = false; }
                 return;
             }
             _work = work;
+            _run = run;
+            _arg = arg;
             _count = count;
             _failure = null;
             Volatile.Write(ref _done, 0);
@@ -95,8 +143,16 @@ public sealed class WorkerPool : IDisposable
             var spin = new SpinWait();
             while (Volatile.Read(ref _done) < count) spin.SpinOnce(sleep1Threshold: -1);
             _work = null;
+            _run = null;
+            _arg = null;
             if (_failure is { } f) throw new AggregateException("a parallel kernel failed", f);
         }
+    }
+
+    private static void Execute(IParallelWork? work, delegate*<void*, int, int, void> run, void* arg, int index, int worker)
+    {
+        if (work is not null) work.Execute(index, worker);
+        else run(arg, index, worker);
     }
 
     private void RunItems(int worker, long gen)
@@ -112,10 +168,12 @@ public sealed class WorkerPool : IDisposable
                 if (s >> 32 != gen) return;
                 int i = (int)(s & 0xFFFFFFFF);
                 var work = _work;
+                var run = _run;
+                void* arg = _arg;
                 int count = _count;
-                if (i >= count || work is null) return;
+                if (i >= count || (work is null && run == null)) return;
                 if (Interlocked.CompareExchange(ref _state, s + 1, s) != s) continue;
-                try { work.Execute(i, worker); }
+                try { Execute(work, run, arg, i, worker); }
                 catch (Exception e) { _failure ??= e; }
                 finally { done++; }
             }

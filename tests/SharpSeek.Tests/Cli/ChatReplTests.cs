@@ -144,7 +144,9 @@ public sealed class ChatReplTests
     public async Task In_a_terminal_lines_are_edited_history_recalled_and_the_cursor_restored()
     {
         Assert.True(File.Exists("/usr/bin/script"), "util-linux 'script' is needed for the pseudo-terminal test");
-        string command = $"dotnet exec '{Path.Combine(AppContext.BaseDirectory, "sharpseek.dll")}' chat --model '{Model}' -n 4 --temperature 0 --no-think";
+        // 'exec': script runs the command through $SHELL; a shell left waiting in the terminal's foreground group gets the
+        // SIGINT of Ctrl+C too, and dash then exits 130 after its child ends (CI has no SHELL, so script uses /bin/sh).
+        string command = $"exec dotnet exec '{Path.Combine(AppContext.BaseDirectory, "sharpseek.dll")}' chat --model '{Model}' -n 4 --temperature 0 --no-think";
         var psi = new ProcessStartInfo("/usr/bin/script", ["-qfec", command, "/dev/null"]) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
         psi.Environment["TERM"] = "xterm-256color";
         psi.Environment["COLUMNS"] = "100";

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using SharpSeek.Tests.Gguf;
 using SharpSeek.Tests.Support;
@@ -6,7 +9,8 @@ namespace SharpSeek.Tests.Cli;
 
 /// <summary>
 /// <c>pull</c>, <c>list</c> and <c>show</c> as a user runs them: the real <c>sharpseek</c> process against a local hub
-/// (<see cref="FakeHub"/>) with its own cache folder, and <c>show</c> of the bundled model in-process.
+/// (<see cref="FakeHub"/>) with its own cache folder, and <c>show</c> of the bundled model in-process; <c>serve --hub</c>
+/// serves what <c>pull</c> put in the cache under the names <c>list</c> shows, and wrong model options are refused.
 /// </summary>
 [Collection("Console")]
 public sealed class HubCliTests : IAsyncLifetime
@@ -116,5 +120,50 @@ public sealed class HubCliTests : IAsyncLifetime
         var text = CliRunner.Run("show", "--template").Out;
         Assert.Matches(@"parameters\s+1\.\dM \(", text);
         Assert.Contains("Chat template", text);
+    }
+
+    [Fact]
+    public async Task Serve_hub_serves_every_pulled_model_under_its_list_name()
+    {
+        foreach (string reference in new[] { "acme/tiny-GGUF", "acme/tiny-GGUF:Q8_0" })
+        {
+            var pull = await Sharpseek("pull", reference);
+            Assert.True(pull.Code == 0, pull.Err);
+        }
+        var list = await Sharpseek("list");
+        Assert.Contains("acme/tiny-GGUF:Q4_K_M", list.Out);
+        Assert.Contains("acme/tiny-GGUF:Q8_0", list.Out);
+
+        var (server, http) = await SharpSeekProcess.ServeAsync(["--hub", "--ctx", "128", "--data-dir", Path.Combine(_cache.Path, "data")], Env);
+        using (server)
+        using (http)
+        {
+            var ids = (await http.GetFromJsonAsync<JsonElement>("v1/models")).GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()).Order().ToList();
+            Assert.Equal(["acme/tiny-GGUF:Q4_K_M", "acme/tiny-GGUF:Q8_0"], ids);
+            using var r = await http.PostAsync("v1/chat/completions", new StringContent(
+                """{"model":"acme/tiny-GGUF:Q8_0","messages":[{"role":"user","content":"hi"}],"max_tokens":2}""", Encoding.UTF8, "application/json"));
+            Assert.True(r.StatusCode == HttpStatusCode.OK, await r.Content.ReadAsStringAsync());
+            var ps = (await http.GetFromJsonAsync<JsonElement>("api/ps")).GetProperty("models").EnumerateArray().Single();
+            Assert.Equal("acme/tiny-GGUF:Q8_0:latest", ps.GetProperty("name").GetString());
+            // A pull while the server runs is served without a restart.
+            _hub.Add("acme/other-GGUF", Commit, ("other-Q8_0.gguf", _q8, true));
+            Assert.Equal(0, (await Sharpseek("pull", "acme/other-GGUF")).Code);
+            using var other = await http.PostAsync("api/generate", new StringContent("""{"model":"acme/other-GGUF","prompt":"hi","stream":false,"options":{"num_predict":1}}""", Encoding.UTF8, "application/json"));
+            Assert.True(other.StatusCode == HttpStatusCode.OK, await other.Content.ReadAsStringAsync());
+        }
+        // The server's log names each load.
+        Assert.Contains("acme/tiny-GGUF:Q8_0: loaded in", server.Err);
+    }
+
+    [Theory]
+    [InlineData("--models-dir|{dir}|--model|x.gguf", "give one or the other")]
+    [InlineData("--models-dir|{dir}|--keep-alive|soon", "--keep-alive 'soon' is not valid")]
+    [InlineData("--models-dir|{dir}/missing", "does not exist")]
+    [InlineData("--models-dir|{dir}|--max-memory-gb|-1", "--max-memory-gb must be")]
+    public async Task Wrong_model_options_are_refused_with_a_message(string args, string message)
+    {
+        var (code, _, err) = await Sharpseek(["serve", .. args.Replace("{dir}", _cache.Path).Split('|'), "--port", "0"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains(message, err);
     }
 }

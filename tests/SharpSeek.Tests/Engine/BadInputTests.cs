@@ -183,6 +183,24 @@ public sealed class BadInputTests
         foreach (var a in ModelConfig.SupportedArchitectures) Assert.Contains(a, e.Message);
     }
 
+    /// <summary>DeepSeek-V3.2 would load as V3 and attend densely where it was trained sparse: refused by name, in both formats.</summary>
+    [Fact]
+    public void DeepSeekV32SparseAttentionIsRefusedByName()
+    {
+        using var dir = Copy();
+        File.WriteAllText(dir.File("config.json"), File.ReadAllText(dir.File("config.json"))
+            .Replace("DeepseekV2ForCausalLM", "DeepseekV32ForCausalLM").Replace("deepseek_v2", "deepseek_v32"));
+        var e = Fails(dir.Path);
+        Assert.Contains("config.json: architecture 'DeepseekV32ForCausalLM' is DeepSeek-V3.2", e.Message);
+        Assert.Contains("sparse attention (DSA", e.Message);
+
+        string gguf = dir.File("v32.gguf");
+        new SharpSeek.Formats.Gguf.GgufWriter().Set("general.architecture", "deepseek32").Write(gguf);
+        e = Fails(gguf);
+        Assert.Contains("v32.gguf: architecture 'deepseek32' (key 'general.architecture') is DeepSeek-V3.2", e.Message);
+        Assert.Contains("not supported yet", e.Message);
+    }
+
     [Fact]
     public void ConfigGroupsInconsistent()
     {

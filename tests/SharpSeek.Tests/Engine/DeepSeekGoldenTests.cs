@@ -45,8 +45,7 @@ public sealed class DeepSeekGoldenTests(ITestOutputHelper output)
         int[] tokens = GoldenData.Tokens(name);
         var expected = GoldenData.Floats(System.IO.Path.Combine(GoldenData.Dir(name), "logits.bin"));
         int v = model.Config.VocabSize, layers = model.Config.NumHiddenLayers, d = model.Config.HiddenSize;
-        // A batch smaller than the prompt also exercises chunked prefill.
-        var state = model.CreateState(maxBatch: 16);
+        var state = model.CreateState();
         var recorder = new Recorder(tokens.Length, layers + 2, d);
         state.Observer = recorder;
         var logits = new float[tokens.Length * v];

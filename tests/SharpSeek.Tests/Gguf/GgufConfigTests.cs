@@ -125,7 +125,8 @@ public class GgufConfigTests
             using var f = new GgufFile(path);
             var e = Assert.Throws<ModelFormatException>(() => GgufConfig.Build(f));
             Assert.Contains("mamba", e.Message);
-            Assert.Contains("qwen2, llama, deepseek2", e.Message);
+            Assert.Contains("supported: " + string.Join(", ", GgufConfig.SupportedArchitectures), e.Message);
+            Assert.Contains("qwen3", e.Message);
             Assert.Contains(Path.GetFileName(path), e.Message);
         }
         finally { TempFiles.Delete(path); }

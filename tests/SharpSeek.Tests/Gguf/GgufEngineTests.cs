@@ -27,7 +27,7 @@ public class GgufEngineTests
             var got = new float[tokens.Length * tr.Config.VocabSize];
             Assert.Equal(want.Length, got.Length);
             if (seq.GetProperty("mode").GetString() == "batch")
-                tr.Forward(tr.CreateState(tokens.Length, tokens.Length), tokens, got, allLogits: true);
+                tr.Forward(tr.CreateState(tokens.Length), tokens, got, allLogits: true);
             else
             {
                 // One token per call through the KV cache (for deepseek2: the compressed MLA cache).

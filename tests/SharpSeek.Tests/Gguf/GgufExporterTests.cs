@@ -6,14 +6,13 @@ using SharpSeek.Tests.Kernels;
 namespace SharpSeek.Tests.Gguf;
 
 /// <summary><c>quantize</c> and <c>convert</c>: written files load, and their logits match the source model's.</summary>
-[Collection(KernelPathCollection.Name)]
 public sealed class GgufExporterTests
 {
     private static float[] Logits(string model, int[] tokens)
     {
         using var tr = ModelLoader.Load(model);
         var logits = new float[tokens.Length * tr.Config.VocabSize];
-        tr.Forward(tr.CreateState(tokens.Length, tokens.Length), tokens, logits, allLogits: true);
+        tr.Forward(tr.CreateState(tokens.Length), tokens, logits, allLogits: true);
         return logits;
     }
 

@@ -12,7 +12,6 @@ namespace SharpSeek.Tests.Gguf;
 /// product and so do we, so agreement is close but not 1e-4: the products are discontinuous in the activations, and the
 /// two engines sum in different orders. Reported per type as top-1 agreement and max |Δlogit| (logit RMS ≈ 1).
 /// </summary>
-[Collection(KernelPathCollection.Name)]
 public class GgufQuantizedFixtureTests(ITestOutputHelper output)
 {
     public static TheoryData<string, string> Cases
@@ -29,11 +28,8 @@ public class GgufQuantizedFixtureTests(ITestOutputHelper output)
 
     internal static (int agree, int total, double maxAbs, double rms) Compare(string model, string type, bool integerKernels)
     {
-        bool saved = MatMul.UseIntegerKernels;
-        MatMul.UseIntegerKernels = integerKernels;
-        try
         {
-            using var tr = ModelLoader.Load(GgufFixtureTests.ModelPath(model, type));
+            using var tr = ModelLoader.Load(GgufFixtureTests.ModelPath(model, type), new LoadOptions { Kernels = new KernelPolicy { IntegerProducts = integerKernels } });
             using var doc = JsonDocument.Parse(File.ReadAllBytes(Fixtures.Path("llamacpp", "logits", $"{model}-{type}.oracle.json")));
             int agree = 0, total = 0, v = tr.Config.VocabSize;
             double max = 0, sq = 0;
@@ -44,7 +40,7 @@ public class GgufQuantizedFixtureTests(ITestOutputHelper output)
                 int[] tokens = seq.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()).ToArray();
                 float[] want = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Fixtures.Path("llamacpp", "logits", seq.GetProperty("logits_file").GetString()!))).ToArray();
                 var got = new float[tokens.Length * v];
-                tr.Forward(tr.CreateState(tokens.Length, tokens.Length), tokens, got, allLogits: true);
+                tr.Forward(tr.CreateState(tokens.Length), tokens, got, allLogits: true);
                 for (int t = 0; t < tokens.Length; t++)
                 {
                     var g = got.AsSpan(t * v, v);
@@ -62,7 +58,6 @@ public class GgufQuantizedFixtureTests(ITestOutputHelper output)
             }
             return (agree, total, max, Math.Sqrt(sq / n));
         }
-        finally { MatMul.UseIntegerKernels = saved; }
     }
 
     private static int ArgMax(ReadOnlySpan<float> x)

@@ -125,7 +125,7 @@ public sealed unsafe class KernelTests
             var w = new WeightTensor("w", "test", type, [rows, cols], p, bytes.Length, bs);
             var fast = new float[tokens * rows];
             var reference = new float[tokens * rows];
-            MatMul.Compute(w, x, tokens, fast);
+            MatMul.Compute(KernelContext.Default(tokens), w, x, tokens, fast);
             MatMul.Reference(w, x, tokens, reference);
             for (int i = 0; i < fast.Length; i++)
                 Assert.True(Math.Abs(fast[i] - reference[i]) <= 1e-4f * (1 + Math.Abs(reference[i])), $"{type} {rows}x{cols} T={tokens} i={i}: {fast[i]} vs {reference[i]}");
@@ -134,7 +134,7 @@ public sealed unsafe class KernelTests
             {
                 var view = w.SliceRows(129, rows - 129);
                 var part = new float[tokens * view.Rows];
-                MatMul.Compute(view, x, tokens, part);
+                MatMul.Compute(KernelContext.Default(tokens), view, x, tokens, part);
                 for (int t = 0; t < tokens; t++)
                     for (int i = 0; i < view.Rows; i++)
                         Assert.Equal(fast[t * rows + 129 + i], part[t * view.Rows + i], 4);

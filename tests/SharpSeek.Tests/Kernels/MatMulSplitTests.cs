@@ -1,6 +1,5 @@
 using SharpSeek.Kernels;
 using SharpSeek.Tensors;
-using SharpSeek.Threading;
 
 namespace SharpSeek.Tests.Kernels;
 
@@ -8,7 +7,6 @@ namespace SharpSeek.Tests.Kernels;
 /// How a decode product's rows are split over the pool: items are whole multiples of 16 rows that cover the matrix in about
 /// 8 items per thread, and the result does not depend on the number of threads (every row's dot is computed whole).
 /// </summary>
-[Collection(KernelPathCollection.Name)]
 public sealed unsafe class MatMulSplitTests
 {
     [Theory]
@@ -42,15 +40,11 @@ public sealed unsafe class MatMulSplitTests
         fixed (byte* p = bytes)
         {
             var w = new WeightTensor("w", "test", type, [rows, cols], p, bytes.Length);
-            if (RowGroups.Supports(w)) w = RowGroups.Interleave(w);
+            if (RowGroups.Supports(w, KernelPaths.Best)) w = RowGroups.Interleave(w);
             float[]? first = null;
             foreach (int threads in new[] { 1, 2, 3, 5 })
             {
-                using var pool = new WorkerPool(threads);
-                var y = new float[2 * rows];
-                MatMul.Decoding = true;
-                try { MatMul.Compute(w, x, 2, y, pool: pool); }
-                finally { MatMul.Decoding = false; }
+                var y = QuantDotTests.Run(w, x, 2, KernelPaths.Best, threads);
                 if (first is null) first = y;
                 else Assert.Equal(first, y);
             }

@@ -7,7 +7,6 @@ namespace SharpSeek.Tests.Kernels;
 /// quantize_row_q8_K_ref, bit for bit, on the scalar and the vector path: random sizes and data, strided tokens, rounding
 /// ties, an all-zero super-block, and both signs at the largest magnitude (the first one sets the scale's sign).
 /// </summary>
-[Collection(KernelPathCollection.Name)]
 public sealed unsafe class Q8KActivationsTests
 {
     /// <summary>ggml's quantize_row_q8_K_ref as written: d, qs and bsums per 256 values (bsums 0 for an all-zero block).</summary>
@@ -96,13 +95,7 @@ public sealed unsafe class Q8KActivationsTests
                 }
             }
         var act = new Q8Activations();
-        var saved = KernelPaths.Current;
-        try
-        {
-            KernelPaths.Current = path;
-            fixed (float* xp = x) act.Quantize(xp, tokens, cols, stride, Q8Format.Q8_K);
-        }
-        finally { KernelPaths.Current = saved; }
+        fixed (float* xp = x) act.Quantize(xp, tokens, cols, stride, Q8Format.Q8_K, vector: path != KernelPath.Scalar);
         Assert.Equal(Q8Format.Q8_K, act.Format);
         for (int t = 0; t < tokens; t++)
         {

@@ -4,27 +4,12 @@ using SharpSeek.Tensors;
 namespace SharpSeek.Tests.Kernels;
 
 /// <summary>
-/// Quantized integer dot kernels: every SIMD path against the scalar reference, the scalar reference against a double-precision
-/// dot of the dequantized operands, and MatMul's quantized path against both, on random sizes (0 to 3 vectors + 1 blocks) and random data.
+/// Quantized integer products: the scalar row kernel against a double-precision dot of the dequantized operands, and MatMul's
+/// integer path on every kernel path and layout against it bit for bit, exact integer parts, and batch invariance.
 /// </summary>
-[Collection(KernelPathCollection.Name)]
 public sealed unsafe class QuantDotTests
 {
     public static readonly DType[] Types = [DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q6_K];
-
-    public static TheoryData<DType, KernelPath, int> PathCases
-    {
-        get
-        {
-            var data = new TheoryData<DType, KernelPath, int>();
-            foreach (var t in Types)
-                foreach (var p in new[] { KernelPath.Avx2, KernelPath.Avx512BW, KernelPath.Vnni })
-                    // 512-bit vectors hold two 32-value blocks: 0..3 vectors + 1 is 0..7 blocks; k-quants count 256-value super-blocks.
-                    foreach (int n in t.BlockSize() == 32 ? new[] { 0, 1, 2, 3, 4, 5, 7, 8, 13, 48 } : new[] { 0, 1, 2, 3, 4, 6 })
-                        data.Add(t, p, n);
-            return data;
-        }
-    }
 
     /// <summary>Random but valid blocks: finite fp16 scales, every quant bit random.</summary>
     internal static byte[] RandomRows(Random r, DType type, int rows, int cols)
@@ -54,39 +39,48 @@ public sealed unsafe class QuantDotTests
 
     internal static float[] RandomFloats(Random r, int n) => Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1) * (r.Next(8) == 0 ? 4 : 1)).ToArray();
 
-    /// <summary>Σ|w·x| over the dequantized operands: the scale a float-order tolerance is relative to.</summary>
-    private static (double dot, double abs) Exact(DType type, byte[] row, Q8Row x, int cols)
+    /// <summary>The activations a product with <paramref name="type"/> quantizes <paramref name="x"/> to (its kernels' format).</summary>
+    internal static Q8Activations Activations(DType type, float[] x, int tokens, int cols, bool vector = true)
+    {
+        var act = new Q8Activations();
+        act.Quantize(x, tokens, cols, QuantDot.ActivationFormat(type), vector);
+        return act;
+    }
+
+    /// <summary>Token <paramref name="t"/> of <paramref name="act"/> dequantized (either format).</summary>
+    internal static double[] Dequantized(Q8Activations act, int t)
+    {
+        int cols = act.Cols;
+        var v = new double[cols];
+        if (act.Format == Q8Format.Q8_K)
+        {
+            var x = act.RowK(t);
+            for (int j = 0; j < cols; j++) v[j] = (double)x.Qs[j] * x.D[j / 256];
+        }
+        else
+        {
+            var x = act.Row(t);
+            for (int j = 0; j < cols; j++) v[j] = (double)x.Qs[j] * x.D[j / 32];
+        }
+        return v;
+    }
+
+    /// <summary>The double dot of dequantized weights and activations, and Σ|w·x| (the scale a float-order tolerance is relative to).</summary>
+    private static (double dot, double abs) Exact(DType type, byte[] row, double[] x, int cols)
     {
         var w = new float[cols];
         GgmlQuants.DequantizeRow(type, row, w);
         double dot = 0, abs = 0;
         for (int j = 0; j < cols; j++)
         {
-            double v = (double)w[j] * x.Qs[j] * x.D[j / 32];
+            double v = w[j] * x[j];
             dot += v;
             abs += Math.Abs(v);
         }
         return (dot, abs);
     }
 
-    [Theory, MemberData(nameof(PathCases))]
-    public void PathMatchesScalarReference(DType type, KernelPath path, int blocks)
-    {
-        if (!KernelPaths.IsSupported(path)) return;
-        var r = new Random(HashCode.Combine(type, path, blocks));
-        int cols = blocks * type.BlockSize();
-        var row = RandomRows(r, type, 1, cols);
-        var act = new Q8Activations();
-        if (cols > 0) act.Quantize(RandomFloats(r, cols), 1, cols);
-        fixed (byte* w = row)
-        {
-            var x = cols > 0 ? act.Row(0) : default;
-            float fast = QuantDot.Row(path, type, w, x, cols);
-            float reference = QuantDot.Row(KernelPath.Scalar, type, w, x, cols);
-            double abs = cols > 0 ? Exact(type, row, x, cols).abs : 0;
-            Assert.True(Math.Abs(fast - reference) <= 2e-6 * abs + 1e-30, $"{type} {path} {cols}: {fast} vs {reference} (Σ|wx| {abs})");
-        }
-    }
+    public static TheoryData<DType> TypeCases => new(Types);
 
     [Theory, MemberData(nameof(TypeCases))]
     public void ScalarReferenceIsTheDequantizedDot(DType type)
@@ -96,19 +90,15 @@ public sealed unsafe class QuantDotTests
         {
             int cols = blocks * type.BlockSize();
             var row = RandomRows(r, type, 1, cols);
-            var act = new Q8Activations();
-            act.Quantize(RandomFloats(r, cols), 1, cols);
+            var act = Activations(type, RandomFloats(r, cols), 1, cols);
             fixed (byte* w = row)
             {
-                var x = act.Row(0);
-                float reference = QuantDot.Row(KernelPath.Scalar, type, w, x, cols);
-                var (dot, abs) = Exact(type, row, x, cols);
+                float reference = QuantDot.RowReference(type, w, act, 0);
+                var (dot, abs) = Exact(type, row, Dequantized(act, 0), cols);
                 Assert.True(Math.Abs(reference - dot) <= 2e-6 * abs, $"{type} {cols}: {reference} vs {dot} (Σ|wx| {abs})");
             }
         }
     }
-
-    public static TheoryData<DType> TypeCases => new(Types);
 
     [Theory]
     [InlineData(1)]
@@ -122,15 +112,8 @@ public sealed unsafe class QuantDotTests
         if (blocks > 1) Array.Clear(x, 32, 32);                          // an all-zero block must give d = 0 and q = 0
         var scalar = new Q8Activations();
         var vector = new Q8Activations();
-        var saved = KernelPaths.Current;
-        try
-        {
-            KernelPaths.Current = KernelPath.Scalar;
-            scalar.Quantize(x, 1, x.Length);
-            KernelPaths.Current = KernelPaths.Best;
-            vector.Quantize(x, 1, x.Length);
-        }
-        finally { KernelPaths.Current = saved; }
+        scalar.Quantize(x, 1, x.Length, vector: false);
+        vector.Quantize(x, 1, x.Length);
         Q8Row a = scalar.Row(0), b = vector.Row(0);
         for (int j = 0; j < x.Length; j++) Assert.Equal(a.Qs[j], b.Qs[j]);
         for (int k = 0; k < blocks; k++)
@@ -151,12 +134,17 @@ public sealed unsafe class QuantDotTests
             var data = new TheoryData<DType, KernelPath, int, int, int>();
             foreach (var t in Types)
                 foreach (var p in new[] { KernelPath.Scalar, KernelPath.Avx2, KernelPath.Avx512BW, KernelPath.Vnni })
-                    foreach (var (rows, blocks, tokens) in new[] { (1, 1, 1), (37, 3, 1), (130, 2, 5), (300, 4, 2) })
+                    foreach (var (rows, blocks, tokens) in new[] { (1, 1, 1), (37, 3, 1), (130, 2, 5), (300, 4, 2), (16, 48, 3) })
                         data.Add(t, p, rows, blocks * t.BlockSize(), tokens);
             return data;
         }
     }
 
+    /// <summary>
+    /// MatMul's integer path on every kernel path and both layouts (grouped, and the file's rows packed on the fly, with row counts
+    /// off the 8-row group): equal bit for bit to the scalar row kernel (the float steps are the same everywhere), and within the
+    /// activation rounding of the float product.
+    /// </summary>
     [Theory, MemberData(nameof(MatMulCases))]
     public void MatMulQuantizedPathMatchesReferences(DType type, KernelPath path, int rows, int cols, int tokens)
     {
@@ -164,46 +152,125 @@ public sealed unsafe class QuantDotTests
         var r = new Random(HashCode.Combine(type, rows, cols, tokens));
         var bytes = RandomRows(r, type, rows, cols);
         var x = RandomFloats(r, tokens * cols);
-        var fast = new float[tokens * rows];
         var floatReference = new float[tokens * rows];
-        var saved = KernelPaths.Current;
+        var act = Activations(type, x, tokens, cols);
         fixed (byte* p = bytes)
         {
             var w = new WeightTensor("w", "test", type, [rows, cols], p, bytes.Length);
-            try
-            {
-                KernelPaths.Current = path;
-                MatMul.Compute(w, x, tokens, fast);
-            }
-            finally { KernelPaths.Current = saved; }
             MatMul.Reference(w, x, tokens, floatReference);
-
-            var act = new Q8Activations();
-            act.Quantize(x, tokens, cols);
+            var layouts = new List<WeightTensor> { w };
+            if (RowGroups.Supports(w, KernelPaths.Best)) layouts.Add(RowGroups.Interleave(w));
             var wf = w.ToFloat32();
-            for (int t = 0; t < tokens; t++)
-                for (int i = 0; i < rows; i++)
-                {
-                    double abs = 0, err = 0;
-                    for (int j = 0; j < cols; j++)
+            foreach (var layout in layouts)
+            {
+                var fast = Run(layout, x, tokens, path);
+                for (int t = 0; t < tokens; t++)
+                    for (int i = 0; i < rows; i++)
                     {
-                        abs += Math.Abs((double)wf[i * cols + j] * x[t * cols + j]);
-                        err += Math.Abs(wf[i * cols + j]) * act.Row(t).D[j / 32] * 0.5;
+                        float exactQ = QuantDot.RowReference(type, w.RowPointer(i), act, t);
+                        float got = fast[t * rows + i];
+                        Assert.True(BitConverter.SingleToInt32Bits(got) == BitConverter.SingleToInt32Bits(exactQ),
+                            $"{type} {path} grouped={layout.Interleaved} {rows}x{cols} T={tokens} [{t},{i}]: {got} vs row kernel {exactQ}");
+                        var wi = wf.AsSpan(i * cols, cols).ToArray();
+                        double abs = 0;
+                        for (int j = 0; j < cols; j++) abs += Math.Abs((double)wi[j] * x[t * cols + j]);
+                        double bound = RowGroupsTests.ActivationBound(wi, x, t * cols, cols, act.Format) + 4e-6 * abs;
+                        Assert.True(Math.Abs(got - floatReference[t * rows + i]) <= bound + 1e-30,
+                            $"{type} {path} [{t},{i}]: {got} vs float {floatReference[t * rows + i]} (bound {bound})");
                     }
-                    // Same quantized activations, integer dot: equal to the scalar kernel up to float order.
-                    float exactQ = QuantDot.Row(KernelPath.Scalar, type, w.RowPointer(i), act.Row(t), cols);
-                    float got = fast[t * rows + i];
-                    Assert.True(Math.Abs(got - exactQ) <= 2e-6 * abs + 1e-30, $"{type} {path} {rows}x{cols} T={tokens} [{t},{i}]: {got} vs {exactQ}");
-                    // Against float activations: within the activation rounding bound (half a step per value, plus fp16 scale rounding).
-                    Assert.True(Math.Abs(got - floatReference[t * rows + i]) <= err * 1.01 + 1e-3 * abs, $"{type} {path} [{t},{i}]: {got} vs float {floatReference[t * rows + i]} (bound {err})");
-                }
+            }
         }
     }
-}
 
-/// <summary>Tests that switch <see cref="KernelPaths.Current"/> (process-wide) must not run beside other kernel tests.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class KernelPathCollection
-{
-    public const string Name = "kernel paths";
+    public static TheoryData<DType, KernelPath> PathCases
+    {
+        get
+        {
+            var data = new TheoryData<DType, KernelPath>();
+            foreach (var t in Types)
+                foreach (var p in new[] { KernelPath.Scalar, KernelPath.Avx2, KernelPath.Avx512BW, KernelPath.Vnni })
+                    data.Add(t, p);
+            return data;
+        }
+    }
+
+    /// <summary>Scales of 1 and integer activations with |max| 127 (so d_x = 1): every result is an integer the float sums hold exactly.</summary>
+    [Theory, MemberData(nameof(PathCases))]
+    public void IntegerPartIsExact(DType type, KernelPath path)
+    {
+        if (!KernelPaths.IsSupported(path)) return;
+        var r = new Random(HashCode.Combine(type, path, 7));
+        int rows = 16, tokens = 6, cols = 2 * Math.Max(type.BlockSize(), 64);
+        var bytes = RandomRows(r, type, rows, cols);
+        int bb = type.BlockBytes();
+        ushort one = BitConverter.HalfToUInt16Bits((Half)1);
+        for (int o = 0; o < bytes.Length; o += bb)
+            foreach (int at in type switch { DType.Q4_K => new[] { 0, 2 }, DType.Q6_K => new[] { 208 }, _ => new[] { 0 } })
+                BitConverter.TryWriteBytes(bytes.AsSpan(o + at), one);
+        if (type == DType.Q6_K)   // int8 sub-block scales: keep them small so the sums stay well inside float's exact range
+            for (int o = 0; o < bytes.Length; o += bb)
+                for (int j = 192; j < 208; j++) bytes[o + j] = (byte)(sbyte)r.Next(-3, 4);
+        if (type == DType.Q4_K)   // 6-bit scales and mins of 0..3 (and mins of 0 for sub-blocks 4..7), for the same reason
+            for (int o = 0; o < bytes.Length; o += bb)
+                for (int j = 4; j < 16; j++) bytes[o + j] &= 0x03;
+        var x = new float[tokens * cols];
+        for (int i = 0; i < x.Length; i++) x[i] = r.Next(-127, 128);
+        // Q8_0 activations: d = 1 when every 32 values reach ±127; Q8_K: d = −1 when every 256 start their maximum at +127.
+        for (int i = 0; i < x.Length; i += 32) x[i] = 127;
+        fixed (byte* p = bytes)
+        {
+            var w = new WeightTensor("w", "test", type, [rows, cols], p, bytes.Length);
+            var wf = w.ToFloat32();
+            foreach (var layout in RowGroups.Supports(w, KernelPaths.Best) ? new[] { w, RowGroups.Interleave(w) } : [w])
+            {
+                var got = Run(layout, x, tokens, path);
+                for (int t = 0; t < tokens; t++)
+                    for (int i = 0; i < rows; i++)
+                    {
+                        double exact = 0;
+                        for (int j = 0; j < cols; j++) exact += (double)wf[i * cols + j] * x[t * cols + j];
+                        Assert.Equal(exact, (double)got[t * rows + i]);
+                    }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A token's result does not depend on the batch it is in: 11 tokens together (runs of 4, 4 and 3) against each alone, on
+    /// every path and both layouts. This is what makes batched decode, verification and prefill agree with decoding alone.
+    /// </summary>
+    [Theory, MemberData(nameof(PathCases))]
+    public void TokenResultDoesNotDependOnBatch(DType type, KernelPath path)
+    {
+        if (!KernelPaths.IsSupported(path)) return;
+        var r = new Random(HashCode.Combine(type, path, 11));
+        int rows = 21, tokens = 11, cols = 3 * type.BlockSize();
+        var bytes = RandomRows(r, type, 24, cols);
+        var x = RandomFloats(r, tokens * cols);
+        fixed (byte* p = bytes)
+        {
+            var file = new WeightTensor("w", "test", type, [rows, cols], p, (long)rows * type.ByteCount(cols));
+            var full = new WeightTensor("w", "test", type, [24, cols], p, bytes.Length);
+            foreach (var w in new[] { file, RowGroups.Interleave(full) })
+            {
+                int n = (int)w.Rows;
+                var together = Run(w, x, tokens, path);
+                for (int t = 0; t < tokens; t++)
+                    Assert.Equal(Run(w, x[(t * cols)..((t + 1) * cols)], 1, path), together[(t * n)..((t + 1) * n)]);
+            }
+        }
+    }
+
+    internal static float[] Run(WeightTensor w, float[] x, int tokens, KernelPath path, int threads = 0)
+    {
+        var y = new float[tokens * (int)w.Rows];
+        var policy = new KernelPolicy { Path = path };
+        if (threads > 0)
+        {
+            using var pool = new Threading.WorkerPool(threads);
+            MatMul.Compute((policy with { Pool = pool }).For(tokens), w, x, tokens, y);
+        }
+        else MatMul.Compute(policy.For(tokens), w, x, tokens, y);
+        return y;
+    }
 }

@@ -4,13 +4,10 @@ using SharpSeek.Tensors;
 namespace SharpSeek.Tests.Kernels;
 
 /// <summary>
-/// The 8-row grouped layout of Q4_0/Q8_0/Q4_K/Q6_K matrices: the layout round-trips to the file's bytes, the one-token group kernel
-/// matches its scalar reference on every path (random sizes, random data), and products over a grouped matrix equal those over
-/// the same matrix in rows: bit for bit in prefill (the same tiles). In decode Q4_0/Q8_0 groups equal rows up to float order;
-/// the K-quants' groups read Q8_K activations where the row kernels read Q8_0, so each is held to its own activation rounding
-/// of the float product.
+/// The 8-row grouped layout of Q4_0/Q8_0/Q4_K/Q6_K matrices: the layout round-trips to the file's bytes, the group kernels for 1..4
+/// tokens match their scalar reference and the row kernels on the file's bytes bit for bit (random sizes, random data, every path),
+/// and products over a grouped matrix equal those over the same matrix in rows bit for bit.
 /// </summary>
-[Collection(KernelPathCollection.Name)]
 public sealed unsafe class RowGroupsTests
 {
     public static readonly DType[] Types = [DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q6_K];
@@ -18,109 +15,55 @@ public sealed unsafe class RowGroupsTests
     /// <summary>Columns: <paramref name="blocks32"/> 32-value blocks of Q4_0/Q8_0, or <paramref name="superBlocks"/> 256-value super-blocks of Q4_K/Q6_K.</summary>
     private static int Cols(DType type, int blocks32, int superBlocks) => type.BlockSize() == 32 ? blocks32 * 32 : superBlocks * 256;
 
-    public static TheoryData<DType, KernelPath, int> KernelCases => KernelCasesOf(DType.Q8_0, DType.Q4_0);
-
-    public static TheoryData<DType, KernelPath, int> KQuantKernelCases => KernelCasesOf(DType.Q4_K, DType.Q6_K);
-
-    private static TheoryData<DType, KernelPath, int> KernelCasesOf(params DType[] types)
+    public static TheoryData<DType, KernelPath, int> KernelCases
     {
-        var data = new TheoryData<DType, KernelPath, int>();
-        foreach (var t in types)
-            foreach (var p in new[] { KernelPath.Scalar, KernelPath.Avx2, KernelPath.Avx512BW, KernelPath.Vnni })
-                // Blocks of the type: 32 values, or 256-value super-blocks for the K-quants.
-                foreach (int n in t.BlockSize() == 32 ? new[] { 0, 1, 2, 3, 4, 5, 7, 8, 13, 48 } : new[] { 0, 1, 2, 3, 4, 6 })
-                    data.Add(t, p, n);
-        return data;
-    }
-
-    private static WeightTensor Grouped(WeightTensor w)
-    {
-        var saved = KernelPaths.Current;
-        try
+        get
         {
-            KernelPaths.Current = KernelPaths.Best;
-            return RowGroups.Interleave(w);
+            var data = new TheoryData<DType, KernelPath, int>();
+            foreach (var t in Types)
+                foreach (var p in new[] { KernelPath.Scalar, KernelPath.Avx2, KernelPath.Avx512BW, KernelPath.Vnni })
+                    // Blocks of the type: 32 values, or 256-value super-blocks for the K-quants.
+                    foreach (int n in t.BlockSize() == 32 ? new[] { 1, 2, 3, 5, 8, 13, 48 } : new[] { 1, 2, 3, 6 })
+                        data.Add(t, p, n);
+            return data;
         }
-        finally { KernelPaths.Current = saved; }
     }
 
     [Theory, MemberData(nameof(KernelCases))]
-    public void GroupKernelMatchesReferences(DType type, KernelPath path, int blocks)
+    public void GroupKernelMatchesReferencesBitForBit(DType type, KernelPath path, int blocks)
     {
         if (!KernelPaths.IsSupported(path) || KernelPaths.Best == KernelPath.Scalar) return;
         var r = new Random(HashCode.Combine(type, path, blocks, 5));
-        int bs = type.BlockSize(), cols = Math.Max(blocks, 1) * bs, n = blocks * bs;
+        int cols = blocks * type.BlockSize(), tokens = 4;
         var bytes = QuantDotTests.RandomRows(r, type, 8, cols);
-        var act = new Q8Activations();
-        act.Quantize(QuantDotTests.RandomFloats(r, cols), 1, cols);
-        var x = act.Row(0);
+        var act = QuantDotTests.Activations(type, QuantDotTests.RandomFloats(r, tokens * cols), tokens, cols);
         fixed (byte* p = bytes)
         {
-            var g = Grouped(new WeightTensor("w", "test", type, [8, cols], p, bytes.Length));
-            float* fast = stackalloc float[8], reference = stackalloc float[8];
-            QuantDot.Group(path, type, g.Data, x, n, fast);
-            QuantDot.GroupReference(type, g.Data, x, n, reference);
-            GC.KeepAlive(g);   // g.Data points into memory g owns: a GC between the calls could otherwise free it
-            for (int i = 0; i < 8; i++)
+            var g = RowGroups.Interleave(new WeightTensor("w", "test", type, [8, cols], p, bytes.Length));
+            float* reference = stackalloc float[8];
+            float* fast = stackalloc float[8 * tokens];
+            for (int t = 0; t < tokens; t++)
             {
-                // The row kernel on the file's bytes, over the same blocks; Σ|w·x| bounds float-order differences.
-                float row = QuantDot.Row(KernelPath.Scalar, type, p + i * type.ByteCount(cols), x, n);
-                var wf = new float[cols];
-                GgmlQuants.DequantizeRow(type, new ReadOnlySpan<byte>(p + i * type.ByteCount(cols), (int)type.ByteCount(cols)), wf);
-                double abs = 0;
-                for (int j = 0; j < n; j++) abs += Math.Abs((double)wf[j] * x.Qs[j] * x.D[j / 32]);
-                Assert.True(Math.Abs(fast[i] - reference[i]) <= 2e-6 * abs + 1e-30, $"{type} {path} {blocks} row {i}: {fast[i]} vs reference {reference[i]}");
-                Assert.True(Math.Abs(reference[i] - row) <= 2e-6 * abs + 1e-30, $"{type} {blocks} row {i}: reference {reference[i]} vs row kernel {row}");
-                if (blocks > 0) Assert.NotEqual(0f, fast[i]);
+                QuantDot.GroupReference(type, g.Data, act, t, reference);
+                for (int i = 0; i < 8; i++)
+                {
+                    float row = QuantDot.RowReference(type, p + i * type.ByteCount(cols), act, t);
+                    Assert.True(Bits(row) == Bits(reference[i]), $"{type} {blocks} token {t} row {i}: group reference {reference[i]} vs row kernel {row}");
+                    Assert.NotEqual(0f, reference[i]);
+                }
+                // Every width of call that holds token t: alone, and as the last of n tokens.
+                for (int n = 1; n <= QuantDot.GroupTokens && n <= t + 1; n++)
+                {
+                    QuantDot.Group(path, type, g.Data, act, t - n + 1, n, fast, 8);
+                    for (int i = 0; i < 8; i++)
+                        Assert.True(Bits(fast[(n - 1) * 8 + i]) == Bits(reference[i]), $"{type} {path} {blocks} width {n} token {t} row {i}: {fast[(n - 1) * 8 + i]} vs {reference[i]}");
+                }
             }
+            GC.KeepAlive(g);   // g.Data points into memory g owns: a GC between the calls could otherwise free it
         }
     }
 
-    /// <summary>
-    /// Q4_K/Q6_K groups over Q8_K activations: every path against the scalar reference, the reference against a double dot of
-    /// the dequantized weights and the dequantized Q8_K activations, and against the row kernel over Q8_0 activations of the
-    /// same floats within the two activation roundings.
-    /// </summary>
-    [Theory, MemberData(nameof(KQuantKernelCases))]
-    public void KQuantGroupKernelMatchesReferences(DType type, KernelPath path, int superBlocks)
-    {
-        if (!KernelPaths.IsSupported(path) || KernelPaths.Best == KernelPath.Scalar) return;
-        var r = new Random(HashCode.Combine(type, path, superBlocks, 7));
-        int cols = Math.Max(superBlocks, 1) * 256, n = superBlocks * 256;
-        var bytes = QuantDotTests.RandomRows(r, type, 8, cols);
-        var xf = QuantDotTests.RandomFloats(r, cols);
-        var act = new Q8Activations();
-        act.Quantize(xf, 1, cols, Q8Format.Q8_K);
-        var x = act.RowK(0);
-        var act0 = new Q8Activations();
-        act0.Quantize(xf, 1, cols);
-        fixed (byte* p = bytes)
-        {
-            var g = Grouped(new WeightTensor("w", "test", type, [8, cols], p, bytes.Length));
-            float* fast = stackalloc float[8], reference = stackalloc float[8];
-            QuantDot.Group(path, type, g.Data, x, n, fast);
-            QuantDot.GroupReference(type, g.Data, x, n, reference);
-            GC.KeepAlive(g);   // g.Data points into memory g owns: a GC between the calls could otherwise free it
-            var wf = new float[cols];
-            for (int i = 0; i < 8; i++)
-            {
-                GgmlQuants.DequantizeRow(type, new ReadOnlySpan<byte>(p + i * type.ByteCount(cols), (int)type.ByteCount(cols)), wf);
-                double exact = 0, abs = 0;
-                for (int j = 0; j < n; j++)
-                {
-                    double v = (double)wf[j] * x.Qs[j] * x.D[j / 256];
-                    exact += v;
-                    abs += Math.Abs(v);
-                }
-                Assert.True(Math.Abs(fast[i] - reference[i]) <= 2e-6 * abs + 1e-30, $"{type} {path} {superBlocks} row {i}: {fast[i]} vs reference {reference[i]}");
-                Assert.True(Math.Abs(reference[i] - exact) <= 2e-6 * abs + 1e-30, $"{type} {superBlocks} row {i}: reference {reference[i]} vs exact {exact}");
-                float row = QuantDot.Row(KernelPath.Scalar, type, p + i * type.ByteCount(cols), act0.Row(0), n);
-                double bound = ActivationBound(wf, xf, 0, n, Q8Format.Q8_K) + ActivationBound(wf, xf, 0, n, Q8Format.Q8_0) + 4e-6 * abs;
-                Assert.True(Math.Abs(fast[i] - row) <= bound + 1e-30, $"{type} {path} {superBlocks} row {i}: Q8_K {fast[i]} vs Q8_0 row kernel {row} (bound {bound})");
-                if (superBlocks > 0) Assert.NotEqual(0f, fast[i]);
-            }
-        }
-    }
+    private static int Bits(float f) => BitConverter.SingleToInt32Bits(f);
 
     /// <summary>
     /// Bound on |Σ w·(x − x̂)| for x quantized in <paramref name="format"/>: Q8_K's error is at most amax/254 per 256 values;
@@ -157,7 +100,7 @@ public sealed unsafe class RowGroupsTests
         fixed (byte* p = bytes)
         {
             var w = new WeightTensor("w", "test", type, [rows, cols], p, bytes.Length);
-            var g = Grouped(w);
+            var g = RowGroups.Interleave(w);
             Assert.True(g.Interleaved);
             Assert.Equal(w.ByteLength, g.ByteLength);
             var back = new byte[rb];
@@ -183,7 +126,7 @@ public sealed unsafe class RowGroupsTests
             Assert.Throws<ArgumentOutOfRangeException>(() => g.SliceRows(8, 12));
             Assert.Throws<ArgumentException>(() => RowGroups.Interleave(g));
             var odd = new WeightTensor("odd", "test", type, [rows - 1, cols], p, bytes.Length - rb);
-            Assert.False(RowGroups.Supports(odd));
+            Assert.False(RowGroups.Supports(odd, KernelPaths.Best));
         }
     }
 
@@ -201,7 +144,7 @@ public sealed unsafe class RowGroupsTests
     }
 
     [Theory, MemberData(nameof(MatMulCases))]
-    public void ProductsOverGroupsMatchProductsOverRows(DType type, KernelPath path, int rows, int cols, int tokens)
+    public void ProductsOverGroupsEqualProductsOverRows(DType type, KernelPath path, int rows, int cols, int tokens)
     {
         if (!KernelPaths.IsSupported(path) || KernelPaths.Best == KernelPath.Scalar) return;
         var r = new Random(HashCode.Combine(type, path, rows, cols, tokens));
@@ -210,85 +153,7 @@ public sealed unsafe class RowGroupsTests
         fixed (byte* p = bytes)
         {
             var w = new WeightTensor("w", "test", type, [rows, cols], p, bytes.Length);
-            var g = Grouped(w);
-            var wf = w.ToFloat32();
-            foreach (bool decoding in new[] { false, true })
-            {
-                float[] a = Run(w, x, tokens, path, decoding), b = Run(g, x, tokens, path, decoding);
-                if (!decoding && path != KernelPath.Scalar && QuantGemm.Supports(path, type))
-                {
-                    Assert.Equal(a, b);   // prefill: the tiles built from groups are the tiles built from rows
-                    continue;
-                }
-                bool kQuant = type is DType.Q4_K or DType.Q6_K;
-                var q8k = new Q8Activations();
-                if (kQuant) q8k.Quantize(x, tokens, cols, Q8Format.Q8_K);
-                for (int t = 0; t < tokens; t++)
-                    for (int i = 0; i < rows; i++)
-                    {
-                        double abs = 0, exact = 0;
-                        for (int j = 0; j < cols; j++)
-                        {
-                            double v = (double)wf[i * cols + j] * x[t * cols + j];
-                            abs += Math.Abs(v);
-                            exact += v;
-                        }
-                        float rowsY = a[t * rows + i], groupsY = b[t * rows + i];
-                        if (!kQuant)
-                        {
-                            Assert.True(Math.Abs(rowsY - groupsY) <= 4e-6 * abs + 1e-30,
-                                $"{type} {path} decoding={decoding} [{t},{i}]: rows {rowsY} vs groups {groupsY}");
-                            continue;
-                        }
-                        // Groups read Q8_K activations, rows Q8_0: each within its own activation rounding of the float product.
-                        var wi = wf.AsSpan(i * cols, cols).ToArray();
-                        double kBound = ActivationBound(wi, x, t * cols, cols, Q8Format.Q8_K) + 4e-6 * abs;
-                        double bound0 = ActivationBound(wi, x, t * cols, cols, Q8Format.Q8_0) + 4e-6 * abs;
-                        Assert.True(Math.Abs(groupsY - exact) <= kBound + 1e-30, $"{type} {path} decoding={decoding} [{t},{i}]: groups {groupsY} vs float {exact} (bound {kBound})");
-                        // And tightly: the product of the dequantized weights with the Q8_K values the call should have made.
-                        var xk = q8k.RowK(t);
-                        double onQ8K = 0;
-                        for (int j = 0; j < cols; j++) onQ8K += (double)wi[j] * xk.Qs[j] * xk.D[j / 256];
-                        Assert.True(Math.Abs(groupsY - onQ8K) <= 4e-6 * abs + 1e-30, $"{type} {path} decoding={decoding} [{t},{i}]: groups {groupsY} vs Q8_K product {onQ8K}");
-                        Assert.True(Math.Abs(rowsY - exact) <= bound0 + 1e-30, $"{type} {path} decoding={decoding} [{t},{i}]: rows {rowsY} vs float {exact} (bound {bound0})");
-                    }
-            }
+            Assert.Equal(QuantDotTests.Run(w, x, tokens, path), QuantDotTests.Run(RowGroups.Interleave(w), x, tokens, path));
         }
-    }
-
-    /// <summary>A decode step's token gets the same bits alone or beside others (per-token group kernels).</summary>
-    [Theory, MemberData(nameof(TypeCases))]
-    public void GroupedDecodeDoesNotDependOnBatch(DType type)
-    {
-        if (KernelPaths.Best == KernelPath.Scalar) return;
-        var r = new Random((int)type + 77);
-        int rows = 48, cols = Cols(type, 5, 2), tokens = 5;
-        var bytes = QuantDotTests.RandomRows(r, type, rows, cols);
-        var x = QuantDotTests.RandomFloats(r, tokens * cols);
-        fixed (byte* p = bytes)
-        {
-            var g = Grouped(new WeightTensor("w", "test", type, [rows, cols], p, bytes.Length));
-            var together = Run(g, x, tokens, KernelPaths.Best, decoding: true);
-            for (int t = 0; t < tokens; t++)
-                Assert.Equal(Run(g, x[(t * cols)..((t + 1) * cols)], 1, KernelPaths.Best, decoding: true), together[(t * rows)..((t + 1) * rows)]);
-        }
-    }
-
-    private static float[] Run(WeightTensor w, float[] x, int tokens, KernelPath path, bool decoding)
-    {
-        var y = new float[tokens * (int)w.Rows];
-        var saved = KernelPaths.Current;
-        try
-        {
-            KernelPaths.Current = path;
-            MatMul.Decoding = decoding;
-            MatMul.Compute(w, x, tokens, y);
-        }
-        finally
-        {
-            KernelPaths.Current = saved;
-            MatMul.Decoding = false;
-        }
-        return y;
     }
 }

@@ -57,8 +57,8 @@ public sealed class LoadProgressTests
         using var plain = ModelLoader.Load(Fixtures.Path("llamacpp", "models", "tiny-qwen2-f32.gguf"));
         var a = new float[plain.Config.VocabSize];
         var b = new float[plain.Config.VocabSize];
-        bundle.Model.Forward(bundle.Model.CreateState(16, 4), [1, 2, 3], a);
-        plain.Forward(plain.CreateState(16, 4), [1, 2, 3], b);
+        bundle.Model.Forward(bundle.Model.CreateState(16), [1, 2, 3], a);
+        plain.Forward(plain.CreateState(16), [1, 2, 3], b);
         Assert.Equal(b, a);
     }
 }

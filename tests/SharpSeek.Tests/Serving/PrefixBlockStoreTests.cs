@@ -20,7 +20,7 @@ public sealed class PrefixBlockStoreTests(ITestOutputHelper output)
         return [.. tokens];
     }
 
-    private static InferenceState Fresh(Transformer model) => model.CreateState(Context, 64);
+    private static InferenceState Fresh(Transformer model) => model.CreateState(Context);
 
     private static PrefixBlockStore Open(string dir, Transformer model, List<string> warnings, long maxBytes = 1L << 30) =>
         new(dir, PrefixBlockLayout.Of(model, Block), maxBytes, warnings.Add);

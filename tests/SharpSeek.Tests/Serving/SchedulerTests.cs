@@ -145,3 +145,56 @@ public sealed class SchedulerTests
         return [.. list];
     }
 }
+
+/// <summary>
+/// A sequence that fails inside a batched step fails alone with its error, and the sequences it shared steps with continue
+/// with unchanged outputs: one whose prompt holds a token with a NaN embedding (the MoE gate then has no expert to pick and
+/// throws inside the forward), one whose constraint throws while sampling.
+/// </summary>
+public sealed class SchedulerFailureTests
+{
+    private const int Poisoned = 77;
+
+    private sealed class Throwing : ITokenConstraint
+    {
+        public void Mask(Span<float> logits) => throw new InvalidOperationException("constraint broke");
+        public void Accept(int token) { }
+    }
+
+    [Fact]
+    public async Task A_sequence_that_fails_in_a_batched_step_fails_alone()
+    {
+        using var dir = new SharpSeek.Tests.Support.TempDir().CopyFrom(Engine.GoldenData.Dir("v2lite-tiny"), "config.json", "model.safetensors");
+        var tensors = SharpSeek.Tests.Support.TestSafetensors.Read(dir.File("model.safetensors"));
+        var embed = tensors.Single(t => t.Name == "model.embed_tokens.weight");
+        int d = (int)embed.Shape[1];
+        var data = (byte[])embed.Data.Clone();
+        for (int j = 0; j < d; j++) BitConverter.TryWriteBytes(data.AsSpan((Poisoned * d + j) * 4), float.NaN);
+        tensors[tensors.IndexOf(embed)] = embed with { Data = data };
+        SharpSeek.Tests.Support.TestSafetensors.Write(dir.File("model.safetensors"), tensors);
+        using var model = SharpSeek.Models.ModelLoader.Load(dir.Path);
+
+        int[][] prompts = [[0, 5, 6, 7], [0, 5, Poisoned, 7], [0, 9, 8], [0, 11, 12, 13, 14]];
+        var options = new GenerationOptions { MaxTokens = 10, IgnoreEos = true };
+        var alone = new[] { 0, 2 }.ToDictionary(i => i, i => new Generator(model).Generate(prompts[i], options).ToArray());
+        Assert.All(alone.Values, a => Assert.Equal(10, a.Length));
+
+        using var scheduler = new Scheduler(model, new SchedulerOptions { MaxActive = 4, PrefixCacheEntries = 0 });
+        var handles = prompts.Select((p, i) => scheduler.Submit(new SequenceRequest(p, 10, SamplingOptions.Greedy)
+        {
+            Constraint = i == 3 ? new Throwing() : null,
+        })).ToArray();
+        foreach (int i in new[] { 0, 2 })
+        {
+            var got = new List<int>();
+            await foreach (var t in handles[i].Tokens.ReadAllAsync()) got.Add(t.Token);
+            Assert.Equal(alone[i], got);
+        }
+        // The gate's own error (issue 17 point 6), not a failure of the batch around it.
+        var nan = await Assert.ThrowsAsync<SharpSeekException>(async () => { await foreach (var _ in handles[1].Tokens.ReadAllAsync()) { } });
+        Assert.Contains("router's scores are not finite", nan.Message);
+        var broke = await Assert.ThrowsAsync<InvalidOperationException>(async () => { await foreach (var _ in handles[3].Tokens.ReadAllAsync()) { } });
+        Assert.Equal("constraint broke", broke.Message);
+        Assert.Equal(2, scheduler.Metrics.Completed);
+    }
+}

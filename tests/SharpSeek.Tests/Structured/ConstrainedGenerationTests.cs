@@ -59,7 +59,7 @@ public sealed class ConstrainedGenerationTests(RandomDeepSeekModel model, ITestO
         Assert.Equal(ChatFormat.DeepSeekV3, ChatTemplate.Detect(model.Bundle.Tokenizer.Config.ChatTemplate));
         Assert.Equal(129280, model.Bundle.Model.Config.VocabSize);
         var prompt = Prompt(model.Pipeline, "person");
-        var state = model.Bundle.Model.CreateState(256, 64);
+        var state = model.Bundle.Model.CreateState(256);
         var logits = new float[129280];
         model.Bundle.Model.Forward(state, prompt.Tokens, logits);
         float max = logits.Max(), min = logits.Min();

@@ -20,7 +20,23 @@ public sealed class RecipeSmokeTests(ITestOutputHelper output) : IDisposable
         var log = new StringWriter();
         var r = TinyRecipe.Run(RecipeProfile.Smoke, _dir, 1234, 1, log);
         output.WriteLine(log.ToString());
-        Assert.Equal(["tokenizer", "pretrain", "sft", "grpo"], r.Stages.Select(s => s.Stage));
+        Assert.Equal(["tokenizer", "pretrain", "sft", "grpo", "mtp"], r.Stages.Select(s => s.Stage));
+        // The MTP stage trains the MTP layer alone: every other tensor is exported unchanged, and the MTP loss falls.
+        string mtpPrefix = $"model.layers.{RecipeProfile.Smoke.Layers}.";
+        using (var before = new SharpSeek.Formats.Safetensors.SafetensorsFile(Path.Combine(_dir, "grpo", "model", "model.safetensors")))
+        using (var after = new SharpSeek.Formats.Safetensors.SafetensorsFile(Path.Combine(_dir, "mtp", "model", "model.safetensors")))
+        {
+            int changed = 0;
+            foreach (var name in before.Entries.Keys)
+            {
+                bool same = before.GetTensor(name).ToFloat32().SequenceEqual(after.GetTensor(name).ToFloat32());
+                if (name.StartsWith(mtpPrefix, StringComparison.Ordinal)) changed += same ? 0 : 1;
+                else Assert.True(same, $"{name} changed in the MTP stage");
+            }
+            Assert.True(changed > 0, "the MTP stage changed no MTP tensor");
+        }
+        var mtpLosses = File.ReadLines(Path.Combine(_dir, "mtp", "metrics.csv")).Skip(1).Select(l => double.Parse(l.Split(',')[3], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.True(mtpLosses.Count >= 2 && mtpLosses[^1] < mtpLosses[0], $"MTP loss did not fall: {string.Join(", ", mtpLosses)}");
         Assert.True(r.Pretrain[^1].Loss < r.Pretrain[0].Loss - 0.3, "pretraining loss did not fall");
         Assert.True(r.Sft.TakeLast(3).Average(s => s.Loss) < r.Sft.Take(3).Average(s => s.Loss) - 0.5, "SFT loss did not fall");
         Assert.Equal(RecipeProfile.Smoke.Grpo.Stage.Steps, r.Grpo.Count);

@@ -8,7 +8,7 @@ namespace SharpSeek.Formats.Gguf;
 /// </summary>
 public static class GgufConfig
 {
-    public static readonly IReadOnlyList<string> SupportedArchitectures = ["qwen2", "llama", "deepseek2"];
+    public static readonly IReadOnlyList<string> SupportedArchitectures = ["qwen2", "qwen3", "llama", "deepseek2"];
 
     public static ModelConfig Build(GgufFile file) => new Reader(file).Read();
 
@@ -50,6 +50,7 @@ public static class GgufConfig
         public ModelConfig Read()
         {
             string arch = f.Architecture ?? throw new ModelFormatException($"{File}: missing key 'general.architecture'");
+            if (arch == "deepseek32") throw ModelConfig.SparseAttentionNotSupported(File, "architecture 'deepseek32' (key 'general.architecture')");
             if (!SupportedArchitectures.Contains(arch))
                 throw new ModelFormatException($"{File}: unsupported architecture '{arch}' (key 'general.architecture'); supported: {string.Join(", ", SupportedArchitectures)}");
             bool deepseek = arch == "deepseek2";
@@ -71,12 +72,14 @@ public static class GgufConfig
                 Architecture = arch switch
                 {
                     "qwen2" => "Qwen2ForCausalLM",
+                    "qwen3" => "Qwen3ForCausalLM",
                     "llama" => "LlamaForCausalLM",
                     _ => IsV3Style(a) ? "DeepseekV3ForCausalLM" : "DeepseekV2ForCausalLM",
                 },
                 ModelType = arch switch
                 {
                     "qwen2" => "qwen2",
+                    "qwen3" => "qwen3",
                     "llama" => "llama",
                     _ => IsV3Style(a) ? "deepseek_v3" : "deepseek_v2",
                 },
@@ -91,13 +94,15 @@ public static class GgufConfig
                 RmsNormEps = Dbl(a + "attention.layer_norm_rms_epsilon"),
                 RopeTheta = Dbl(a + "rope.freq_base", 10000),
                 RopeScaling = ReadRopeScaling(a, deepseek),
-                // GGUF llama q/k rows are permuted by convert_hf_to_gguf for llama.cpp's adjacent-pair rope; qwen2 is not
-                // permuted and uses NEOX (split halves); deepseek2 uses adjacent pairs like DeepSeek's own code.
-                RopeLayout = arch == "qwen2" ? RopeLayout.HalfSplit : RopeLayout.Interleaved,
+                // GGUF llama q/k rows are permuted by convert_hf_to_gguf for llama.cpp's adjacent-pair rope; qwen2/qwen3 are
+                // not permuted and use NEOX (split halves); deepseek2 uses adjacent pairs like DeepSeek's own code.
+                RopeLayout = arch is "qwen2" or "qwen3" ? RopeLayout.HalfSplit : RopeLayout.Interleaved,
                 RopeFreqFactors = ReadRopeFreqs(),
                 MaxPositionEmbeddings = Int(a + "context_length", 4096),
                 TieWordEmbeddings = !f.ContainsTensor("output.weight"),
                 AttentionBias = !deepseek && f.ContainsTensor("blk.0.attn_q.bias"),
+                // llama.cpp's qwen3 requires attn_q_norm/attn_k_norm in every layer.
+                QkNorm = arch == "qwen3",
                 BosTokenId = OptInt("tokenizer.ggml.bos_token_id"),
                 EosTokenIds = eos,
             };
@@ -146,8 +151,8 @@ public static class GgufConfig
                 _ => throw Bad(a + "expert_gating_func", $"= {gating} is not supported (1 = softmax, 2 = sigmoid)"),
             };
             bool hasBias = f.Tensors.Any(t => t.Name.EndsWith(".exp_probs_b.bias", StringComparison.Ordinal));
-            // With exp_probs_b llama.cpp adds the bias for selection and, with groups, ranks groups by the sum of their top-2
-            // scores: DeepSeek-V3's noaux_tc.
+            // With exp_probs_b llama.cpp adds the bias for selection: DeepSeek-V3's noaux_tc. With groups it ranks them by the
+            // sum of their top-2 scores, with or without the bias (ModelConfig.RanksGroupsByTopTwo).
             string method = hasBias ? "noaux_tc" : groups > 1 ? "group_limited_greedy" : "greedy";
 
             cfg = cfg with

@@ -36,7 +36,7 @@ public static class GgufExporter
     }
 
     /// <summary>
-    /// Converts the Hugging Face checkpoint in <paramref name="directory"/> (qwen2/llama or deepseek_v2/v3).
+    /// Converts the Hugging Face checkpoint in <paramref name="directory"/> (qwen2/qwen3/llama or deepseek_v2/v3).
     /// <paramref name="target"/> null keeps F32/F16/BF16 tensors as they are.
     /// </summary>
     public static void Convert(string directory, string output, QuantizationTarget? target)
@@ -50,8 +50,9 @@ public static class GgufExporter
         string arch = deepseek ? "deepseek2" : c.Architecture switch
         {
             "Qwen2ForCausalLM" => "qwen2",
+            "Qwen3ForCausalLM" => "qwen3",
             "LlamaForCausalLM" => "llama",
-            _ => throw new SharpSeekException($"{directory}: converting {c.Architecture} is not supported (Qwen2ForCausalLM, LlamaForCausalLM, DeepseekV2/V3ForCausalLM)"),
+            _ => throw new SharpSeekException($"{directory}: converting {c.Architecture} is not supported (Qwen2ForCausalLM, Qwen3ForCausalLM, LlamaForCausalLM, DeepseekV2/V3ForCausalLM)"),
         };
         // The tokenizer first, so config.json's BOS/EOS (what generation stops on) override the tokenizer's own.
         if (File.Exists(Path.Combine(directory, "tokenizer.json")))
@@ -157,6 +158,8 @@ public static class GgufExporter
         "self_attn.v_proj.weight" => "attn_v.weight",
         "self_attn.v_proj.bias" => "attn_v.bias",
         "self_attn.o_proj.weight" => "attn_output.weight",
+        "self_attn.q_norm.weight" => "attn_q_norm.weight",
+        "self_attn.k_norm.weight" => "attn_k_norm.weight",
         "self_attn.q_a_proj.weight" => "attn_q_a.weight",
         "self_attn.q_a_layernorm.weight" => "attn_q_a_norm.weight",
         "self_attn.q_b_proj.weight" => "attn_q_b.weight",

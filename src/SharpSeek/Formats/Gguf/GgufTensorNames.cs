@@ -22,6 +22,9 @@ public static class GgufTensorNames
         ["attn_k"] = "self_attn.k_proj",
         ["attn_v"] = "self_attn.v_proj",
         ["attn_output"] = "self_attn.o_proj",
+        // qwen3: per-head RMSNorm of q and k
+        ["attn_q_norm"] = "self_attn.q_norm",
+        ["attn_k_norm"] = "self_attn.k_norm",
         ["ffn_gate"] = "mlp.gate_proj",
         ["ffn_up"] = "mlp.up_proj",
         ["ffn_down"] = "mlp.down_proj",

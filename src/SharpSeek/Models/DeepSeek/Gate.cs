@@ -7,8 +7,9 @@ namespace SharpSeek.Models.DeepSeek;
 /// <summary>
 /// The DeepSeekMoE router (model.py <c>Gate</c>, Hugging Face's <c>MoEGate</c>): softmax or sigmoid scores; an optional
 /// bias that only influences selection (noaux_tc); group-limited selection by group max (group_limited_greedy) or by
-/// the sum of each group's top two (noaux_tc), none for greedy; weights from the unbiased scores, renormalised and
-/// scaled by routed_scaling_factor as the checkpoint's own code does it (<see cref="RoutingWeights"/>).
+/// the sum of each group's top two (noaux_tc, and any grouped GGUF, as llama.cpp does), none for greedy; weights from the
+/// unbiased scores, renormalised and scaled by routed_scaling_factor as the checkpoint's own code does it
+/// (<see cref="RoutingWeights"/>).
 /// </summary>
 internal sealed class Gate
 {
@@ -39,15 +40,15 @@ internal sealed class Gate
         _groups = c.NGroup;
         _topGroups = c.TopkGroup;
         _groupLimited = c.GroupLimitedRouting;
-        _topTwoGroupScore = c.TopkMethod == "noaux_tc";
+        _topTwoGroupScore = c.RanksGroupsByTopTwo;
     }
 
     public long ParameterCount => _weight.ElementCount + (_bias?.Length ?? 0);
 
     /// <summary>Routes <paramref name="tokens"/> rows of ws.Xn into ws.Experts / ws.ExpertWeights ([T, k]).</summary>
-    public void Route(Workspace ws, int tokens)
+    public void Route(in KernelContext k, Workspace ws, int tokens)
     {
-        MatMul.Compute(_weight, ws.Xn, tokens, ws.RouterLogits);
+        MatMul.Compute(k, _weight, ws.Xn, tokens, ws.RouterLogits);
         for (int t = 0; t < tokens; t++)
             RouteOne(ws.RouterLogits.AsSpan(t * _experts, _experts), ws.RouterScratch, ws.GroupScores,
                 ws.Experts.AsSpan(t * _topK, _topK), ws.ExpertWeights.AsSpan(t * _topK, _topK));

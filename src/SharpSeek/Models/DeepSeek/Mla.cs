@@ -1,7 +1,5 @@
-using System.Numerics.Tensors;
 using SharpSeek.Kernels;
 using SharpSeek.Tensors;
-using SharpSeek.Threading;
 
 namespace SharpSeek.Models.DeepSeek;
 
@@ -23,9 +21,10 @@ internal sealed class MlaCache(int rkv, int dr, int maxSequence) : ILayerCache
 }
 
 /// <summary>
-/// Multi-head Latent Attention in the weight-absorbed form (model.py <c>attn_impl="absorb"</c>):
-/// q_lat[h] = W_UK[h]ᵀ q_nope[h]; s[h,t] = scale·(q_lat[h]·c_kv[t] + q_pe[h]·k_pe[t]);
-/// o[h] = W_UV[h] Σ_t p[h,t] c_kv[t]. Only c_kv and k_pe are cached.
+/// Multi-head Latent Attention in the weight-absorbed form (model.py <c>MLA.forward</c> with <c>attn_impl="absorb"</c>):
+/// q_lat[h] = W_UK[h]ᵀ q_nope[h]; s[h,t] = scale·(q_lat[h]·c_kv[t] + q_pe[h]·k_pe[t]); o[h] = W_UV[h] Σ_t p[h,t] c_kv[t].
+/// Only c_kv and k_pe are cached. <see cref="Forward"/> follows the reference line by line; the work of each line is a named
+/// kernel operation (<see cref="MatMul"/>, <see cref="Attention.Latent"/>) that takes its arguments and keeps nothing.
 /// </summary>
 internal sealed unsafe class Mla : IAttention
 {
@@ -40,9 +39,6 @@ internal sealed unsafe class Mla : IAttention
     private readonly Rope _rope;
     private readonly int _dim, _heads, _dn, _dr, _dv, _dq, _rq, _rkv;
     private readonly float _eps, _scale;
-    private readonly QueryLatentWork _phase1;
-    private readonly AttendWork _phase2;
-    private readonly ValueWork _phase3;
 
     public Mla(WeightLoader w, string prefix, ModelConfig c, Rope rope)
     {
@@ -73,9 +69,6 @@ internal sealed unsafe class Mla : IAttention
             _wUK = _wUV = w.Matrix(prefix + ".kv_b_proj.weight", _heads * (_dn + _dv), _rkv);
         }
         _wo = w.Linear(prefix + ".o_proj.weight", _dim, _heads * _dv);
-        _phase1 = new QueryLatentWork(this);
-        _phase2 = new AttendWork(this);
-        _phase3 = new ValueWork(this);
     }
 
     public int CachedValuesPerToken => _rkv + _dr;
@@ -89,59 +82,53 @@ internal sealed unsafe class Mla : IAttention
 
     public ILayerCache CreateCache(int maxSequence) => new MlaCache(_rkv, _dr, maxSequence);
 
-    public void Forward(Workspace ws, int tokens, int startPos, ILayerCache layerCache)
+    public void Forward(Pass pass, int layer)
     {
-        var cache = (MlaCache)layerCache;
-        cache.EnsureCapacity(startPos + tokens);
-        Project(ws, tokens);
-        for (int t = 0; t < tokens; t++) Place(ws, t, startPos + t, cache);
-        var pool = WorkerPool.Shared;
-        _phase2.Set(ws, startPos, cache, pool);
-        Attend(ws, tokens, (long)tokens * _heads * (startPos + tokens) * (_rkv + _dr) >= 65536, pool);
-    }
-
-    /// <summary>
-    /// Row b of ws is the next token of <paramref name="states"/>[b]: the query, kv_a, absorbed and output projections run
-    /// once over all rows (each weight read once per step); each row's latent goes into its own sequence's cache and
-    /// each row attends only to that cache.
-    /// </summary>
-    public void ForwardDecodeBatch(Workspace ws, IReadOnlyList<InferenceState> states, int layer)
-    {
-        int b = states.Count;
-        Project(ws, b);
-        long work = 0;
-        for (int t = 0; t < b; t++)
-        {
-            var cache = (MlaCache)states[t].Caches[layer];
-            int pos = states[t].Length;
-            cache.EnsureCapacity(pos + 1);
-            Place(ws, t, pos, cache);
-            work += (long)_heads * (pos + 1) * (_rkv + _dr);
-        }
-        var pool = WorkerPool.Shared;
-        _phase2.SetBatch(ws, states, layer, pool);
-        Attend(ws, b, work >= 65536, pool);
-    }
-
-    /// <summary>Queries [T, H·dq] and the kv_a output [T, rkv + dr] of every row.</summary>
-    private void Project(Workspace ws, int tokens)
-    {
+        var ws = pass.Ws;
+        var k = pass.Kernels;
+        int n = pass.Rows, h = _heads;
+        // q = self.wq(x) if self.q_lora_rank == 0 else self.wq_b(self.q_norm(self.wq_a(x)))
         if (_rq > 0)
         {
-            MatMul.Compute(_wqA!, ws.Xn, tokens, ws.QA);
-            for (int t = 0; t < tokens; t++)
-            {
-                var qa = ws.QA.AsSpan(t * _rq, _rq);
-                Norms.RmsNorm(qa, _qNorm, _eps, qa);
-            }
-            MatMul.Compute(_wqB!, ws.QA, tokens, ws.Q);
+            MatMul.Compute(k, _wqA!, ws.Xn, n, ws.QA);
+            Norms.RmsNormRows(ws.QA, _qNorm!, _eps, ws.QA, n);
+            MatMul.Compute(k, _wqB!, ws.QA, n, ws.Q);
         }
-        else MatMul.Compute(_wq!, ws.Xn, tokens, ws.Q);
-        MatMul.Compute(_wkvA, ws.Xn, tokens, ws.KvA);
+        else MatMul.Compute(k, _wq!, ws.Xn, n, ws.Q);
+        // kv = self.wkv_a(x); kv, k_pe = torch.split(kv, [self.kv_lora_rank, self.qk_rope_head_dim], dim=-1)
+        MatMul.Compute(k, _wkvA, ws.Xn, n, ws.KvA);
+        // q_pe = apply_rotary_emb(q_pe, freqs_cis); k_pe = apply_rotary_emb(k_pe, freqs_cis)
+        // self.kv_cache[:bsz, start_pos:end_pos] = self.kv_norm(kv); self.pe_cache[:bsz, start_pos:end_pos] = k_pe
+        foreach (var seg in pass.Segments) seg.Caches[layer].EnsureCapacity(seg.StartPosition + seg.Rows);
+        var keys = pass.Scratch<LatentKeys>(n);
+        for (int t = 0; t < n; t++)
+        {
+            var cache = (MlaCache)pass.Cache(t, layer);
+            int pos = pass.Position(t);
+            RotateAndStore(ws, t, pos, cache);
+            keys[t] = new LatentKeys(cache.Latent.Data, cache.RopeKey.Data, pos + 1, pass.Segments[pass.SegmentOf(t)].FirstCached);
+        }
+        fixed (float* q = ws.Q)
+        fixed (float* qLat = ws.QLatent)
+        fixed (float* oLat = ws.OLatent)
+        fixed (float* o = ws.AttnOut)
+        {
+            // q_nope = torch.einsum("bshd,hdc->bshc", q_nope, wkv_b[:, :self.qk_nope_head_dim])
+            if (_splitLayout) MatMul.PerHead(k, _wUK, h, _rkv, _rkv, 0, q, (long)h * _dq, _dq, n, qLat, (long)h * _rkv, _rkv);
+            else MatMul.PerHeadTransposed(k, _wUK, h, _dn, _dn + _dv, q, (long)h * _dq, _dq, n, qLat, (long)h * _rkv, _rkv);
+            // scores = (einsum("bshc,btc->bsht", q_nope, kv_cache) + einsum("bshr,btr->bsht", q_pe, pe_cache)) * self.softmax_scale
+            // scores = scores.softmax(dim=-1); x = torch.einsum("bsht,btc->bshc", scores, self.kv_cache[:bsz, :end_pos])
+            Attention.Latent(k, keys, n, ws.QLatent, ws.Q, h, _rkv, _dn, _dr, _scale, ws.OLatent);
+            // x = torch.einsum("bshc,hdc->bshd", x, wkv_b[:, -self.v_head_dim:])
+            if (_splitLayout) MatMul.PerHead(k, _wUV, h, _dv, _dv, 0, oLat, (long)h * _rkv, _rkv, n, o, (long)h * _dv, _dv);
+            else MatMul.PerHead(k, _wUV, h, _dv, _dn + _dv, _dn, oLat, (long)h * _rkv, _rkv, n, o, (long)h * _dv, _dv);
+        }
+        // x = self.wo(x.flatten(2))
+        MatMul.Compute(k, _wo, ws.AttnOut, n, ws.Out);
     }
 
     /// <summary>Row t's normalised latent and rotated rope key straight into the cache at <paramref name="pos"/>; RoPE on its queries.</summary>
-    private void Place(Workspace ws, int t, int pos, MlaCache cache)
+    private void RotateAndStore(Workspace ws, int t, int pos, MlaCache cache)
     {
         int half = _dr / 2;
         var cos = ws.Cos.AsSpan(t * half, half);
@@ -152,215 +139,5 @@ internal sealed unsafe class Mla : IAttention
         kv.Slice(_rkv, _dr).CopyTo(pe);
         _rope.Apply(pe, cos, sin);
         for (int h = 0; h < _heads; h++) _rope.Apply(ws.Q.AsSpan(t * _heads * _dq + h * _dq + _dn, _dr), cos, sin);
-    }
-
-    /// <summary>Absorbed query, attention (phase 2 already set), value and output projections over all rows.</summary>
-    private void Attend(Workspace ws, int tokens, bool bigAttention, WorkerPool pool)
-    {
-        bool bigProjections = (long)_heads * _rkv * (_dn + _dv) * tokens >= 65536;
-        try
-        {
-            _phase1.Set(ws, tokens, pool);
-            pool.For(_heads, _phase1, bigProjections);
-            pool.For(_phase2.Items(tokens, bigAttention ? pool.ThreadCount : 1), _phase2, bigAttention);
-            _phase3.Set(ws, tokens, pool);
-            pool.For(_heads, _phase3, bigProjections);
-        }
-        finally { _phase1.Clear(); _phase2.Clear(); _phase3.Clear(); }
-
-        MatMul.Compute(_wo, ws.AttnOut, tokens, ws.Out);
-    }
-
-    /// <summary>One reusable activation buffer per worker of <paramref name="pool"/>.</summary>
-    private static T[] PerWorker<T>(T[] current, WorkerPool pool) where T : new()
-    {
-        if (current.Length >= pool.ThreadCount) return current;
-        var next = new T[pool.ThreadCount];
-        for (int i = 0; i < next.Length; i++) next[i] = i < current.Length ? current[i] : new T();
-        return next;
-    }
-
-    /// <summary>Row <paramref name="row"/> of <paramref name="w"/> as float32: the mapped row itself for F32, else decoded into scratch.</summary>
-    private static float* Row(WeightTensor w, long row, float* scratch)
-    {
-        if (w.Type == DType.F32) return (float*)w.RowPointer(row);
-        w.DequantizeRow(row, new Span<float>(scratch, (int)w.Cols));
-        return scratch;
-    }
-
-    /// <summary>Phase 1, one item per head: q_lat[t, h] = W_UK[h]ᵀ q_nope[t, h] for every token of the batch.</summary>
-    private sealed class QueryLatentWork(Mla m) : IParallelWork
-    {
-        private Workspace? _ws;
-        private int _tokens;
-        private WorkerPool? _pool;
-
-        private Q8Activations[] _act = [];
-        private Q8TokenGroups[] _groups = [];
-        private bool _tiled;
-
-        public void Set(Workspace ws, int tokens, WorkerPool pool)
-        {
-            _ws = ws; _tokens = tokens; _pool = pool;
-            _tiled = MatMul.UseTiles(tokens);
-            _act = PerWorker(_act, pool);
-            _groups = PerWorker(_groups, pool);
-        }
-        public void Clear() { _ws = null; _pool = null; }
-
-        public void Execute(int h, int worker)
-        {
-            var ws = _ws!;
-            int rkv = m._rkv, dn = m._dn, dq = m._dq, heads = m._heads;
-            if (m._splitLayout && MatMul.UsesIntegerKernels(m._wUK))
-            {
-                // llama.cpp's mul_mat(k_b, q_nope): q_nope of this head quantized once, then integer products per latent channel
-                // (row h·rkv + c of k_b lands at ql[t, h, c], i.e. at t·heads·rkv + row).
-                var act = _act[worker];
-                fixed (float* qp = ws.Q)
-                fixed (float* ql = ws.QLatent)
-                {
-                    act.Quantize(qp + (long)h * dq, _tokens, dn, (long)heads * dq, MatMul.ActivationFormat(m._wUK, KernelPaths.Current, _tiled));
-                    MatMul.QuantizedRows(m._wUK, h * rkv, rkv, act, _groups[worker], ql, (long)heads * rkv, _pool!, worker, _tiled);
-                }
-                return;
-            }
-            fixed (float* scratch = _pool!.Scratch(worker, Math.Max(rkv, dn)))
-            fixed (float* q = ws.Q)
-            fixed (float* qlat = ws.QLatent)
-            {
-                if (m._splitLayout)
-                {
-                    // k_b[h] is [rkv, dn]: a plain product per latent channel.
-                    for (int c = 0; c < rkv; c++)
-                    {
-                        float* row = Row(m._wUK, (long)h * rkv + c, scratch);
-                        for (int t = 0; t < _tokens; t++)
-                            qlat[((long)t * heads + h) * rkv + c] = Dot.F32(row, q + ((long)t * heads + h) * dq, dn);
-                    }
-                    return;
-                }
-                for (int t = 0; t < _tokens; t++) new Span<float>(qlat + ((long)t * heads + h) * rkv, rkv).Clear();
-                long baseRow = (long)h * (dn + m._dv);
-                for (int n = 0; n < dn; n++)
-                {
-                    float* row = Row(m._wUK, baseRow + n, scratch);
-                    var rowSpan = new ReadOnlySpan<float>(row, rkv);
-                    for (int t = 0; t < _tokens; t++)
-                    {
-                        var dst = new Span<float>(qlat + ((long)t * heads + h) * rkv, rkv);
-                        TensorPrimitives.MultiplyAdd(rowSpan, q[((long)t * heads + h) * dq + n], dst, dst);
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Phase 2, one item per (token, group of heads): causal softmax over the cache, output kept in latent space. In a prefill
-    /// all tokens share one cache; in a batched decode token t is the newest of states[t] and reads that sequence's cache.
-    /// A token's heads read the same latent keys, so a group's scores and value sums run as multi-row tiles
-    /// (<see cref="AttentionScores"/>, <see cref="WeightedRows.SumRows"/>) that load each cached row once per four heads.
-    /// </summary>
-    private sealed class AttendWork(Mla m) : IParallelWork
-    {
-        private Workspace? _ws;
-        private MlaCache? _cache;
-        private IReadOnlyList<InferenceState>? _states;
-        private int _startPos, _layer, _groups, _groupHeads;
-        private WorkerPool? _pool;
-
-        // Each setter clears the other mode's fields: a prefill after a batched step must not attend to the batch's caches.
-        public void Set(Workspace ws, int startPos, MlaCache cache, WorkerPool pool) { _ws = ws; _startPos = startPos; _cache = cache; _states = null; _pool = pool; }
-        public void SetBatch(Workspace ws, IReadOnlyList<InferenceState> states, int layer, WorkerPool pool) { _ws = ws; _states = states; _layer = layer; _cache = null; _pool = pool; }
-        public void Clear() { _ws = null; _cache = null; _states = null; _pool = null; }
-
-        /// <summary>
-        /// Items for <paramref name="tokens"/> rows: whole tokens (all heads) when there are enough of them to keep every worker
-        /// busy, else each token's heads split into groups (of at least 4, the tile height) so a decode step still spreads.
-        /// </summary>
-        public int Items(int tokens, int workers)
-        {
-            int heads = m._heads;
-            _groups = Math.Clamp((4 * workers + tokens - 1) / tokens, 1, Math.Max(1, heads / 4));
-            _groupHeads = (heads + _groups - 1) / _groups;
-            _groups = (heads + _groupHeads - 1) / _groupHeads;
-            return tokens * _groups;
-        }
-
-        public void Execute(int index, int worker)
-        {
-            var ws = _ws!;
-            int heads = m._heads, rkv = m._rkv, dr = m._dr, dq = m._dq;
-            int t = index / _groups, h0 = index % _groups * _groupHeads, hn = Math.Min(_groupHeads, heads - h0);
-            MlaCache cache;
-            int len;
-            if (_states is { } states) { cache = (MlaCache)states[t].Caches[_layer]; len = states[t].Length + 1; }
-            else { cache = _cache!; len = _startPos + t + 1; }
-            var scores = _pool!.Scratch(worker, hn * len);
-            long row = (long)t * heads + h0;
-            fixed (float* sp = scores)
-            fixed (float* qlat = ws.QLatent)
-            fixed (float* q = ws.Q)
-            fixed (float* lat = cache.Latent.Data)
-            fixed (float* pe = cache.RopeKey.Data)
-            fixed (float* op = ws.OLatent)
-            {
-                AttentionScores.Compute(qlat + row * rkv, rkv, q + row * dq + m._dn, dq, hn, lat, rkv, rkv, pe, dr, dr, len, m._scale, sp, len);
-                for (int i = 0; i < hn; i++) Norms.Softmax(new Span<float>(sp + i * len, len));
-                WeightedRows.SumRows(lat, rkv, sp, len, hn, len, op + row * rkv, rkv, rkv);
-            }
-        }
-    }
-
-    /// <summary>Phase 3, one item per head: o[t, h] = W_UV[h] · o_lat[t, h].</summary>
-    private sealed class ValueWork(Mla m) : IParallelWork
-    {
-        private Workspace? _ws;
-        private int _tokens;
-        private WorkerPool? _pool;
-
-        private Q8Activations[] _act = [];
-        private Q8TokenGroups[] _groups = [];
-        private bool _tiled;
-
-        public void Set(Workspace ws, int tokens, WorkerPool pool)
-        {
-            _ws = ws; _tokens = tokens; _pool = pool;
-            _tiled = MatMul.UseTiles(tokens);
-            _act = PerWorker(_act, pool);
-            _groups = PerWorker(_groups, pool);
-        }
-        public void Clear() { _ws = null; _pool = null; }
-
-        public void Execute(int h, int worker)
-        {
-            var ws = _ws!;
-            int rkv = m._rkv, dv = m._dv, heads = m._heads;
-            long baseRow = m._splitLayout ? (long)h * dv : (long)h * (m._dn + dv) + m._dn;
-            if (m._splitLayout && MatMul.UsesIntegerKernels(m._wUV))
-            {
-                // Row h·dv + v of v_b lands at o[t, h, v], i.e. at t·heads·dv + row.
-                var act = _act[worker];
-                fixed (float* olp = ws.OLatent)
-                fixed (float* op = ws.AttnOut)
-                {
-                    act.Quantize(olp + (long)h * rkv, _tokens, rkv, (long)heads * rkv, MatMul.ActivationFormat(m._wUV, KernelPaths.Current, _tiled));
-                    MatMul.QuantizedRows(m._wUV, (int)baseRow, dv, act, _groups[worker], op, (long)heads * dv, _pool!, worker, _tiled);
-                }
-                return;
-            }
-            fixed (float* scratch = _pool!.Scratch(worker, rkv))
-            fixed (float* olat = ws.OLatent)
-            fixed (float* o = ws.AttnOut)
-            {
-                for (int v = 0; v < dv; v++)
-                {
-                    float* row = Row(m._wUV, baseRow + v, scratch);
-                    for (int t = 0; t < _tokens; t++)
-                        o[(long)t * heads * dv + h * dv + v] = Dot.F32(row, olat + ((long)t * heads + h) * rkv, rkv);
-                }
-            }
-        }
     }
 }

@@ -5,7 +5,7 @@ namespace SharpSeek.Models.DeepSeek;
 /// <summary>
 /// DeepSeek-V3's multi-token-prediction module, stored as layer <c>num_hidden_layers + j</c>:
 /// h' = eh_proj · [enorm(embed(t+1)); hnorm(h)], one decoder block, then shared_head.norm and shared_head.head.
-/// Loaded so checkpoints are read whole; speculative decoding with it is separate work.
+/// Speculative decoding drafts with it (<see cref="Transformer.ForwardMtp"/>, <c>--speculate mtp</c>).
 /// </summary>
 internal sealed class Mtp
 {

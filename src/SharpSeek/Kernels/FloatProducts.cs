@@ -1,0 +1,157 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using SharpSeek.Tensors;
+using SharpSeek.Threading;
+
+namespace SharpSeek.Kernels;
+
+/// <summary>
+/// Products with float weights (F32, BF16, and any type decoded to float: F16, FP8 with block scales, quantized types without
+/// integer products), 4 rows × 4 tokens per tile with 16 accumulators in registers, so each weight vector loaded serves 4 tokens
+/// and each activation vector 4 rows; a BF16 chunk is widened once for the 4 tokens.
+/// <para>
+/// Every output is computed in one canonical order, whatever the tile, the row count or the token count: one vector accumulator
+/// FMA'd over the whole vectors of the row in order, its lanes summed (<see cref="Vector512.Sum{T}"/>), then the tail values
+/// FMA'd in order. So a token's result does not depend on its batch, as for the integer kernels.
+/// </para>
+/// </summary>
+internal static unsafe class FloatProducts
+{
+    private const int Tile = 4;
+
+    /// <summary>y[t·ys + r] = W[r]·x[t] for rows <paramref name="r0"/>..<paramref name="r1"/> and every token (x rows <paramref name="cols"/> floats apart).</summary>
+    public static void Rows(WeightTensor w, int r0, int r1, float* x, int tokens, float* y, long ys, WorkerPool pool, int worker)
+    {
+        int cols = (int)w.Cols;
+        bool direct = w.Type is DType.F32 or DType.BF16 && !w.Interleaved;
+        float[]? scratch = direct ? null : pool.Scratch(worker, Tile * cols);
+        var rows = stackalloc nint[Tile];
+        var xs = stackalloc nint[Tile];
+        var outs = stackalloc float[Tile * Tile];
+        fixed (float* s = scratch)
+        {
+            for (int r = r0; r < r1; r += Tile)
+            {
+                int n = Math.Min(Tile, r1 - r);
+                for (int i = 0; i < Tile; i++)
+                {
+                    int row = r + Math.Min(i, n - 1);   // a short tile repeats its last row and stores only its own
+                    if (direct) rows[i] = (nint)w.RowPointer(row);
+                    else
+                    {
+                        if (i < n) w.DequantizeRow(row, new Span<float>(s + i * cols, cols));
+                        rows[i] = (nint)(s + Math.Min(i, n - 1) * cols);
+                    }
+                }
+                for (int t = 0; t < tokens; t += Tile)
+                {
+                    int m = Math.Min(Tile, tokens - t);
+                    for (int j = 0; j < Tile; j++) xs[j] = (nint)(x + (long)(t + Math.Min(j, m - 1)) * cols);
+                    if (w.Type == DType.BF16 && direct) Tile4x4<Bf16Row>(rows, xs, cols, outs);
+                    else Tile4x4<F32Row>(rows, xs, cols, outs);
+                    for (int j = 0; j < m; j++)
+                        for (int i = 0; i < n; i++) y[(t + j) * ys + r + i] = outs[j * Tile + i];
+                }
+            }
+        }
+    }
+
+    /// <summary>The canonical dot of one row with one token (<paramref name="w"/> float), as every tile computes each output.</summary>
+    public static float Dot(float* w, float* x, int cols)
+    {
+        var rows = stackalloc nint[Tile];
+        var xs = stackalloc nint[Tile];
+        var outs = stackalloc float[Tile * Tile];
+        for (int i = 0; i < Tile; i++) { rows[i] = (nint)w; xs[i] = (nint)x; }
+        Tile4x4<F32Row>(rows, xs, cols, outs);
+        return outs[0];
+    }
+
+    /// <summary>A row's values as float vectors: F32 loaded, BF16 widened (exactly).</summary>
+    private interface IRow
+    {
+        static abstract Vector512<float> Load512(nint row, int c);
+        static abstract Vector256<float> Load256(nint row, int c);
+        static abstract float At(nint row, int c);
+    }
+
+    private readonly struct F32Row : IRow
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load512(nint row, int c) => Vector512.Load((float*)row + c);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Load256(nint row, int c) => Vector256.Load((float*)row + c);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float At(nint row, int c) => ((float*)row)[c];
+    }
+
+    private readonly struct Bf16Row : IRow
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load512(nint row, int c) =>
+            Vector512.ShiftLeft(Vector512.WidenLower(Vector512.Create(Vector256.Load((ushort*)row + c), Vector256<ushort>.Zero)), 16).AsSingle();
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Load256(nint row, int c) =>
+            Vector256.ShiftLeft(Vector256.WidenLower(Vector256.Create(Vector128.Load((ushort*)row + c), Vector128<ushort>.Zero)), 16).AsSingle();
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float At(nint row, int c) => BFloat16.ToSingle(((ushort*)row)[c]);
+    }
+
+    /// <summary>outs[j·4 + i] = row i · token j, each in the canonical order.</summary>
+    private static void Tile4x4<R>(nint* rows, nint* xs, int cols, float* outs) where R : IRow
+    {
+        int c = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+            Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
+            float* x0 = (float*)xs[0], x1 = (float*)xs[1], x2 = (float*)xs[2], x3 = (float*)xs[3];
+            for (; c + 16 <= cols; c += 16)
+            {
+                var w0 = R.Load512(rows[0], c);
+                var w1 = R.Load512(rows[1], c);
+                var w2 = R.Load512(rows[2], c);
+                var w3 = R.Load512(rows[3], c);
+                var v = Vector512.Load(x0 + c);
+                a00 = Vector512.FusedMultiplyAdd(w0, v, a00); a10 = Vector512.FusedMultiplyAdd(w1, v, a10);
+                a20 = Vector512.FusedMultiplyAdd(w2, v, a20); a30 = Vector512.FusedMultiplyAdd(w3, v, a30);
+                v = Vector512.Load(x1 + c);
+                a01 = Vector512.FusedMultiplyAdd(w0, v, a01); a11 = Vector512.FusedMultiplyAdd(w1, v, a11);
+                a21 = Vector512.FusedMultiplyAdd(w2, v, a21); a31 = Vector512.FusedMultiplyAdd(w3, v, a31);
+                v = Vector512.Load(x2 + c);
+                a02 = Vector512.FusedMultiplyAdd(w0, v, a02); a12 = Vector512.FusedMultiplyAdd(w1, v, a12);
+                a22 = Vector512.FusedMultiplyAdd(w2, v, a22); a32 = Vector512.FusedMultiplyAdd(w3, v, a32);
+                v = Vector512.Load(x3 + c);
+                a03 = Vector512.FusedMultiplyAdd(w0, v, a03); a13 = Vector512.FusedMultiplyAdd(w1, v, a13);
+                a23 = Vector512.FusedMultiplyAdd(w2, v, a23); a33 = Vector512.FusedMultiplyAdd(w3, v, a33);
+            }
+            outs[0] = Vector512.Sum(a00); outs[1] = Vector512.Sum(a10); outs[2] = Vector512.Sum(a20); outs[3] = Vector512.Sum(a30);
+            outs[4] = Vector512.Sum(a01); outs[5] = Vector512.Sum(a11); outs[6] = Vector512.Sum(a21); outs[7] = Vector512.Sum(a31);
+            outs[8] = Vector512.Sum(a02); outs[9] = Vector512.Sum(a12); outs[10] = Vector512.Sum(a22); outs[11] = Vector512.Sum(a32);
+            outs[12] = Vector512.Sum(a03); outs[13] = Vector512.Sum(a13); outs[14] = Vector512.Sum(a23); outs[15] = Vector512.Sum(a33);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var acc = stackalloc Vector256<float>[Tile * Tile];
+            for (int k = 0; k < Tile * Tile; k++) acc[k] = default;
+            for (; c + 8 <= cols; c += 8)
+                for (int i = 0; i < Tile; i++)
+                {
+                    var wv = R.Load256(rows[i], c);
+                    for (int j = 0; j < Tile; j++) acc[j * Tile + i] = Vector256.FusedMultiplyAdd(wv, Vector256.Load((float*)xs[j] + c), acc[j * Tile + i]);
+                }
+            for (int k = 0; k < Tile * Tile; k++) outs[k] = Vector256.Sum(acc[k]);
+        }
+        else
+            for (int k = 0; k < Tile * Tile; k++) outs[k] = 0;
+        // The tail (and, without vectors, everything) in order.
+        for (int j = 0; j < Tile; j++)
+            for (int i = 0; i < Tile; i++)
+            {
+                float s = outs[j * Tile + i];
+                float* xj = (float*)xs[j];
+                for (int k = c; k < cols; k++) s = MathF.FusedMultiplyAdd(R.At(rows[i], k), xj[k], s);
+                outs[j * Tile + i] = s;
+            }
+    }
+}
