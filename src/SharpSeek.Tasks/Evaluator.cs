@@ -196,6 +196,20 @@ public sealed class Evaluator : IDisposable
         }
     }
 
+    /// <summary>The problems a per-item results file (<see cref="WriteResults"/>) has wrong in its first sample: prompt, answer, the extracted prediction.</summary>
+    public static List<(string Prompt, string Answer, string? Predicted)> ReadFailures(string path)
+    {
+        var failures = new List<(string, string, string?)>();
+        foreach (string line in File.ReadLines(path))
+        {
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            var o = JsonNode.Parse(line)!;
+            if (o["correct"]![0]!.GetValue<bool>()) continue;
+            failures.Add((o["prompt"]!.GetValue<string>(), o["answer"]!.GetValue<string>(), o["predictions"]![0]?.GetValue<string>()));
+        }
+        return failures;
+    }
+
     public void Dispose()
     {
         if (_owned) _model.Dispose();

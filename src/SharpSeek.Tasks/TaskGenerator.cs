@@ -6,7 +6,8 @@ namespace SharpSeek.Tasks;
 /// <summary>
 /// Seeded generators of verifiable arithmetic problems with worked solutions. A problem's split is decided by a
 /// stable hash of its canonical form ("482+39"), so train, validation and test never share a problem however it
-/// is phrased, and the same seed always gives the same items.
+/// is phrased, and the same seed always gives the same items. The one exception are the 300 one-digit facts
+/// (<see cref="IsFact"/>): all of them are training problems, never held out (see <see cref="SplitOf(long, char, long)"/>).
 /// </summary>
 public static class TaskGenerator
 {
@@ -17,7 +18,7 @@ public static class TaskGenerator
     public static readonly string[] Categories = [Addition, Subtraction, Multiplication, Expression];
     public static readonly string[] Difficulties = [Easy, Medium, Hard];
 
-    /// <summary>The split a canonical problem belongs to: 80 % train, 10 % validation, 10 % test.</summary>
+    /// <summary>The hash rule: the split a canonical problem belongs to, 80 % train, 10 % validation, 10 % test.</summary>
     public static TaskSplit SplitOf(string canonical)
     {
         ulong h = 14695981039346656037UL;
@@ -26,6 +27,24 @@ public static class TaskGenerator
         int bucket = (int)(h % 20);
         return bucket < 16 ? TaskSplit.Train : bucket < 18 ? TaskSplit.Validation : TaskSplit.Test;
     }
+
+    /// <summary>
+    /// A one-digit fact: <c>a op b</c> with both operands in 0..9 (300 problems over +, −, ×; zero and equal operands
+    /// included). Every multi-digit column step is made of these, and they are the first thing a user tries.
+    /// </summary>
+    public static bool IsFact(long a, long b) => a is >= 0 and <= 9 && b is >= 0 and <= 9;
+
+    /// <summary>
+    /// The split of the binary problem <c>a op b</c>: a one-digit fact is always a training problem; any other problem
+    /// follows the hash rule <see cref="SplitOf(string)"/>. The hash would hold a quarter of the 300 facts out (1 + 1
+    /// among them), and a model that has never been taught 1 + 1 answers it wrongly; a finite table is taught whole,
+    /// like a times table. Validation and test therefore hold no fact, and every other problem keeps the split it always had.
+    /// </summary>
+    public static TaskSplit SplitOf(long a, char op, long b) => IsFact(a, b) ? TaskSplit.Train : SplitOf(S(a) + op + S(b));
+
+    /// <summary>Every one-digit fact of the operation, in order: a = 0..9, then b = 0..9 (negative differences included).</summary>
+    public static IEnumerable<(long A, long B)> Facts() =>
+        Enumerable.Range(0, 10).SelectMany(a => Enumerable.Range(0, 10).Select(b => ((long)a, (long)b)));
 
     /// <summary>
     /// <paramref name="count"/> items of <paramref name="split"/>, categories and difficulties drawn uniformly from
@@ -80,10 +99,11 @@ public static class TaskGenerator
             if (rng.Next(2) == 0) (da, db) = (db, da);
         }
         long a = Number(rng, da), b = Number(rng, db);
-        if (op == '-' && b > a && rng.Next(4) != 0) (a, b) = (b, a); // mostly non-negative differences, some negative
+        // Mostly non-negative differences, some negative; a one-digit fact keeps the order it was drawn in, so all 100
+        // subtraction facts come equally often, the 45 negative ones too.
+        if (op == '-' && b > a && !IsFact(a, b) && rng.Next(4) != 0) (a, b) = (b, a);
         if (op == '*' && rng.Next(2) == 0) (a, b) = (b, a);
-        string canonical = S(a) + op + S(b);
-        if (SplitOf(canonical) != split) return null;
+        if (SplitOf(a, op, b) != split) return null;
         var sb = new StringBuilder();
         long value = WorkedSolution.Apply(sb, op, a, b);
         string cat = op switch { '+' => Addition, '-' => Subtraction, _ => Multiplication };

@@ -5,7 +5,7 @@ using TorchSharp;
 namespace SharpSeek.Training.Tests;
 
 /// <summary>TorchSharp's native libraries load from the test output, and the GLIBCXX fix did what it claims.</summary>
-public sealed class TorchSharpLoadTests
+public sealed partial class TorchSharpLoadTests
 {
     private const string Glibcxx = "GLIBCXX_3.4.32";
 
@@ -18,6 +18,20 @@ public sealed class TorchSharpLoadTests
         Assert.Equal(new float[] { 7, 10, 15, 22 }, b.data<float>().ToArray());
         Assert.Equal(1, torch.get_num_threads());
     }
+
+    [Fact]
+    public void OpenMpThreadsSleepWhileTheyWait_UnlessTheEnvironmentSaysOtherwise()
+    {
+        // libgomp reads OMP_WAIT_POLICY from the C environment when libtorch loads it; .NET's own view of the
+        // environment is not what it reads, so ask libc.
+        TorchRuntime.Initialise(1);
+        Assert.Contains(File.ReadLines("/proc/self/maps"), l => l.Contains("libgomp", StringComparison.Ordinal));
+        string expected = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "PASSIVE";
+        Assert.Equal(expected, System.Runtime.InteropServices.Marshal.PtrToStringUTF8(GetEnv("OMP_WAIT_POLICY")));
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "getenv", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    private static partial IntPtr GetEnv(string name);
 
     private static string OutputGlue => Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
 

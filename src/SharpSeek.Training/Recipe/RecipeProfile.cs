@@ -60,6 +60,8 @@ public sealed record RecipeProfile
     public string EvalSuite { get; init; } = "test";
     public int EvalItems { get; init; } = 300;
     public int EvalMaxTokens { get; init; } = 768;
+    /// <summary>Problems of the sanity suite (every one-digit fact, 300) evaluated per stage, spread evenly over it; 0 = none.</summary>
+    public int SanityItems { get; init; } = 300;
 
     public static RecipeProfile Get(string name) => name switch
     {
@@ -75,7 +77,7 @@ public sealed record RecipeProfile
         KvLoraRank = 16, QkNope = 8, QkRope = 8, VHead = 8, MaxPositions = 256, VocabSize = 300, TokenizerItems = 200,
         Difficulties = [TaskGenerator.Easy], PretrainSteps = 30, PretrainBatch = 4, PretrainSeqLen = 64, SftSteps = 40, SftRows = 4, SftLength = 192, SftLearningRate = 3e-3,
         Grpo = new GrpoOptions { Stage = new StageOptions { Steps = 2, LearningRate = 1e-4, MinLearningRate = 1e-4, WarmupSteps = 0, WeightDecay = 0, MtpWeight = 0, LogEvery = 1, CheckpointEvery = 0 }, PromptsPerStep = 2, GroupSize = 2, MaxNewTokens = 24, Difficulties = [TaskGenerator.Easy] },
-        EvalSuite = "smoke", EvalItems = 4, EvalMaxTokens = 24, HardEvalItems = 4, HardEvalSamples = 2, MtpMinutes = 0, MtpSteps = 30,
+        EvalSuite = "smoke", EvalItems = 4, EvalMaxTokens = 24, SanityItems = 6, HardEvalItems = 4, HardEvalSamples = 2, MtpMinutes = 0, MtpSteps = 30,
     };
 
     /// <summary>

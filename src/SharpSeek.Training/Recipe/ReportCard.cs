@@ -32,6 +32,15 @@ public static class ReportCard
         md.AppendLine("## Accuracy on the held-out test split (pass@1, greedy)").AppendLine();
         md.Append(AccuracyTable(r.Evaluations)).AppendLine();
 
+        if (r.Sanity.Count > 0)
+        {
+            md.AppendLine("## Sanity: the one-digit facts (pass@1, greedy; trained on, not held out)").AppendLine();
+            md.AppendLine("Every one-digit `a + b`, `a - b` and `a * b` (a, b in 0..9) asked as \"What is a + b?\". All of them are training problems, so this shows the model answers the first things people try, not that it generalises.").AppendLine();
+            md.Append(AccuracyTable(r.Sanity)).AppendLine();
+            if (r.SanityFailures.Count > 0)
+                md.AppendLine("Wrong answers of the final model: " + string.Join(", ", r.SanityFailures.Take(30).Select(f => $"`{f.Prompt}` → {f.Given ?? "no answer"} (not {f.Expected})")) + (r.SanityFailures.Count > 30 ? $" and {r.SanityFailures.Count - 30} more" : "") + ".").AppendLine();
+        }
+
         if (extraSection is not null) md.Append(extraSection);
         md.AppendLine("## Training curves").AppendLine();
         if (r.Pretrain.Count > 0) md.AppendLine(ci, $"- pretraining loss {r.Pretrain[0].Loss:F3} → {r.Pretrain[^1].Loss:F3} (max/mean expert load {r.Pretrain[^1].MaxLoadRatio:F2})");

@@ -12,10 +12,17 @@ using SharpSeek.Training.Training;
 
 namespace SharpSeek.Training.Recipe;
 
-/// <summary>Everything a recipe run produced: per-stage costs, the loss curves, the evaluations.</summary>
+/// <summary>
+/// Everything a recipe run produced: per-stage costs, the loss curves, the evaluations on the held-out test split and
+/// on the sanity suite (per stage; <see cref="SanityFailures"/>: the final model's wrong answers there, prompt and answer given).
+/// </summary>
 public sealed record RecipeResult(
     RecipeProfile Profile, List<StageReport> Stages, IReadOnlyList<StepMetrics> Pretrain, IReadOnlyList<SftStep> Sft, IReadOnlyList<GrpoStep> Grpo,
-    Dictionary<string, JsonObject> Evaluations, string FinalModel, long TotalParameters, long ActiveParameters);
+    Dictionary<string, JsonObject> Evaluations, string FinalModel, long TotalParameters, long ActiveParameters)
+{
+    public Dictionary<string, JsonObject> Sanity { get; init; } = [];
+    public IReadOnlyList<(string Prompt, string Expected, string? Given)> SanityFailures { get; init; } = [];
+}
 
 /// <summary>
 /// <c>sharpseek train --recipe tiny</c>: tokenizer → pretraining → SFT → GRPO → evaluation of every stage on the
@@ -126,27 +133,26 @@ public static class TinyRecipe
             finalDir = Path.Combine(mtpDir, "model");
         }
 
-        // 6. Evaluation of every stage on the held-out test split.
+        // 6. Evaluation of every stage on the held-out test split, and on the one-digit facts (trained on, not held out).
         var evals = new Dictionary<string, JsonObject>();
+        var sanity = new Dictionary<string, JsonObject>();
         var items = EvalSuites.Get(p.EvalSuite).Take(p.EvalItems).ToList();
+        var sanityAll = EvalSuites.Sanity();
+        int nSanity = Math.Clamp(p.SanityItems, 0, sanityAll.Count);
+        var sanityItems = Enumerable.Range(0, nSanity).Select(i => sanityAll[i * sanityAll.Count / nSanity]).ToList();
         foreach (var (stage, dir) in new[] { ("base", preModel), ("sft", sftModel), ("grpo", grpoModel) })
         {
-            string path = Path.Combine(outDir, $"eval-{stage}.json");
-            if (!File.Exists(path))
-            {
-                var t0 = Stopwatch.StartNew();
-                using var ev = new Evaluator(dir) { MaxTokens = p.EvalMaxTokens };
-                var results = ev.Run(items, 1);
-                Evaluator.WriteResults(Path.Combine(outDir, $"eval-{stage}.jsonl"), results);
-                var summary = Evaluator.Summary(results, 1, dir, "suite:" + p.EvalSuite);
-                File.WriteAllText(path, summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval] {stage}: pass@1 {summary["pass@1"]} on {items.Count} test problems ({t0.Elapsed.TotalSeconds:F0} s)"));
-            }
-            evals[stage] = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            evals[stage] = Evaluate(dir, items, Path.Combine(outDir, $"eval-{stage}"), "suite:" + p.EvalSuite, "test problems", p.EvalMaxTokens, log);
+            if (sanityItems.Count > 0)
+                sanity[stage] = Evaluate(dir, sanityItems, Path.Combine(outDir, $"eval-{stage}-sanity"), "suite:sanity", "one-digit facts", p.EvalMaxTokens, log);
         }
         using var finalModel = HfImport.Load(finalDir);
         var fc = CostModel.For(finalModel, p.SftLength);
-        var result = new RecipeResult(p, stages, preHistory, sftHistory, ReadGrpoHistory(grpoDir), evals, finalDir, fc.TotalParameters, fc.ActiveParameters);
+        var result = new RecipeResult(p, stages, preHistory, sftHistory, ReadGrpoHistory(grpoDir), evals, finalDir, fc.TotalParameters, fc.ActiveParameters)
+        {
+            Sanity = sanity,
+            SanityFailures = sanityItems.Count > 0 ? Evaluator.ReadFailures(Path.Combine(outDir, "eval-grpo-sanity.jsonl")) : [],
+        };
         string extra = "";
         if (p.GrpoSeeds > 1)
         {
@@ -158,6 +164,26 @@ public static class TinyRecipe
         ReportCard.Write(result, outDir, extra.Length > 0 ? extra : null);
         log.WriteLine($"report card: {Path.Combine(outDir, "report.md")}");
         return result;
+    }
+
+    /// <summary>
+    /// Greedy evaluation of the model in <paramref name="dir"/> on <paramref name="items"/>: the summary goes to
+    /// <c>{path}.json</c>, the per-item results to <c>{path}.jsonl</c>; an existing summary is read back instead (a re-run
+    /// only rebuilds the report).
+    /// </summary>
+    private static JsonObject Evaluate(string dir, List<EvalItem> items, string path, string data, string what, int maxTokens, TextWriter log)
+    {
+        if (!File.Exists(path + ".json"))
+        {
+            var t0 = Stopwatch.StartNew();
+            using var ev = new Evaluator(dir) { MaxTokens = maxTokens };
+            var results = ev.Run(items, 1);
+            Evaluator.WriteResults(path + ".jsonl", results);
+            var summary = Evaluator.Summary(results, 1, dir, data);
+            File.WriteAllText(path + ".json", summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval] {Path.GetFileName(path)}: pass@1 {summary["pass@1"]} on {items.Count} {what} ({t0.Elapsed.TotalSeconds:F0} s)"));
+        }
+        return JsonNode.Parse(File.ReadAllText(path + ".json"))!.AsObject();
     }
 
     /// <summary>

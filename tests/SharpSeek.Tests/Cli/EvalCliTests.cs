@@ -55,4 +55,39 @@ public sealed class EvalCliTests
         Assert.NotNull(json["categories"]!["addition"]!["pass@1"]);
         Assert.Equal(2, File.ReadAllLines(results).Length);
     }
+
+    /// <summary>
+    /// How many of the sanity suite's 300 one-digit facts the bundled model answers right greedily, as measured when it
+    /// was trained (its model card's table). Fewer is a regression of the bundled model; retraining it updates this.
+    /// </summary>
+    private const int BundledSanityRight = 300;
+
+    [Fact]
+    public void BundledModelAnswersTheOneDigitFactsGreedily()
+    {
+        // Issue 20's first impression: "What is 1 + 1?" and the other 299 one-digit facts, asked the way people type them.
+        string model = BundledModel();
+        Assert.True(File.Exists(Path.Combine(model, "model.safetensors")), $"the bundled model is missing: {model}");
+        using var dir = new TempDir();
+        string results = dir.File("sanity.jsonl");
+        var (code, stdout, err) = Run("eval", "--model", model, "--suite", "sanity", "--out", results);
+        Assert.True(code == 0, err);
+        var json = JsonNode.Parse(stdout)!;
+        Assert.Equal(300, json["items"]!.GetValue<int>());
+        foreach (string op in new[] { "addition", "subtraction", "multiplication" })
+            Assert.Equal(100, json["categories"]![op]!["n"]!.GetValue<int>());
+        var wrong = File.ReadLines(results).Select(l => JsonNode.Parse(l)!).Where(r => !r["correct"]![0]!.GetValue<bool>())
+            .Select(r => $"{r["prompt"]} -> {r["predictions"]![0]} (not {r["answer"]})").ToList();
+        Assert.True(300 - wrong.Count >= BundledSanityRight,
+            $"{300 - wrong.Count} of 300 right, the bundled model was measured at {BundledSanityRight}; wrong: {string.Join("; ", wrong)}");
+        Assert.Equal((300 - wrong.Count) / 300.0, json["pass@1"]!.GetValue<double>(), 4);
+    }
+
+    [Fact]
+    public void RunAnswersOnePlusOneGreedily()
+    {
+        var (code, stdout, err) = Run("run", "--model", BundledModel(), "--temperature", "0", "What is 1 + 1?");
+        Assert.True(code == 0, err);
+        Assert.Equal(@"The answer is \boxed{2}.", stdout.Trim());
+    }
 }

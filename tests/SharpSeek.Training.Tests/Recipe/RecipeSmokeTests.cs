@@ -41,9 +41,14 @@ public sealed class RecipeSmokeTests(ITestOutputHelper output) : IDisposable
         Assert.True(r.Sft.TakeLast(3).Average(s => s.Loss) < r.Sft.Take(3).Average(s => s.Loss) - 0.5, "SFT loss did not fall");
         Assert.Equal(RecipeProfile.Smoke.Grpo.Stage.Steps, r.Grpo.Count);
         foreach (var stage in new[] { "base", "sft", "grpo" }) Assert.NotNull(r.Evaluations[stage]["pass@1"]);
+        // The sanity suite per stage, spread over all three operations.
+        foreach (var stage in new[] { "base", "sft", "grpo" }) Assert.Equal(RecipeProfile.Smoke.SanityItems, r.Sanity[stage]["items"]!.GetValue<int>());
+        Assert.Equal(3, r.Sanity["grpo"]["categories"]!.AsObject().Count);
+        Assert.Equal(RecipeProfile.Smoke.SanityItems - (int)Math.Round(r.Sanity["grpo"]["pass@1"]!.GetValue<double>() * RecipeProfile.Smoke.SanityItems), r.SanityFailures.Count);
         foreach (var f in new[] { "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "generation_config.json" })
             Assert.True(File.Exists(Path.Combine(_dir, "grpo", "model", f)), f);
         Assert.Contains("| **all** |", File.ReadAllText(Path.Combine(_dir, "report.md")), StringComparison.Ordinal);
+        Assert.Contains("## Sanity: the one-digit facts", File.ReadAllText(Path.Combine(_dir, "report.md")), StringComparison.Ordinal);
 
         // A second run finds every stage done and only rebuilds the report.
         var again = TinyRecipe.Run(RecipeProfile.Smoke, _dir, 1234, 1, new StringWriter());

@@ -30,6 +30,76 @@ public sealed class TaskGeneratorTests
     }
 
     [Fact]
+    public void OneDigitFactsAreAllTrainingProblems_AndEveryOtherProblemKeepsItsHashSplit()
+    {
+        // The hash rule itself is unchanged (these splits are what it has always given) ...
+        Assert.Equal(TaskSplit.Test, TaskGenerator.SplitOf("1+1"));
+        Assert.Equal(TaskSplit.Validation, TaskGenerator.SplitOf("0+0"));
+        Assert.Equal(TaskSplit.Test, TaskGenerator.SplitOf("3*4"));
+        // ... a one-digit fact is a training problem whatever the hash says ...
+        foreach (char op in "+-*")
+            foreach (var (a, b) in TaskGenerator.Facts())
+                Assert.Equal(TaskSplit.Train, TaskGenerator.SplitOf(a, op, b));
+        // ... and any other problem follows the hash rule.
+        var rng = new Random(4);
+        for (int i = 0; i < 2000; i++)
+        {
+            long a = rng.Next(0, 100_000), b = rng.Next(10, 1000);
+            char op = "+-*"[i % 3];
+            Assert.Equal(TaskGenerator.SplitOf(string.Create(CultureInfo.InvariantCulture, $"{a}{op}{b}")), TaskGenerator.SplitOf(a, op, b));
+        }
+        // So the held-out splits hold no fact: the problem line of every held-out binary item has a multi-digit operand.
+        foreach (var split in new[] { TaskSplit.Validation, TaskSplit.Test })
+            foreach (var item in TaskGenerator.Sample(split, 1500, 6, [TaskGenerator.Addition, TaskGenerator.Subtraction, TaskGenerator.Multiplication], [TaskGenerator.Easy]))
+                Assert.True(Operands(item).Any(o => o.Length > 1), $"{split} holds the fact {item.Reasoning.Split('\n')[0]}");
+    }
+
+    [Fact]
+    public void TrainingCoversEveryOneDigitFact_ZeroEqualOperandsAndNegativeDifferencesIncluded()
+    {
+        var seen = new HashSet<string>();
+        var counts = new Dictionary<string, int>();
+        foreach (var item in TaskGenerator.Sample(TaskSplit.Train, 40_000, 9, [TaskGenerator.Addition, TaskGenerator.Subtraction, TaskGenerator.Multiplication], [TaskGenerator.Easy]))
+        {
+            if (Operands(item).Any(o => o.Length > 1)) continue;
+            string problem = item.Reasoning.Split('\n')[0].TrimEnd(':');
+            seen.Add(problem);
+            counts[problem] = counts.GetValueOrDefault(problem) + 1;
+        }
+        foreach (char op in "+-*")
+            foreach (var (a, b) in TaskGenerator.Facts())
+                Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"{a}{op}{b}"), seen);
+        // One-digit differences come in the order drawn: a negative one as often as its positive mirror.
+        int negative = counts.Where(kv => kv.Key.Contains('-', StringComparison.Ordinal) && kv.Key[0] < kv.Key[2]).Sum(kv => kv.Value);
+        int positive = counts.Where(kv => kv.Key.Contains('-', StringComparison.Ordinal) && kv.Key[0] > kv.Key[2]).Sum(kv => kv.Value);
+        Assert.InRange(negative / (double)positive, 0.85, 1.15);
+        var sb = new System.Text.StringBuilder();
+        WorkedSolution.Apply(sb, '-', 3, 5);
+        Assert.Equal("3-5:\n5 is bigger, so compute 5-3 and negate\n5-3 5-3=2 got2\n3-5=-2\n", sb.ToString());
+    }
+
+    [Fact]
+    public void SanitySuiteAsksEveryOneDigitFactOnce_AsPeopleTypeIt()
+    {
+        var items = EvalSuites.Get("sanity");
+        Assert.Equal(300, items.Count);
+        Assert.Equal(300, items.Select(i => i.Prompt).Distinct().Count());
+        Assert.Equal([100, 100, 100], items.GroupBy(i => i.Category).Select(g => g.Count()));
+        Assert.Contains(new EvalItem("What is 1 + 1?", "2", TaskGenerator.Addition), items);
+        Assert.Contains(new EvalItem("What is 0 - 9?", "-9", TaskGenerator.Subtraction), items);
+        Assert.Contains(new EvalItem("What is 7 * 7?", "49", TaskGenerator.Multiplication), items);
+        Assert.Equal(45, items.Count(i => i.Answer.StartsWith('-')));
+        foreach (var item in items)
+        {
+            var expr = item.Prompt["What is ".Length..^1].Replace(" ", "", StringComparison.Ordinal);
+            Assert.Equal(Convert.ToInt64(new DataTable().Compute(expr, null), CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture), item.Answer);
+        }
+    }
+
+    /// <summary>The operands of a binary item, from the first line of its worked solution ("482+39:").</summary>
+    private static string[] Operands(TaskItem item) => item.Reasoning.Split('\n')[0].TrimEnd(':').Split('+', '-', '*');
+
+    [Fact]
     public void EveryCategoryAndDifficultyAppears_WithLabels()
     {
         var items = TaskGenerator.Sample(TaskSplit.Test, 600, 1);
