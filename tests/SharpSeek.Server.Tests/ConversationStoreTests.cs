@@ -29,6 +29,38 @@ public sealed class ConversationStoreTests : IDisposable
         Assert.Equal([text, text, "no reasoning"], messages.Select(m => m.Content));
         Assert.Equal([null, "thought " + text, null], messages.Select(m => m.Reasoning));
     }
+
+    /// <summary>
+    /// Long texts with a NUL: a .NET string over 512 UTF-8 bytes, bound as a string parameter, reaches SQLite NUL-terminated,
+    /// which cut a saved reply at its first U+0000 (a random-weight model writes one now and then). Titles, replies and
+    /// reasoning all keep it.
+    /// </summary>
+    public static TheoryData<string> LongTextsWithNul => new()
+    {
+        new string('a', 300) + "\0" + new string('b', 300),
+        string.Concat(Enumerable.Repeat("ų深🙂", 60)) + "\0 the rest \0",
+        "\0" + new string('x', 5000),
+    };
+
+    [Theory]
+    [MemberData(nameof(LongTextsWithNul))]
+    public void Long_texts_keep_their_nul_characters(string text)
+    {
+        string id;
+        using (var store = new ConversationStore(_data))
+        {
+            id = store.Create(text).Id;
+            store.Add(id, "user", text);
+            store.Add(id, "assistant", text, reasoning: text + "!");
+        }
+        using var reopened = new ConversationStore(_data);
+        var messages = reopened.Messages(id);
+        Assert.Equal([text, text], messages.Select(m => m.Content));
+        Assert.Equal([null, text + "!"], messages.Select(m => m.Reasoning));
+        Assert.Equal(text, reopened.Get(id)!.Title);
+        Assert.True(reopened.Rename(id, "renamed " + text));
+        Assert.Equal("renamed " + text, reopened.Get(id)!.Title);
+    }
 }
 
 /// <summary>The conversation API gives back what the store holds, NUL characters included.</summary>

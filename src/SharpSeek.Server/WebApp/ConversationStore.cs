@@ -11,6 +11,10 @@ public sealed record StoredConversation(string Id, string Title, DateTimeOffset 
 /// <summary>
 /// The web app's conversations in SQLite (WAL, so reads never wait for a write). One connection per call: SQLite
 /// connections are cheap and not thread-safe. Without a directory the database lives in memory for the server's lifetime.
+/// Text that people or the model wrote (titles, messages, reasoning) is bound as UTF-8 bytes and cast to TEXT in SQL, never
+/// as a .NET string: Microsoft.Data.Sqlite 10 (over SQLitePCLRaw 2.1) hands SQLite a string whose UTF-8 form is over 512
+/// bytes as NUL-terminated text (measured: 512 bytes kept whole, 513 cut), so such a reply was kept only up to its first
+/// U+0000, which a random or confused model does write.
 /// </summary>
 public sealed class ConversationStore : IDisposable
 {
@@ -65,12 +69,15 @@ public sealed class ConversationStore : IDisposable
 
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
+    /// <summary>A value for a <c>CAST($p AS TEXT)</c> parameter: the text's UTF-8 bytes, every character kept (see the class).</summary>
+    private static byte[]? Text(string? text) => text is null ? null : System.Text.Encoding.UTF8.GetBytes(text);
+
     public StoredConversation Create(string title)
     {
         string id = Guid.NewGuid().ToString("N")[..16];
         long now = Now;
         using var c = Open();
-        Exec(c, "INSERT INTO conversations(id, title, created, updated) VALUES ($id, $t, $n, $n)", ("$id", id), ("$t", title), ("$n", now));
+        Exec(c, "INSERT INTO conversations(id, title, created, updated) VALUES ($id, CAST($t AS TEXT), $n, $n)", ("$id", id), ("$t", Text(title)), ("$n", now));
         return new StoredConversation(id, title, DateTimeOffset.FromUnixTimeMilliseconds(now), DateTimeOffset.FromUnixTimeMilliseconds(now));
     }
 
@@ -101,7 +108,8 @@ public sealed class ConversationStore : IDisposable
         long now = Now;
         using var c = Open();
         using var tx = c.BeginTransaction();
-        Exec(c, "INSERT INTO messages(conversation, role, content, reasoning, created) VALUES ($id, $r, $c, $re, $n)", ("$id", id), ("$r", role), ("$c", content), ("$re", reasoning), ("$n", now));
+        Exec(c, "INSERT INTO messages(conversation, role, content, reasoning, created) VALUES ($id, $r, CAST($c AS TEXT), CAST($re AS TEXT), $n)",
+            ("$id", id), ("$r", role), ("$c", Text(content)), ("$re", Text(reasoning)), ("$n", now));
         Exec(c, "UPDATE conversations SET updated = $n WHERE id = $id", ("$id", id), ("$n", now));
         tx.Commit();
     }
@@ -120,7 +128,7 @@ public sealed class ConversationStore : IDisposable
     public bool Rename(string id, string title)
     {
         using var c = Open();
-        using var cmd = Command(c, "UPDATE conversations SET title = $t WHERE id = $id", ("$id", id), ("$t", title));
+        using var cmd = Command(c, "UPDATE conversations SET title = CAST($t AS TEXT) WHERE id = $id", ("$id", id), ("$t", Text(title)));
         return cmd.ExecuteNonQuery() == 1;
     }
 
