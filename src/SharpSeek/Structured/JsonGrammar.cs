@@ -226,29 +226,11 @@ public static class JsonGrammar
         }
     }
 
-    /// <summary>Appends <paramref name="s"/> as a JSON string, escaping only what JSON requires.</summary>
-    public static void WriteString(StringBuilder sb, string s)
-    {
-        sb.Append('"');
-        foreach (char c in s)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                default:
-                    if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4"));
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        sb.Append('"');
-    }
+    /// <summary>
+    /// Appends <paramref name="s"/> as a JSON string, escaping only what JSON requires: the escaping of Python's
+    /// <c>json.dumps(ensure_ascii=False)</c>, which the chat templates' <c>tojson</c> also writes.
+    /// </summary>
+    public static void WriteString(StringBuilder sb, string s) => sb.Append(Chat.Jinja.JinjaJson.Quote(s, ensureAscii: false));
 
     /// <summary>
     /// Adds the rules of a free-form JSON value to <paramref name="grammar"/>: one rule for strings, one for numbers, and one
