@@ -1,3 +1,4 @@
+using SharpSeek.Tests.Support;
 using SharpSeek.Kernels;
 
 namespace SharpSeek.Tests.Kernels;
@@ -66,7 +67,7 @@ public sealed unsafe class Q8KActivationsTests
     public void QuantizationMatchesGgmlBitForBit(KernelPath path, int superBlocks, int tokens, int seed)
     {
         if (!KernelPaths.IsSupported(path)) return;
-        var r = new Random(HashCode.Combine(path, superBlocks, tokens, seed));
+        var r = new Random(StableSeed.Of(path, superBlocks, tokens, seed));
         int cols = superBlocks * 256, stride = cols + 32 * r.Next(3);
         var x = new float[(tokens - 1) * stride + cols];
         for (int i = 0; i < x.Length; i++) x[i] = (float)(r.NextDouble() * 2 - 1) * (r.Next(8) == 0 ? 40 : 1);

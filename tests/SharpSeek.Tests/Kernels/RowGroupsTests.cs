@@ -1,3 +1,4 @@
+using SharpSeek.Tests.Support;
 using SharpSeek.Kernels;
 using SharpSeek.Tensors;
 
@@ -33,7 +34,7 @@ public sealed unsafe class RowGroupsTests
     public void GroupKernelMatchesReferencesBitForBit(DType type, KernelPath path, int blocks)
     {
         if (!KernelPaths.IsSupported(path) || KernelPaths.Best == KernelPath.Scalar) return;
-        var r = new Random(HashCode.Combine(type, path, blocks, 5));
+        var r = new Random(StableSeed.Of(type, path, blocks, 5));
         int cols = blocks * type.BlockSize(), tokens = 4;
         var bytes = QuantDotTests.RandomRows(r, type, 8, cols);
         var act = QuantDotTests.Activations(type, QuantDotTests.RandomFloats(r, tokens * cols), tokens, cols);
@@ -49,8 +50,11 @@ public sealed unsafe class RowGroupsTests
                 {
                     float row = QuantDot.RowReference(type, p + i * type.ByteCount(cols), act, t);
                     Assert.True(Bits(row) == Bits(reference[i]), $"{type} {blocks} token {t} row {i}: group reference {reference[i]} vs row kernel {row}");
-                    Assert.NotEqual(0f, reference[i]);
                 }
+                // The comparison means something only if the products are not all zero (one row's can be, exactly, by chance).
+                bool anyNonZero = false;
+                for (int i = 0; i < 8; i++) anyNonZero |= reference[i] != 0f;
+                Assert.True(anyNonZero, $"{type} {blocks} token {t}: every row's product is 0");
                 // Every width of call that holds token t: alone, and as the last of n tokens.
                 for (int n = 1; n <= QuantDot.GroupTokens && n <= t + 1; n++)
                 {
@@ -147,7 +151,7 @@ public sealed unsafe class RowGroupsTests
     public void ProductsOverGroupsEqualProductsOverRows(DType type, KernelPath path, int rows, int cols, int tokens)
     {
         if (!KernelPaths.IsSupported(path) || KernelPaths.Best == KernelPath.Scalar) return;
-        var r = new Random(HashCode.Combine(type, path, rows, cols, tokens));
+        var r = new Random(StableSeed.Of(type, path, rows, cols, tokens));
         var bytes = QuantDotTests.RandomRows(r, type, rows, cols);
         var x = QuantDotTests.RandomFloats(r, tokens * cols);
         fixed (byte* p = bytes)
