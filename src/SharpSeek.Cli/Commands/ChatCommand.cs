@@ -30,7 +30,7 @@ internal static class ChatCommand
         cmd.SetAction(pr =>
         {
             var completion = options.Completion(pr);
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+            var console = Consoles.Stdout();
             // Piped or captured output keeps its lines as written (Spectre would wrap them at 80 columns).
             if (Console.IsOutputRedirected) console.Profile.Width = 10_000;
             using var terminal = TerminalGuard.Install();

@@ -91,7 +91,7 @@ internal static class HubCommands
                 Console.Out.WriteLine("(the bundled model, models/sharpseek-tiny, needs no pull: sharpseek chat)");
                 return 0;
             }
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+            var console = Consoles.Stdout();
             var table = new Table().Border(TableBorder.Simple)
                 .AddColumn("NAME").AddColumn("FORMAT").AddColumn("QUANTIZATION").AddColumn(new TableColumn("SIZE").RightAligned()).AddColumn("MODIFIED");
             foreach (var m in models)

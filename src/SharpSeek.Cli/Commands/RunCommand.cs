@@ -23,7 +23,7 @@ internal static class RunCommand
         {
             var completion = options.Completion(pr);
             bool? think = options.ThinkMode(pr);
-            var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            var err = Consoles.Stderr();
             using var pipeline = options.Load(pr);
             var messages = new List<ChatMessage>();
             if (pr.GetValue(system) is { } s) messages.Add(ChatMessage.System(s));

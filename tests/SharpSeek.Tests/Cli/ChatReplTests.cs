@@ -136,6 +136,27 @@ public sealed class ChatReplTests
         Assert.Matches(@"\d+ tokens in \d+\.\d\d s \(\d+\.\d tokens/s\) · prompt \d+ tokens in \d+\.\d\d s \(\d+\.\d tokens/s\)", o.ToString());
     }
 
+    /// <summary>Piped into a file, chat writes plain text: no colour or cursor codes, even where TERM names a colour terminal.</summary>
+    [Fact]
+    public async Task Piped_output_has_no_escape_codes()
+    {
+        var psi = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "sharpseek.dll"), "chat", "--model", Model, "-n", "6", "--temperature", "0", "--think"])
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        psi.Environment["TERM"] = "xterm-256color";
+        psi.Environment.Remove("NO_COLOR");
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        await p.StandardInput.WriteAsync("hello\n/exit\n");
+        p.StandardInput.Close();
+        string output = await p.StandardOutput.ReadToEndAsync();
+        Assert.True(p.WaitForExit(120_000), "chat did not exit");
+        Assert.True(p.ExitCode == 0, await err);
+        Assert.Contains(">>> ", output);
+        Assert.DoesNotContain('\u001b', output);
+    }
+
     /// <summary>
     /// The real program in a pseudo-terminal (util-linux <c>script</c>): RadLine edits the line (Left, insert), Up recalls
     /// the previous message, Ctrl+C clears a line without ending the session, Ctrl+D quits; the cursor is shown at the end.
