@@ -316,7 +316,12 @@ public sealed class WebAppFeatureTests(ITestOutputHelper output) : IDisposable
         await browser.EvalAsync("document.querySelector('#conversations li .delete').click(); true");
         await browser.WaitForAsync("document.getElementById('confirm').open");
         await browser.EvalAsync("document.getElementById('confirm-ok').click(); true");
-        await browser.WaitForAsync("document.querySelectorAll('#conversations li').length === 0 && document.querySelectorAll('.msg').length === 0");
+        try { await browser.WaitForAsync("document.querySelectorAll('#conversations li').length === 0 && document.querySelectorAll('.msg').length === 0"); }
+        catch (TimeoutException e)
+        {
+            var state = await browser.EvalAsync("JSON.stringify({ listed: document.querySelectorAll('#conversations li').length, msgs: [...document.querySelectorAll('.msg')].map(m => m.className + ':' + (m.dataset.done ?? '')), hash: location.hash, confirm: document.getElementById('confirm').open, title: document.getElementById('title').textContent })");
+            throw new TimeoutException($"{e.Message}; the page: {state}", e);
+        }
         Assert.Empty((await server.Http.GetFromJsonAsync<JsonElement>("app/conversations")).EnumerateArray());
         Assert.False((await browser.EvalAsync("document.getElementById('empty').hidden")).GetBoolean());
         Assert.Equal("", (await browser.EvalAsync("location.hash")).GetString());

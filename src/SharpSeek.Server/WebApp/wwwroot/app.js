@@ -180,8 +180,13 @@
   $("close-sidebar").onclick = closeDrawer;
   document.addEventListener("keydown", e => { if (e.key === "Escape") closeDrawer(); });
 
+  // Calls can overlap (an answer's end refreshes the list while a delete does too): only the latest call's list is
+  // shown, so a list fetched before a delete cannot put the deleted chat back.
+  let listCalls = 0;
   async function loadList() {
+    const call = ++listCalls;
     const list = await api("/app/conversations");
+    if (call !== listCalls) return;
     const ul = $("conversations");
     ul.replaceChildren();
     for (const c of list) {
