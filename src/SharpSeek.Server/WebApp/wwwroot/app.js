@@ -112,8 +112,16 @@
     dialog.returnValue = "";
     dialog.showModal();
     if (value !== undefined) { input.focus(); input.select(); } else $("confirm-ok").focus();
-    return new Promise(resolve => dialog.addEventListener("close", () =>
-      resolve(dialog.returnValue !== "ok" ? null : value === undefined ? true : input.value.trim() || null), { once: true }));
+    // A dialog's close event comes a moment after it closed: if it was opened again meanwhile (Cancel, then Delete at
+    // once), that event is the earlier opening's and must not answer this one.
+    return new Promise(resolve => {
+      const onClose = () => {
+        if (dialog.open) return;
+        dialog.removeEventListener("close", onClose);
+        resolve(dialog.returnValue !== "ok" ? null : value === undefined ? true : input.value.trim() || null);
+      };
+      dialog.addEventListener("close", onClose);
+    });
   }
   $("confirm-input").onkeydown = e => { if (e.key === "Enter") { e.preventDefault(); $("confirm").close("ok"); } };
 
