@@ -181,23 +181,6 @@ public sealed class SpeculationTests
         }
     }
 
-    /// <summary>Allows only the tokens of a list, in order, then only the stop token.</summary>
-    private sealed class Forced(int[] tokens, int stop) : ITokenConstraint
-    {
-        private int _at;
-        public void Mask(Span<float> logits)
-        {
-            int allowed = _at < tokens.Length ? tokens[_at] : stop;
-            for (int i = 0; i < logits.Length; i++)
-                if (i != allowed) logits[i] = float.NegativeInfinity;
-        }
-        public void Accept(int token)
-        {
-            Assert.Equal(tokens[_at], token);
-            _at++;
-        }
-    }
-
     [Theory]
     [InlineData("mtp:3")]
     [InlineData("ngram:3")]
@@ -212,7 +195,7 @@ public sealed class SpeculationTests
             var gen = new Generator(bundle.Model);
             var got = gen.Generate(prompt, new GenerationOptions
             {
-                MaxTokens = 100, StopTokens = [stop], Sampling = sampling, Constraint = new Forced(forced, stop), Speculation = Speculation.Parse(mode),
+                MaxTokens = 100, StopTokens = [stop], Sampling = sampling, Constraint = new TokenConstraintTests.Sequence(forced, stop), Speculation = Speculation.Parse(mode),
             }).ToArray();
             Assert.Equal(forced, got);
             Assert.Equal(FinishReason.Stop, gen.LastFinishReason);

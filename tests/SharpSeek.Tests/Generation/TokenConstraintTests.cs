@@ -8,7 +8,7 @@ namespace SharpSeek.Tests.Generation;
 public sealed class TokenConstraintTests
 {
     /// <summary>Allows only the tokens of a cycle, in order, then only the stop token.</summary>
-    private sealed class Sequence(int[] tokens, int stop) : ITokenConstraint
+    internal sealed class Sequence(int[] tokens, int stop) : ITokenConstraint
     {
         private int _at;
         public List<int> Accepted { get; } = [];
