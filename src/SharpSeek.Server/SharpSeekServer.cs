@@ -110,9 +110,10 @@ public sealed class SharpSeekServer : IAsyncDisposable
             catch (OperationCanceledException) when (lease?.CutOff == true)
             {
                 // The drain's grace period ran out mid-stream: the stream ends with an error event, not a bare close.
-                // A client that stopped reading gets 2 s for it; the host's shutdown closes the connection after that.
-                using var write = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                try { await new SseWriter(ctx.Response, ndjson: ctx.Request.Path.StartsWithSegments("/api")).ErrorAsync(Drain.CutOffError, write.Token); }
+                // A client that stopped reading gets 2 s for it, and then its connection is closed.
+                using var stuck = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                using var abort = stuck.Token.Register(ctx.Abort);
+                try { await new SseWriter(ctx.Response, ndjson: ctx.Request.Path.StartsWithSegments("/api")).ErrorAsync(Drain.CutOffError, CancellationToken.None); }
                 catch (Exception e) when (e is IOException or OperationCanceledException) { }   // the client left meanwhile
             }
             catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)

@@ -5,7 +5,15 @@ using Microsoft.AspNetCore.Http;
 
 namespace SharpSeek.Server;
 
-/// <summary>Writes JSON events: SSE (<c>data: …\n\n</c>, OpenAI) or NDJSON (one object per line, Ollama), flushed one by one.</summary>
+/// <summary>
+/// Writes JSON events: SSE (<c>data: …\n\n</c>, OpenAI) or NDJSON (one object per line, Ollama), flushed one by one.
+/// </summary>
+/// <remarks>
+/// A cancellation token is checked between events and never handed to Kestrel's write or flush: Kestrel aborts the
+/// whole connection when a pending write is cancelled through its token (the response's framing is then unknown), so a
+/// request cut off mid-write reached its client as a connection reset rather than an error event. A client that stops
+/// reading is still cut off, by Kestrel's minimum response data rate.
+/// </remarks>
 internal sealed class SseWriter(HttpResponse response, bool ndjson = false)
 {
     public static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -27,14 +35,16 @@ internal sealed class SseWriter(HttpResponse response, bool ndjson = false)
         if (!ndjson) _buffer.Write("data: "u8);
         using (var w = new Utf8JsonWriter(_buffer, JsonOptions)) write(w);
         _buffer.Write(ndjson ? "\n"u8 : "\n\n"u8);
-        await response.Body.WriteAsync(_buffer.WrittenMemory, ct);
-        await response.Body.FlushAsync(ct);
+        ct.ThrowIfCancellationRequested();
+        await response.Body.WriteAsync(_buffer.WrittenMemory, CancellationToken.None);
+        await response.Body.FlushAsync(CancellationToken.None);
     }
 
     public async Task DoneAsync(CancellationToken ct)
     {
-        await response.Body.WriteAsync("data: [DONE]\n\n"u8.ToArray(), ct);
-        await response.Body.FlushAsync(ct);
+        ct.ThrowIfCancellationRequested();
+        await response.Body.WriteAsync("data: [DONE]\n\n"u8.ToArray(), CancellationToken.None);
+        await response.Body.FlushAsync(CancellationToken.None);
     }
 
     /// <summary>Ends a started stream with an error: OpenAI's <c>data: {"error":{…}}</c>, or Ollama's <c>{"error":"…"}</c> line.</summary>
@@ -49,6 +59,7 @@ internal sealed class SseWriter(HttpResponse response, bool ndjson = false)
         using (var w = new Utf8JsonWriter(buffer, JsonOptions)) write(w);
         response.StatusCode = status;
         response.ContentType = "application/json";
-        await response.Body.WriteAsync(buffer.WrittenMemory, ct ?? response.HttpContext.RequestAborted);
+        (ct ?? response.HttpContext.RequestAborted).ThrowIfCancellationRequested();
+        await response.Body.WriteAsync(buffer.WrittenMemory, CancellationToken.None);
     }
 }
