@@ -29,7 +29,6 @@ public sealed class Scheduler : IDisposable
     private readonly Speculation _speculation;
     private readonly Thread _loop;
     private readonly CancellationTokenSource _stop = new();
-    private int _queued;
 
     public Scheduler(Transformer model, SchedulerOptions? options = null)
     {
@@ -68,15 +67,14 @@ public sealed class Scheduler : IDisposable
             if ((uint)t >= (uint)_model.Config.VocabSize) throw new SharpSeekException($"token id {t} is outside the vocabulary");
         request.Sampling.Validate();
         request.Speculation?.Resolve(_model, "speculate");
-        if (Interlocked.Increment(ref _queued) > Options.MaxQueue)
+        if (Interlocked.Increment(ref Metrics._queued) > Options.MaxQueue)
         {
-            Interlocked.Decrement(ref _queued);
+            Interlocked.Decrement(ref Metrics._queued);
             Interlocked.Increment(ref Metrics._rejected);
             throw new QueueFullException(Options.MaxQueue);
         }
         var handle = new SequenceHandle(request);
         Interlocked.Increment(ref Metrics._requests);
-        Metrics.QueueDepth = Volatile.Read(ref _queued);
         _queue.Writer.TryWrite(new Sequence(handle));
         return handle;
     }
@@ -102,12 +100,14 @@ public sealed class Scheduler : IDisposable
 
     private void Admit()
     {
+        // A sequence leaves the queue's count only after it is counted where it went (running, cancelled, failed), so a
+        // reader of the metrics never sees it in neither place.
         while (_active.Count < Options.MaxActive && _queue.Reader.TryRead(out var seq))
         {
-            Metrics.QueueDepth = Interlocked.Decrement(ref _queued);
             if (seq.Handle.IsCancelled)
             {
                 Interlocked.Increment(ref Metrics._cancelled);
+                Interlocked.Decrement(ref Metrics._queued);
                 seq.Handle.Writer.TryComplete();
                 continue;
             }
@@ -127,12 +127,15 @@ public sealed class Scheduler : IDisposable
             try { seq.Decode = new DecodeSequence(_model, request.Prompt, options, state, reused) { Tag = seq }; }
             catch (Exception e)
             {
+                Interlocked.Decrement(ref Metrics._queued);
                 seq.Handle.Writer.TryComplete(e);
                 continue;
             }
             Interlocked.Add(ref Metrics._promptTokens, request.Prompt.Length);
             Interlocked.Add(ref Metrics._cachedTokens, reused);
             _active.Add(seq);
+            Metrics.ActiveSequences = _active.Count;
+            Interlocked.Decrement(ref Metrics._queued);
         }
         Metrics.ActiveSequences = _active.Count;
         Metrics.ActiveCacheBytes = _active.Sum(q => q.Decode?.State.CacheBytes ?? 0);

@@ -5,6 +5,7 @@ public sealed class SchedulerMetrics
 {
     internal long _requests, _completed, _cancelled, _rejected, _promptTokens, _cachedTokens, _generatedTokens, _steps, _draftTokens, _acceptedTokens;
     internal double _busySeconds;
+    internal int _queued;
 
     public long Requests => Interlocked.Read(ref _requests);
     public long Completed => Interlocked.Read(ref _completed);
@@ -22,7 +23,8 @@ public sealed class SchedulerMetrics
     public double AcceptRate => DraftTokens == 0 ? 0 : (double)AcceptedTokens / DraftTokens;
     /// <summary>Seconds spent in steps (the tokens/s denominator).</summary>
     public double BusySeconds => Volatile.Read(ref _busySeconds);
-    public int QueueDepth { get; internal set; }
+    /// <summary>Sequences submitted and not yet running (nor cancelled or failed before they ran).</summary>
+    public int QueueDepth => Volatile.Read(ref _queued);
     public int ActiveSequences { get; internal set; }
 
     /// <summary>Cache bytes the running sequences hold (updated every step).</summary>
