@@ -12,7 +12,10 @@ public sealed class LiveServer : IAsyncDisposable
     {
         _server = server;
         BaseUri = baseUri;
-        Http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(60) };
+        // A response disposed before its end closes the connection at once, as a client that hangs up does. By default
+        // .NET reads on (up to 1 MB, for 2 s) to keep the connection, so the server saw a stream's client leave only then,
+        // or never when the stream ended meanwhile.
+        Http = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(60) };
     }
 
     public Uri BaseUri { get; }
