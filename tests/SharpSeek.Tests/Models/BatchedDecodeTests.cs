@@ -1,4 +1,5 @@
 using SharpSeek.Models;
+using SharpSeek.Tests.Support;
 
 namespace SharpSeek.Tests.Models;
 
@@ -18,7 +19,7 @@ public sealed class BatchedDecodeTests
     {
         using var model = TestModels.Load(name);
         int v = model.Config.VocabSize;
-        var rng = new Random(name.GetHashCode(StringComparison.Ordinal) & 0x7FFFFFFF);
+        var rng = new Random(StableSeed.Of(name));
         int context = Math.Min(48, model.Config.MaxPositionEmbeddings);
         int[][] tokens = [.. Enumerable.Range(0, 5).Select(i => Enumerable.Range(0, context - 8 - 5 * i).Select(_ => rng.Next(v)).ToArray())];
 

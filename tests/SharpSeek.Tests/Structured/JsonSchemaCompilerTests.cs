@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SharpSeek.Structured;
+using SharpSeek.Tests.Support;
 
 namespace SharpSeek.Tests.Structured;
 
@@ -18,7 +19,7 @@ public sealed class JsonSchemaCompilerTests
     {
         string schema = SchemaCases.All.Single(c => c.Name == name).Schema;
         var g = GrammarKit.Schema(schema, GrammarKit.DeepSeek.Value);
-        var rng = new Random(name.GetHashCode(StringComparison.Ordinal) & 0xFFFF);
+        var rng = new Random(StableSeed.Of(name));
         for (int i = 0; i < 40; i++)
         {
             var (text, finished, _) = GrammarKit.Walk(g, rng, 600, closeBias: name == "map");
