@@ -93,9 +93,10 @@ internal sealed class LineEditorInput : IChatInput
     private readonly Action _begin, _end;
     private readonly Func<CancellationToken> _token;
 
-    private LineEditorInput(IAnsiConsole console, Action begin, Action end, Func<CancellationToken> token)
+    /// <param name="source">Where keys come from; null: the terminal (tests pass their own).</param>
+    internal LineEditorInput(IAnsiConsole console, IInputSource? source, Action begin, Action end, Func<CancellationToken> token)
     {
-        _editor = new LineEditor(console) { Prompt = _prompt };
+        _editor = new LineEditor(console, source) { Prompt = _prompt };
         _editor.KeyBindings.Add<PreviousHistoryCommand>(ConsoleKey.UpArrow);
         _editor.KeyBindings.Add<NextHistoryCommand>(ConsoleKey.DownArrow);
         _editor.KeyBindings.Add(ConsoleKey.D, ConsoleModifiers.Control, () => new EndOfInputCommand());
@@ -104,7 +105,7 @@ internal sealed class LineEditorInput : IChatInput
 
     /// <summary>The editor when stdin and stdout are a terminal that RadLine can drive; else null (read plain lines).</summary>
     public static LineEditorInput? TryCreate(IAnsiConsole console, Action begin, Action end, Func<CancellationToken> token) =>
-        !Console.IsInputRedirected && !Console.IsOutputRedirected && LineEditor.IsSupported(console) ? new LineEditorInput(console, begin, end, token) : null;
+        !Console.IsInputRedirected && !Console.IsOutputRedirected && LineEditor.IsSupported(console) ? new LineEditorInput(console, null, begin, end, token) : null;
 
     public string? ReadLine(bool continuation)
     {
@@ -112,7 +113,12 @@ internal sealed class LineEditorInput : IChatInput
         _begin();
         try
         {
-            return _editor.ReadLine(_token()).GetAwaiter().GetResult();
+            var token = _token();
+            string? line = _editor.ReadLine(token).GetAwaiter().GetResult();
+            // RadLine ends a cancelled read either with OperationCanceledException (cancelled while it waits for a key)
+            // or with null, as for Ctrl+D (cancelled between two polls); Ctrl+C must never end the session.
+            if (line is null && token.IsCancellationRequested) throw new LineCancelledException();
+            return line;
         }
         catch (OperationCanceledException)
         {

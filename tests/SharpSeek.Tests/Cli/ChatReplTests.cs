@@ -158,6 +158,33 @@ public sealed class ChatReplTests
     }
 
     /// <summary>
+    /// RadLine 0.6 ends a read whose token it finds cancelled at a check (as the read begins, or between two key polls)
+    /// with null, as it ends one at Ctrl+D; only a cancellation during its 5 ms wait throws. The chat must take both as
+    /// Ctrl+C (the line is cleared, the session goes on). The race was found reading RadLine's source, not in a run; here
+    /// Ctrl+C lands as the read begins, which takes the same path.
+    /// </summary>
+    [Fact]
+    public void Ctrl_C_that_RadLine_reports_as_no_line_clears_the_line_and_the_session_goes_on()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(new StringWriter()), Ansi = AnsiSupport.Yes, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.Yes,
+        });
+        CancellationTokenSource? reading = null;
+        var input = new LineEditorInput(console, new NoKeys(), token: () => reading?.Token ?? default,
+            begin: () => { reading = new CancellationTokenSource(); reading.Cancel(); }, end: () => reading = null);
+        Assert.Throws<LineCancelledException>(() => input.ReadLine(continuation: false));
+        Assert.Null(reading);   // the read's cancellation source was released
+    }
+
+    private sealed class NoKeys : RadLine.IInputSource
+    {
+        public bool ByPassProcessing => false;
+        public bool IsKeyAvailable() => false;
+        public ConsoleKeyInfo ReadKey() => throw new InvalidOperationException("no key is available");
+    }
+
+    /// <summary>
     /// The real program in a pseudo-terminal (util-linux <c>script</c>): RadLine edits the line (Left, insert), Up recalls
     /// the previous message, Ctrl+C clears a line without ending the session, Ctrl+D quits; the cursor is shown at the end.
     /// </summary>
