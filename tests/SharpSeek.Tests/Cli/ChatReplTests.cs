@@ -194,7 +194,9 @@ public sealed class ChatReplTests
         Assert.True(File.Exists("/usr/bin/script"), "util-linux 'script' is needed for the pseudo-terminal test");
         // 'exec': script runs the command through $SHELL; a shell left waiting in the terminal's foreground group gets the
         // SIGINT of Ctrl+C too, and dash then exits 130 after its child ends (CI has no SHELL, so script uses /bin/sh).
-        string command = $"exec dotnet exec '{Path.Combine(AppContext.BaseDirectory, "sharpseek.dll")}' chat --model '{Model}' -n 4 --temperature 0 --no-think";
+        // 'env --default-signal=INT': a test run started in the background by a shell without job control inherits SIGINT
+        // ignored, and so would the chat (the runtime keeps an ignored SIGINT ignored); a user's terminal never does that.
+        string command = $"exec env --default-signal=INT dotnet exec '{Path.Combine(AppContext.BaseDirectory, "sharpseek.dll")}' chat --model '{Model}' -n 4 --temperature 0 --no-think";
         var psi = new ProcessStartInfo("/usr/bin/script", ["-qfec", command, "/dev/null"]) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
         psi.Environment["TERM"] = "xterm-256color";
         psi.Environment["COLUMNS"] = "100";
