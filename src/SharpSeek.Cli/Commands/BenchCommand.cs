@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using SharpSeek.Diagnostics;
 using SharpSeek.Formats.Gguf;
+using SharpSeek.Kernels;
 using SharpSeek.Models;
 using SharpSeek.Threading;
 
@@ -17,6 +18,9 @@ namespace SharpSeek.Cli.Commands;
 /// </summary>
 internal static class BenchCommand
 {
+    /// <summary>The quantized kernels' instruction-set path on this CPU, as bench prints it (vnni, avx512bw, avx2, scalar).</summary>
+    private static string KernelPathName => KernelPaths.Best.ToString().ToLowerInvariant();
+
     public static Command Create()
     {
         var model = CommonOptions.Model();
@@ -24,7 +28,7 @@ internal static class BenchCommand
         var gen = new Option<int>("--gen-tokens", "-n") { Description = "Tokens generated one at a time", DefaultValueFactory = _ => 128 };
         var threads = new Option<int>("--threads", "-t") { Description = "Worker threads (default: one per core, or SHARPSEEK_THREADS)", DefaultValueFactory = _ => 0 };
         var reps = new Option<int>("--reps", "-r") { Description = "Timed repetitions (medians are reported)", DefaultValueFactory = _ => 3 };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object: prefill_tps, decode_tps, rss_bytes, kv_bytes_per_token" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object: prefill_tps, decode_tps, rss_bytes, kv_bytes_per_token, kernel_path" };
         var bandwidth = new Option<bool>("--bandwidth") { Description = "Also measure memory read bandwidth and print the bandwidth-bound decode rate (GGUF models)" };
         var batch = new Option<int>("--batch", "-b") { Description = "Also generate this many sequences together (one forward per step) and report their summed tok/s", DefaultValueFactory = _ => 1 };
         var speculate = new Option<string?>("--speculate") { Description = "Also measure greedy decoding with speculation: none, auto, mtp[:N], ngram[:N] (reported with its accept_rate)" };
@@ -64,6 +68,8 @@ internal static class BenchCommand
                     ["decode_tps"] = Math.Round(result.DecodeTps, 3),
                     ["rss_bytes"] = result.RssBytes,
                     ["kv_bytes_per_token"] = result.KvBytesPerToken,
+                    // Speeds mean little without the instructions that made them (no VNNI path on a Zen 4 under .NET 10).
+                    ["kernel_path"] = KernelPathName,
                 };
                 if (b > 1) { o["batch"] = b; o["batch_decode_tps"] = Math.Round(result.BatchDecodeTps, 3); }
                 if (result.Speculation.Enabled)
@@ -79,7 +85,7 @@ internal static class BenchCommand
                 return 0;
             }
             var inv = CultureInfo.InvariantCulture;
-            Console.Out.WriteLine(string.Create(inv, $"model {Path.GetFileName(path.TrimEnd('/'))}; threads {poolThreads}; reps {r}"));
+            Console.Out.WriteLine(string.Create(inv, $"model {Path.GetFileName(path.TrimEnd('/'))}; threads {poolThreads}; reps {r}; kernel path {KernelPathName}"));
             Console.Out.WriteLine(string.Create(inv, $"prefill pp{p}: {result.PrefillTps:0.00} tok/s (runs {string.Join(", ", result.PrefillRuns.Select(x => x.ToString("0.00", inv)))})"));
             Console.Out.WriteLine(string.Create(inv, $"decode tg{g}: {result.DecodeTps:0.00} tok/s (runs {string.Join(", ", result.DecodeRuns.Select(x => x.ToString("0.00", inv)))})"));
             if (b > 1)

@@ -13,8 +13,10 @@ public enum KernelPath
     /// <summary>AVX-512BW CPUs: the 256-bit kernels of <see cref="Avx2"/> (with the 32 vector registers the JIT then uses).</summary>
     Avx512BW,
     /// <summary>
-    /// <c>vpdpbusd</c> (u8×s8 → s32 in one instruction). .NET 10 exposes it at 256 bits (<see cref="AvxVnni"/>, which the JIT
-    /// EVEX-encodes on AVX-512 VNNI CPUs); the 512-bit form is only reachable through AVX10, which this hardware lacks.
+    /// <c>vpdpbusd</c> (u8×s8 → s32 in one instruction). .NET 10 exposes it only as <see cref="AvxVnni"/> (256 bits), which
+    /// reports supported where the CPU has AVX-VNNI (Sapphire Rapids, Alder Lake, Zen 5); the JIT then EVEX-encodes it. A CPU
+    /// with AVX-512 VNNI but not AVX-VNNI (Zen 4, Ice Lake) gets no VNNI path at all and runs <see cref="Avx512BW"/>; the
+    /// 512-bit form is only reachable through AVX10.
     /// </summary>
     Vnni,
 }

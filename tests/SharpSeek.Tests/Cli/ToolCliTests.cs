@@ -24,6 +24,7 @@ public sealed class ToolCliTests
         Assert.True(root.GetProperty("rss_bytes").GetInt64() > 0);
         // tiny-ds2-lite: 3 layers × (kv_lora 64 + rope 16) floats.
         Assert.Equal(3 * 80 * 4, root.GetProperty("kv_bytes_per_token").GetInt64());
+        Assert.Equal(SharpSeek.Kernels.KernelPaths.Best.ToString().ToLowerInvariant(), root.GetProperty("kernel_path").GetString());
     }
 
     [Theory]
