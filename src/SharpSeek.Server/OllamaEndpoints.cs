@@ -172,24 +172,18 @@ internal static class OllamaEndpoints
         long firstToken = 0;
         var reasoning = new StringBuilder();
         var content = new StringBuilder();
-        var calls = new List<(string Name, StringBuilder Args)>();
         var writer = new SseWriter(ctx.Response, ndjson: true);
         if (streaming) writer.Start();
         await foreach (var c in completion.ReadAsync(ct))
         {
             if (firstToken == 0) firstToken = clock.Elapsed.Ticks * 100;
-            foreach (var d in c.ToolCalls ?? [])
-            {
-                if (d.Index == calls.Count) calls.Add((d.Name!, new StringBuilder()));
-                calls[d.Index].Args.Append(d.Arguments);
-            }
             if (c.FinishReason is not null)
             {
                 reasoning.Append(c.Reasoning);
                 content.Append(c.Content);
                 long total = clock.Elapsed.Ticks * 100;
                 // Ollama sends tool calls whole (arguments as an object), in a message before the final one when streaming.
-                var (objects, unparsed) = CallObjects(calls);
+                var (objects, unparsed) = CallObjects(completion.ToolCalls);
                 if (unparsed.Length > 0) content.Append(unparsed);
                 if (streaming && (objects.Count > 0 || unparsed.Length > 0))
                     await writer.WriteAsync(w =>
@@ -241,15 +235,14 @@ internal static class OllamaEndpoints
     }
 
     /// <summary>Calls whose arguments are a JSON object, as Ollama sends them; the others (not JSON: kept as the model wrote them) as text.</summary>
-    private static (List<(string Name, JsonElement Arguments)> Objects, string Unparsed) CallObjects(List<(string Name, StringBuilder Args)> calls)
+    private static (List<(string Name, JsonElement Arguments)> Objects, string Unparsed) CallObjects(IReadOnlyList<Tools.ToolCall> calls)
     {
         var objects = new List<(string, JsonElement)>();
         var unparsed = new StringBuilder();
-        foreach (var (name, args) in calls)
+        foreach (var call in calls)
         {
-            var call = new Tools.ToolCall("", name, args.ToString());
-            if (call.ParsedArguments is { ValueKind: JsonValueKind.Object } o) objects.Add((name, o));
-            else unparsed.Append($"{{\"name\": {JsonSerializer.Serialize(name)}, \"arguments\": {call.Arguments}}}");
+            if (call.ParsedArguments is { ValueKind: JsonValueKind.Object } o) objects.Add((call.Name, o));
+            else unparsed.Append($"{{\"name\": {JsonSerializer.Serialize(call.Name)}, \"arguments\": {call.Arguments}}}");
         }
         return (objects, unparsed.ToString());
     }

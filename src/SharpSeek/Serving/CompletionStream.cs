@@ -43,7 +43,7 @@ public sealed class CompletionStream : IDisposable
         var stops = new StopStringMatcher(_options.Stop);
         var parser = new ReasoningParser(_prompt.StartsInReasoning);
         // Calls are read from the answer only: a call written inside the reasoning block is not a call.
-        var calls = _options.Tools is { ParsesCalls: true } tools ? tools.Format.CreateParser() : null;
+        var calls = _calls = _options.Tools is { ParsesCalls: true } tools ? tools.Format.CreateParser() : null;
         int reasoningTokens = 0;
         bool wantLogprobs = _options.TopLogprobs >= 0;
         try
@@ -107,6 +107,14 @@ public sealed class CompletionStream : IDisposable
         };
     }
 
+    private ToolCallParser? _calls;
+
+    /// <summary>
+    /// The answer's tool calls, whole (arguments as written); complete once the last chunk, the one with the finish reason,
+    /// has been read. The chunks carry the same calls as deltas, for streaming.
+    /// </summary>
+    public IReadOnlyList<ToolCall> ToolCalls => _calls?.Calls ?? [];
+
     /// <summary>Reads the whole completion.</summary>
     public async Task<CompletionResult> CollectAsync(CancellationToken cancellationToken = default)
     {
@@ -115,16 +123,10 @@ public sealed class CompletionStream : IDisposable
         List<TokenInfo>? logprobs = _options.TopLogprobs >= 0 ? [] : null;
         string finish = "stop";
         CompletionUsage? usage = null;
-        var calls = new List<(string Id, string Name, StringBuilder Args)>();
         await foreach (var c in ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             reasoning.Append(c.Reasoning);
             content.Append(c.Content);
-            foreach (var d in c.ToolCalls ?? [])
-            {
-                if (d.Index == calls.Count) calls.Add((d.Id!, d.Name!, new StringBuilder()));
-                calls[d.Index].Args.Append(d.Arguments);
-            }
             if (c.Logprobs is not null) logprobs?.AddRange(c.Logprobs);
             if (c.FinishReason is not null) finish = c.FinishReason;
             if (c.Usage is not null) usage = c.Usage;
@@ -132,7 +134,7 @@ public sealed class CompletionStream : IDisposable
         return new CompletionResult(reasoning.ToString(), content.ToString(), finish, usage!)
         {
             Logprobs = logprobs,
-            ToolCalls = [.. calls.Select(c => new ToolCall(c.Id, c.Name, c.Args.ToString()))],
+            ToolCalls = [.. ToolCalls],
         };
     }
 

@@ -64,19 +64,13 @@ public sealed class SharpSeekChatClient : IChatClient
     {
         using var stream = Start(messages, options);
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N")[..24];
-        var calls = new List<(string Id, string Name, StringBuilder Args)>();
         await foreach (var c in stream.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             var contents = new List<AIContent>();
             if (c.Reasoning.Length > 0) contents.Add(new TextReasoningContent(c.Reasoning));
             if (c.Content.Length > 0) contents.Add(new TextContent(c.Content));
-            foreach (var d in c.ToolCalls ?? [])
-            {
-                if (d.Index == calls.Count) calls.Add((d.Id!, d.Name!, new StringBuilder()));
-                calls[d.Index].Args.Append(d.Arguments);
-            }
             // Function calls go out whole, with the last update (function invocation needs complete arguments).
-            if (c.FinishReason is not null) contents.AddRange(calls.Select(x => Call(new ToolCall(x.Id, x.Name, x.Args.ToString()))));
+            if (c.FinishReason is not null) contents.AddRange(stream.ToolCalls.Select(Call));
             if (c.Usage is { } u) contents.Add(new UsageContent(Usage(u)));
             if (contents.Count == 0) continue;
             yield return new ChatResponseUpdate(ChatRole.Assistant, contents)
