@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using SharpSeek.Chat;
 
 namespace SharpSeek.Tools;
 
@@ -81,7 +82,8 @@ public abstract class ToolCallParser
 
     private ToolCallUpdate Take()
     {
-        var u = new ToolCallUpdate(_content.ToString(), [.. _deltas]);
+        // Runs once per generated token, and most tokens complete no call: no list copy then.
+        var u = new ToolCallUpdate(_content.ToString(), _deltas.Count == 0 ? [] : [.. _deltas]);
         _content.Clear();
         _deltas.Clear();
         return u;
@@ -141,8 +143,8 @@ public abstract class ToolCallParser
 /// </summary>
 public sealed class DeepSeekToolCallParser : ToolCallParser
 {
-    private const string CallsBegin = "<｜tool▁calls▁begin｜>", CallsEnd = "<｜tool▁calls▁end｜>", CallBegin = "<｜tool▁call▁begin｜>",
-        CallEnd = "<｜tool▁call▁end｜>", Sep = "<｜tool▁sep｜>";
+    private const string CallsBegin = DeepSeekTokens.ToolCallsBegin, CallsEnd = DeepSeekTokens.ToolCallsEnd, CallBegin = DeepSeekTokens.ToolCallBegin,
+        CallEnd = DeepSeekTokens.ToolCallEnd, Sep = DeepSeekTokens.ToolSep;
 
     private enum State { Content, Between, Head, NameLine, Fence, Args, After }
     private State _state;
@@ -277,7 +279,6 @@ public sealed class HermesToolCallParser : ToolCallParser
 
     private enum State { Content, Call, Args, Rest }
     private State _state;
-    private readonly StringBuilder _raw = new();
     private JsonValueScanner _scanner = new();
     private string _heldSpace = "";
 
@@ -298,7 +299,6 @@ public sealed class HermesToolCallParser : ToolCallParser
                         if (before.Trim().Length > 0) EmitContent(_heldSpace + before.TrimEnd());
                         _heldSpace = "";
                         Consume(at + Open.Length);
-                        _raw.Clear();
                         _state = State.Call;
                         continue;
                     }
@@ -323,7 +323,6 @@ public sealed class HermesToolCallParser : ToolCallParser
                     if (TryHead(head, out string? name, out int argsAt))
                     {
                         StartCall(name!);
-                        _raw.Clear().Append(head, 0, argsAt);
                         Consume(argsAt);
                         _scanner = new JsonValueScanner();
                         _state = State.Args;
