@@ -124,14 +124,13 @@ internal static class ToolsJson
         return Schema(f, "format");
     }
 
-    /// <summary>Compiles the schema once up front (the grammar cache keeps the result) so a bad one is a 400 naming field and keyword.</summary>
+    /// <summary>
+    /// Compiles the schema up front, before a model is loaded for the request, so a bad one is a 400 naming field and
+    /// keyword; the grammar that constrains the output is built (and cached) when the completion starts.
+    /// </summary>
     private static OutputGrammar Schema(JsonElement schema, string field)
     {
-        try
-        {
-            var g = new Grammar();
-            new JsonSchemaCompiler(g).Compile(schema);
-        }
+        try { JsonSchemaCompiler.CompileToGrammar(schema); }
         catch (SchemaException e)
         {
             throw ApiException.BadRequest($"{field}: {e.Message}" + (e.Keyword is { } k ? $" (keyword '{k}')" : ""), field);

@@ -24,13 +24,14 @@ public sealed class ModelBundle : IDisposable
         if (tokenizer.TryGetId(template.EndOfTurnToken, out int eot)) stops.Add(eot);
         StopTokens = stops;
         ToolFormat = ToolCallFormat.For(tokenizer, template);
+        TemplateRendersTools = ToolPrompt.RendersTools(template);
         _grammars = new Lazy<GrammarCache>(() => new GrammarCache(TokenVocabulary.From(Tokenizer, Model.Config.VocabSize, StopTokens)));
     }
 
     private readonly Lazy<GrammarCache> _grammars;
 
     /// <summary>Whether the model's chat template renders the request's <c>tools</c> itself (Qwen's do; DeepSeek's do not).</summary>
-    public bool TemplateRendersTools => ToolPrompt.RendersTools(Template);
+    public bool TemplateRendersTools { get; }
 
     /// <summary>How this model writes tool calls, or null when its vocabulary and template have no tool format (see <see cref="ToolPrompt"/>).</summary>
     public ToolCallFormat? ToolFormat { get; }
