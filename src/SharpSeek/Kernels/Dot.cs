@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace SharpSeek.Kernels;
@@ -7,9 +5,6 @@ namespace SharpSeek.Kernels;
 /// <summary>Dot products of a weight row in its storage type with a float32 activation vector.</summary>
 public static unsafe class Dot
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float F32(float* w, float* x, int n) => TensorPrimitives.Dot(new ReadOnlySpan<float>(w, n), new ReadOnlySpan<float>(x, n));
-
     /// <summary>bf16 row · f32 vector with the widening fused into the loop, so the row is read once from memory.</summary>
     public static float Bf16(ushort* w, float* x, int n)
     {

@@ -219,13 +219,9 @@ public static unsafe class MatMul
                 QuantizedRows(path, w, r0, r1, act, y, ys, pool, worker);
                 return;
             }
-            FloatRows(w, r0, r1, x, tokens, y, ys, pool, worker);
+            FloatProducts.Rows(w, r0, r1, x, tokens, y, ys, pool, worker);
         }
     }
-
-    /// <summary>Float products of rows r0..r1 (<see cref="FloatProducts"/>: one canonical order per output, whatever the number of tokens).</summary>
-    private static void FloatRows(WeightTensor w, int r0, int r1, float* x, int tokens, float* y, long ys, WorkerPool pool, int worker) =>
-        FloatProducts.Rows(w, r0, r1, x, tokens, y, ys, pool, worker);
 
     /// <summary>A worker's buffer for a head's gathered activations.</summary>
     private sealed class GatherBuffer
@@ -257,7 +253,7 @@ public static unsafe class MatMul
             fixed (float* s = gathered)
             {
                 for (int t = 0; t < tokens; t++) new ReadOnlySpan<float>(x + t * xStride + h * xHead, cols).CopyTo(new Span<float>(s + t * cols, cols));
-                FloatRows(w, first, first + headRows, s, tokens, yh, yStride, pool, worker);
+                FloatProducts.Rows(w, first, first + headRows, s, tokens, yh, yStride, pool, worker);
             }
         }
     }

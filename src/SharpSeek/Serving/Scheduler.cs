@@ -137,7 +137,6 @@ public sealed class Scheduler : IDisposable
             Metrics.ActiveSequences = _active.Count;
             Interlocked.Decrement(ref Metrics._queued);
         }
-        Metrics.ActiveSequences = _active.Count;
         Metrics.ActiveCacheBytes = _active.Sum(q => q.Decode?.State.CacheBytes ?? 0);
     }
 
