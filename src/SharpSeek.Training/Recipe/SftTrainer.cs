@@ -70,7 +70,7 @@ public sealed class SftTrainer(DeepSeekModel model, StageOptions options, string
             if (options.LogEvery > 0 && (step % options.LogEvery == 0 || val is not null))
             {
                 csv.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{rec.Step},{rec.LearningRate:G4},{rec.Loss:G5},{rec.MtpLoss:G5},{rec.MaxLoadRatio:G4},{rec.TokensPerSecond:F0},{rec.ElapsedSeconds:F1},{rec.ValidationLoss:G5}"));
-                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  step {step + 1}/{options.Steps} loss {rec.Loss:F4}{(val is null ? "" : $" val {val:F4}")} {rec.TokensPerSecond:F0} tok/s"));
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  step {step + 1}/{options.Steps} loss {rec.Loss:F4}{(rec.MtpLoss is { } ml ? $" mtp {ml:F4}" : "")}{(val is null ? "" : $" val {val:F4}")} {rec.TokensPerSecond:F0} tok/s"));
             }
             if (options.CheckpointEvery > 0 && (step + 1) % options.CheckpointEvery == 0) { step++; StageCheckpoint.Save(ckpt, model, optimizer, Now()); step--; }
         }
