@@ -157,18 +157,21 @@ public sealed class DecodeStep(Transformer model, int prefillChunk = int.MaxValu
         }
         else
         {
-            int k = s.StepDrafts, accepted = 0;
+            int k = s.StepDrafts, accepted = 0, kept = 0;
             for (int j = 0; j <= k && !s.IsDone; j++)
             {
                 int draft = j < k ? s.Feed[1 + j] : -1;
                 int token = Sample(s, s.Logits.AsSpan(j * v, v), draft, emit);
                 if (draft < 0 || token != draft) break;
                 accepted++;
+                // A draft accepted as the stop token ends the sequence outside its output (unless the stop token is part of
+                // it), so its row is not kept either: the cache holds the fed tokens of the output and nothing else.
+                if (s.Finish != FinishReason.Stop || s.Options.IncludeStopToken) kept++;
             }
             s.Speculation.Add(k, accepted);
             Speculation.Add(k, accepted);
             // The cache keeps the fed last token and the accepted drafts; a rejected draft's rows are forgotten.
-            state.Truncate(Math.Min(state.Length, s.StepStart + 1 + accepted));
+            state.Truncate(Math.Min(state.Length, s.StepStart + 1 + kept));
         }
         if (!s.IsDone && state.Length + 1 > state.MaxSequence) s.Finish = FinishReason.ContextFull;
     }

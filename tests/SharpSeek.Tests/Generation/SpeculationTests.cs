@@ -76,6 +76,43 @@ public sealed class SpeculationTests
     }
 
     /// <summary>
+    /// A trained MTP layer drafts the model's own stop token. A draft accepted as the stop token ended the sequence with that
+    /// token's row still in the cache, one more than the prompt and the fed output, so <see cref="DecodeSequence.CachedTokens"/>
+    /// read past the output and threw; in the server that was the scheduler's hand-over to the prefix cache, on its decode
+    /// thread. Every greedy run here must end with the cache holding exactly the prompt and the output, and some must end on
+    /// an accepted stop draft (else the case was not exercised).
+    /// </summary>
+    [Fact]
+    public void A_stop_token_accepted_as_a_draft_leaves_the_cache_holding_exactly_the_prompt_and_the_output()
+    {
+        using var bundle = ModelBundle.Load(Bundled);
+        int endedOnStopDraft = 0;
+        foreach (var mode in new[] { "mtp:1", "mtp:2" })
+            foreach (var q in Questions.Concat(["What is 5 - 3?", "What is 1000 - 1?", "What is 7 * 8?"]))
+            {
+                var prompt = bundle.Template.Encode(bundle.Tokenizer, [ChatMessage.User(q)]);
+                var options = new GenerationOptions { MaxTokens = 300, StopTokens = [.. bundle.StopTokens], Speculation = Speculation.Parse(mode) };
+                var seq = new DecodeSequence(bundle.Model, prompt, options, bundle.Model.CreateState(prompt.Length + 310));
+                var step = new DecodeStep(bundle.Model);
+                int[] drafts = [];
+                long accepted = 0;
+                while (!seq.IsDone)
+                {
+                    drafts = seq.Drafts.AsSpan(0, seq.DraftCount).ToArray();
+                    accepted = seq.Speculation.AcceptedTokens;
+                    step.Run([seq]);
+                }
+                Assert.Null(seq.Error);
+                Assert.Equal(FinishReason.Stop, seq.Finish);
+                int stopAt = Array.FindIndex(drafts, bundle.StopTokens.Contains);
+                if (stopAt >= 0 && seq.Speculation.AcceptedTokens - accepted == stopAt + 1) endedOnStopDraft++;
+                int[] expected = [.. prompt, .. seq.Output];
+                Assert.Equal(expected, seq.CachedTokens());
+            }
+        Assert.True(endedOnStopDraft > 0, "no run ended on an accepted stop draft");
+    }
+
+    /// <summary>
     /// The acceptance rule alone: for fixed logits and every draft (likely, unlikely, outside top-k), Verify's tokens over
     /// 200,000 draws follow the sampler's distribution (chi-square, df = candidates − 1, far inside a 1e-6 tail).
     /// </summary>
