@@ -7,8 +7,8 @@ namespace SharpSeek.Kernels;
 
 /// <summary>
 /// Products with float weights (F32, BF16, and any type decoded to float: F16, FP8 with block scales, quantized types without
-/// integer products), 4 rows × 4 tokens per tile with 16 accumulators in registers, so each weight vector loaded serves 4 tokens
-/// and each activation vector 4 rows; a BF16 chunk is widened once for the 4 tokens.
+/// integer products), 4 rows × up to 4 tokens per tile with an accumulator per output in registers, so each weight vector loaded
+/// serves 4 tokens and each activation vector 4 rows (fewer tokens run a narrower tile); a BF16 chunk is widened once for them.
 /// <para>
 /// Every output is computed in one canonical order, whatever the tile, the row count or the token count: one vector accumulator
 /// FMA'd over the whole vectors of the row in order, its lanes summed (<see cref="Vector512.Sum{T}"/>), then the tail values
@@ -47,8 +47,8 @@ internal static unsafe class FloatProducts
                 {
                     int m = Math.Min(Tile, tokens - t);
                     for (int j = 0; j < Tile; j++) xs[j] = (nint)(x + (long)(t + Math.Min(j, m - 1)) * cols);
-                    if (w.Type == DType.BF16 && direct) Tile4x4<Bf16Row>(rows, xs, cols, outs);
-                    else Tile4x4<F32Row>(rows, xs, cols, outs);
+                    if (w.Type == DType.BF16 && direct) TileOf<Bf16Row>(m, rows, xs, cols, outs);
+                    else TileOf<F32Row>(m, rows, xs, cols, outs);
                     for (int j = 0; j < m; j++)
                         for (int i = 0; i < n; i++) y[(t + j) * ys + r + i] = outs[j * Tile + i];
                 }
@@ -86,8 +86,30 @@ internal static unsafe class FloatProducts
         public static float At(nint row, int c) => BFloat16.ToSingle(((ushort*)row)[c]);
     }
 
-    /// <summary>outs[j·4 + i] = row i · token j, each in the canonical order.</summary>
-    private static void Tile4x4<R>(nint* rows, nint* xs, int cols, float* outs) where R : IRow
+    /// <summary>
+    /// A tile of 4 rows and <paramref name="tokens"/> (1..4) tokens: a decode step's single token no longer pays for four, nor
+    /// its 16 horizontal sums. Every output is computed the same way at every width.
+    /// </summary>
+    private static void TileOf<R>(int tokens, nint* rows, nint* xs, int cols, float* outs) where R : IRow
+    {
+        switch (tokens)
+        {
+            case 1: Tile4x4<R, One>(rows, xs, cols, outs); break;
+            case 2: Tile4x4<R, Two>(rows, xs, cols, outs); break;
+            case 3: Tile4x4<R, Three>(rows, xs, cols, outs); break;
+            default: Tile4x4<R, Four>(rows, xs, cols, outs); break;
+        }
+    }
+
+    /// <summary>Tokens per tile, as a type: the JIT compiles one kernel per width and drops the unused tokens' accumulators.</summary>
+    private interface IWidth { static abstract int N { get; } }
+    private readonly struct One : IWidth { public static int N => 1; }
+    private readonly struct Two : IWidth { public static int N => 2; }
+    private readonly struct Three : IWidth { public static int N => 3; }
+    private readonly struct Four : IWidth { public static int N => 4; }
+
+    /// <summary>outs[j·4 + i] = row i · token j for j &lt; <typeparamref name="W"/>, each in the canonical order.</summary>
+    private static void Tile4x4<R, W>(nint* rows, nint* xs, int cols, float* outs) where R : IRow where W : IWidth
     {
         int c = 0;
         if (Vector512.IsHardwareAccelerated)
@@ -104,20 +126,29 @@ internal static unsafe class FloatProducts
                 var v = Vector512.Load(x0 + c);
                 a00 = Vector512.FusedMultiplyAdd(w0, v, a00); a10 = Vector512.FusedMultiplyAdd(w1, v, a10);
                 a20 = Vector512.FusedMultiplyAdd(w2, v, a20); a30 = Vector512.FusedMultiplyAdd(w3, v, a30);
-                v = Vector512.Load(x1 + c);
-                a01 = Vector512.FusedMultiplyAdd(w0, v, a01); a11 = Vector512.FusedMultiplyAdd(w1, v, a11);
-                a21 = Vector512.FusedMultiplyAdd(w2, v, a21); a31 = Vector512.FusedMultiplyAdd(w3, v, a31);
-                v = Vector512.Load(x2 + c);
-                a02 = Vector512.FusedMultiplyAdd(w0, v, a02); a12 = Vector512.FusedMultiplyAdd(w1, v, a12);
-                a22 = Vector512.FusedMultiplyAdd(w2, v, a22); a32 = Vector512.FusedMultiplyAdd(w3, v, a32);
-                v = Vector512.Load(x3 + c);
-                a03 = Vector512.FusedMultiplyAdd(w0, v, a03); a13 = Vector512.FusedMultiplyAdd(w1, v, a13);
-                a23 = Vector512.FusedMultiplyAdd(w2, v, a23); a33 = Vector512.FusedMultiplyAdd(w3, v, a33);
+                if (W.N > 1)
+                {
+                    v = Vector512.Load(x1 + c);
+                    a01 = Vector512.FusedMultiplyAdd(w0, v, a01); a11 = Vector512.FusedMultiplyAdd(w1, v, a11);
+                    a21 = Vector512.FusedMultiplyAdd(w2, v, a21); a31 = Vector512.FusedMultiplyAdd(w3, v, a31);
+                }
+                if (W.N > 2)
+                {
+                    v = Vector512.Load(x2 + c);
+                    a02 = Vector512.FusedMultiplyAdd(w0, v, a02); a12 = Vector512.FusedMultiplyAdd(w1, v, a12);
+                    a22 = Vector512.FusedMultiplyAdd(w2, v, a22); a32 = Vector512.FusedMultiplyAdd(w3, v, a32);
+                }
+                if (W.N > 3)
+                {
+                    v = Vector512.Load(x3 + c);
+                    a03 = Vector512.FusedMultiplyAdd(w0, v, a03); a13 = Vector512.FusedMultiplyAdd(w1, v, a13);
+                    a23 = Vector512.FusedMultiplyAdd(w2, v, a23); a33 = Vector512.FusedMultiplyAdd(w3, v, a33);
+                }
             }
             outs[0] = Vector512.Sum(a00); outs[1] = Vector512.Sum(a10); outs[2] = Vector512.Sum(a20); outs[3] = Vector512.Sum(a30);
-            outs[4] = Vector512.Sum(a01); outs[5] = Vector512.Sum(a11); outs[6] = Vector512.Sum(a21); outs[7] = Vector512.Sum(a31);
-            outs[8] = Vector512.Sum(a02); outs[9] = Vector512.Sum(a12); outs[10] = Vector512.Sum(a22); outs[11] = Vector512.Sum(a32);
-            outs[12] = Vector512.Sum(a03); outs[13] = Vector512.Sum(a13); outs[14] = Vector512.Sum(a23); outs[15] = Vector512.Sum(a33);
+            if (W.N > 1) { outs[4] = Vector512.Sum(a01); outs[5] = Vector512.Sum(a11); outs[6] = Vector512.Sum(a21); outs[7] = Vector512.Sum(a31); }
+            if (W.N > 2) { outs[8] = Vector512.Sum(a02); outs[9] = Vector512.Sum(a12); outs[10] = Vector512.Sum(a22); outs[11] = Vector512.Sum(a32); }
+            if (W.N > 3) { outs[12] = Vector512.Sum(a03); outs[13] = Vector512.Sum(a13); outs[14] = Vector512.Sum(a23); outs[15] = Vector512.Sum(a33); }
         }
         else if (Vector256.IsHardwareAccelerated)
         {
@@ -127,14 +158,14 @@ internal static unsafe class FloatProducts
                 for (int i = 0; i < Tile; i++)
                 {
                     var wv = R.Load256(rows[i], c);
-                    for (int j = 0; j < Tile; j++) acc[j * Tile + i] = Vector256.FusedMultiplyAdd(wv, Vector256.Load((float*)xs[j] + c), acc[j * Tile + i]);
+                    for (int j = 0; j < W.N; j++) acc[j * Tile + i] = Vector256.FusedMultiplyAdd(wv, Vector256.Load((float*)xs[j] + c), acc[j * Tile + i]);
                 }
-            for (int k = 0; k < Tile * Tile; k++) outs[k] = Vector256.Sum(acc[k]);
+            for (int k = 0; k < W.N * Tile; k++) outs[k] = Vector256.Sum(acc[k]);
         }
         else
             for (int k = 0; k < Tile * Tile; k++) outs[k] = 0;
         // The tail (and, without vectors, everything) in order.
-        for (int j = 0; j < Tile; j++)
+        for (int j = 0; j < W.N; j++)
             for (int i = 0; i < Tile; i++)
             {
                 float s = outs[j * Tile + i];
