@@ -25,11 +25,19 @@ public sealed record ThroughputResult(double PrefillTps, double DecodeTps, doubl
 /// llama-bench style throughput: prompt processing is one batch of N random tokens into an empty cache; generation is
 /// single-token steps from an empty cache with a greedy pick from the logits; with <c>batch</c> B &gt; 1 also B sequences
 /// generated together (llama.cpp's batched-bench: each step is one forward of B decode rows, every weight streamed once for all
-/// of them), reported as their summed tokens per second. One warm-up pass first (it also pages in the memory-mapped weights),
-/// then <c>reps</c> runs of each, interleaved; medians are reported.
+/// of them), reported as their summed tokens per second. Warm-up passes first, repeated for at least <see cref="WarmUpTime"/>
+/// (the first also pages in the memory-mapped weights), then <c>reps</c> runs of each, interleaved; medians are reported.
 /// </summary>
 public static class ThroughputBenchmark
 {
+    /// <summary>
+    /// The least time spent in warm-up passes. The runtime's tiered JIT starts optimizing a method only after it has been
+    /// called often and no new method was compiled for 100 ms, then compiles it in the background; one warm-up pass of a
+    /// small model lasts milliseconds, so its first timed reps ran unoptimized code at a third of the later reps' speed. A
+    /// large model's single pass already lasts longer than this.
+    /// </summary>
+    public static readonly TimeSpan WarmUpTime = TimeSpan.FromSeconds(1.5);
+
     public static ThroughputResult Run(Transformer model, int promptTokens, int genTokens, int reps, int seed = 1234, Action<string>? log = null, int batch = 1,
         Speculation? speculation = null)
     {
@@ -56,17 +64,16 @@ public static class ThroughputBenchmark
         var batchDecode = new double[batch > 1 ? reps : 0];
         var specDecode = new double[speculation.Enabled ? reps : 0];
         var specStats = new SpeculationStats();
-        for (int rep = -1; rep < reps; rep++)
+        // Slot 0's states serve every warm-up pass (emptied before each); slot rep + 1 serves timed rep `rep`.
+        (double Pp, double Tg, double Bt, double Sp) Pass(int slot, int steps, SpeculationStats stats)
         {
             for (int i = 0; i < prompt.Length; i++) prompt[i] = rng.Next(vocab);
-            var state = pp[rep + 1];
+            var state = pp[slot];
             var clock = Stopwatch.StartNew();
             model.Forward(state, prompt, logits);
             double ppTps = promptTokens / clock.Elapsed.TotalSeconds;
-
-            state = tg[rep + 1];
+            state = tg[slot];
             Span<int> token = [rng.Next(vocab)];
-            int steps = rep < 0 ? Math.Min(genTokens, 16) : genTokens;
             clock.Restart();
             for (int i = 0; i < steps; i++)
             {
@@ -74,16 +81,35 @@ public static class ThroughputBenchmark
                 token[0] = ArgMax(logits);
             }
             double tgTps = steps / clock.Elapsed.TotalSeconds;
-            double btTps = batch > 1 ? BatchDecode(model, batched.AsSpan((rep + 1) * batch, batch), steps, rng, batchLogits) : 0;
-            double spTps = speculation.Enabled ? SpeculativeDecode(model, rng.Next(vocab), steps, speculation, rep >= 0 ? specStats : new SpeculationStats()) : 0;
-            if (rep >= 0)
+            double btTps = batch > 1 ? BatchDecode(model, batched.AsSpan(slot * batch, batch), steps, rng, batchLogits) : 0;
+            double spTps = speculation.Enabled ? SpeculativeDecode(model, rng.Next(vocab), steps, speculation, stats) : 0;
+            return (ppTps, tgTps, btTps, spTps);
+        }
+        string Line(string name, (double Pp, double Tg, double Bt, double Sp) r) => FormattableString.Invariant(
+            $"{name}: prefill {r.Pp:0.00} tok/s, decode {r.Tg:0.00} tok/s{(batch > 1 ? $", batched decode ×{batch} {r.Bt:0.00} tok/s" : "")}{(speculation.Enabled ? $", speculative decode ({speculation}) {r.Sp:0.00} tok/s" : "")}");
+
+        var warmUp = Stopwatch.StartNew();
+        int passes = 0;
+        (double Pp, double Tg, double Bt, double Sp) last;
+        do
+        {
+            if (passes++ > 0)
             {
-                prefill[rep] = ppTps;
-                decode[rep] = tgTps;
-                if (batch > 1) batchDecode[rep] = btTps;
-                if (speculation.Enabled) specDecode[rep] = spTps;
+                pp[0].Truncate(0);
+                tg[0].Truncate(0);
+                foreach (var st in batched.AsSpan(0, batch > 1 ? batch : 0)) st.Truncate(0);
             }
-            log?.Invoke(FormattableString.Invariant($"{(rep < 0 ? "warm-up" : $"rep {rep + 1}")}: prefill {ppTps:0.00} tok/s, decode {tgTps:0.00} tok/s{(batch > 1 ? $", batched decode ×{batch} {btTps:0.00} tok/s" : "")}{(speculation.Enabled ? $", speculative decode ({speculation}) {spTps:0.00} tok/s" : "")}"));
+            last = Pass(0, genTokens, new SpeculationStats());
+        } while (warmUp.Elapsed < WarmUpTime);
+        log?.Invoke(Line(FormattableString.Invariant($"warm-up ({passes} passes, {warmUp.Elapsed.TotalSeconds:0.0} s, the last)"), last));
+        for (int rep = 0; rep < reps; rep++)
+        {
+            var r = Pass(rep + 1, genTokens, specStats);
+            prefill[rep] = r.Pp;
+            decode[rep] = r.Tg;
+            if (batch > 1) batchDecode[rep] = r.Bt;
+            if (speculation.Enabled) specDecode[rep] = r.Sp;
+            log?.Invoke(Line($"rep {rep + 1}", r));
         }
         long kvPerToken = (long)model.CachedValuesPerTokenPerLayer * model.Config.NumHiddenLayers * sizeof(float);
         long rss = Process.GetCurrentProcess().WorkingSet64;
