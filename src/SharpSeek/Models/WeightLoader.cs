@@ -22,22 +22,38 @@ internal sealed class WeightLoader(ITensorSource source, KernelPath? groupPath)
 
     /// <summary>
     /// A matrix that only products read (<see cref="Kernels.MatMul"/>): Q4_0, Q8_0, Q4_K and Q6_K ones go into
-    /// <see cref="RowGroups"/>' 8-row layout, a copy in memory, while the copies stay under half of the memory the process may use
-    /// (a model larger than that keeps reading its file's pages, as <see cref="WeightPager"/> leaves it to).
+    /// <see cref="RowGroups"/>' 8-row layout, F32 and BF16 ones into a plain copy, both in huge-page memory, while the copies stay
+    /// under half of the memory the process may use (a model larger than that keeps reading its file's pages, as
+    /// <see cref="WeightPager"/> leaves it to).
     /// </summary>
     public WeightTensor Linear(string name, long rows, long cols) => Grouped(Matrix(name, rows, cols));
 
-    /// <summary><paramref name="t"/> (handed out by this loader) in the 8-row layout when it can take it, else itself.</summary>
+    /// <summary>
+    /// <paramref name="t"/> (handed out by this loader) in the 8-row layout when it can take it; an F32 or BF16 matrix, which the
+    /// float products read in the file's layout, as a plain copy in the same huge-page memory; else itself. Streaming a decode
+    /// step's weights through the file's 4 KiB pages ran at 2–6 GB/s on a 2-vCPU VM, the huge-page copy at 16–18 GB/s
+    /// (docs/PERFORMANCE.md, "Float weights in huge pages").
+    /// </summary>
     public WeightTensor Grouped(WeightTensor t)
     {
-        if (groupPath is not { } path || !RowGroups.Supports(t, path)) return t;
+        if (groupPath is not { } path) return t;
+        bool group = RowGroups.Supports(t, path);
+        if (!group && !(t.Type is DType.F32 or DType.BF16 && !t.Interleaved && t.Scales is null)) return t;
         long budget = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
         if (_groupedBytes + t.ByteLength > budget) return t;
         _groupedBytes += t.ByteLength;
-        var g = RowGroups.Interleave(t, _arena);
+        var g = group ? RowGroups.Interleave(t, _arena) : Copy(t);
         int i = _handedOut.IndexOf(t);
         if (i >= 0) _handedOut[i] = g;
         return g;
+    }
+
+    private unsafe WeightTensor Copy(WeightTensor t)
+    {
+        byte* dst = _arena.Allocate(t.ByteLength, out var storage);
+        Buffer.MemoryCopy(t.Data, dst, t.ByteLength, t.ByteLength);
+        MappedPages.Release(t.Data, t.ByteLength);
+        return t.InMemory(dst, storage);
     }
 
     private long _groupedBytes;

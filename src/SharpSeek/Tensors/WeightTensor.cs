@@ -10,13 +10,14 @@ namespace SharpSeek.Tensors;
 public sealed unsafe class WeightTensor
 {
     public WeightTensor(string name, string file, DType type, long[] shape, byte* data, long byteLength, BlockScales? scales = null, int rowOffset = 0)
-        : this(name, file, type, shape, data, byteLength, scales, rowOffset, null)
+        : this(name, file, type, shape, data, byteLength, scales, rowOffset, null, grouped: false)
     {
     }
 
-    private WeightTensor(string name, string file, DType type, long[] shape, byte* data, long byteLength, BlockScales? scales, int rowOffset, object? storage)
+    private WeightTensor(string name, string file, DType type, long[] shape, byte* data, long byteLength, BlockScales? scales, int rowOffset, object? storage, bool grouped)
     {
         _storage = storage;
+        _grouped = grouped;
         Name = name;
         File = file;
         Type = type;
@@ -41,8 +42,10 @@ public sealed unsafe class WeightTensor
         Rows = Cols == 0 ? 0 : n / Cols;
     }
 
-    /// <summary>The owner of the grouped copy's memory (<see cref="Interleaved"/>, a <see cref="WeightArena"/> block); the tensor keeps it alive.</summary>
+    /// <summary>The owner of an in-memory copy's bytes (a <see cref="WeightArena"/> block); the tensor keeps it alive.</summary>
     private readonly object? _storage;
+
+    private readonly bool _grouped;
 
     public string Name { get; }
     /// <summary>File the tensor came from, for error messages.</summary>
@@ -66,7 +69,7 @@ public sealed unsafe class WeightTensor
     /// Rows are in <see cref="RowGroups"/>' 8-row layout rather than the file's: <see cref="RowPointer"/> of a row that is a
     /// multiple of 8 points at its group, and only whole groups can be sliced.
     /// </summary>
-    public bool Interleaved => _storage is not null;
+    public bool Interleaved => _grouped;
 
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";
 
@@ -95,11 +98,14 @@ public sealed unsafe class WeightTensor
         if (start < 0 || count < 0 || start + count > Rows) throw new ArgumentOutOfRangeException(nameof(start));
         if (Interleaved && (start % RowGroups.Rows != 0 || count % RowGroups.Rows != 0))
             throw new ArgumentOutOfRangeException(nameof(start), $"'{Name}' is in 8-row groups; rows {start}..{start + count} split a group");
-        return new WeightTensor(Name, File, Type, [count, Cols], Data + start * RowBytes, count * RowBytes, Scales, checked(RowOffset + (int)start), _storage);
+        return new WeightTensor(Name, File, Type, [count, Cols], Data + start * RowBytes, count * RowBytes, Scales, checked(RowOffset + (int)start), _storage, _grouped);
     }
 
     /// <summary>This tensor over other bytes of the same size in <see cref="RowGroups"/>' layout.</summary>
-    internal WeightTensor WithLayout(byte* data, object storage) => new(Name, File, Type, Shape, data, ByteLength, Scales, RowOffset, storage);
+    internal WeightTensor WithLayout(byte* data, object storage) => new(Name, File, Type, Shape, data, ByteLength, Scales, RowOffset, storage, grouped: true);
+
+    /// <summary>This tensor over a copy of its bytes in the file's layout, owned by <paramref name="storage"/>.</summary>
+    internal WeightTensor InMemory(byte* data, object storage) => new(Name, File, Type, Shape, data, ByteLength, Scales, RowOffset, storage, grouped: false);
 
     /// <summary>Sub-tensor <paramref name="index"/> along the first dimension (e.g. one expert of a stacked 3-D tensor).</summary>
     public WeightTensor Slice(long index)
@@ -107,7 +113,7 @@ public sealed unsafe class WeightTensor
         if (Shape.Length < 2 || (ulong)index >= (ulong)Shape[0]) throw new ArgumentOutOfRangeException(nameof(index));
         long rowsPer = Rows / Shape[0];
         var sub = SliceRows(index * rowsPer, rowsPer);
-        return new WeightTensor(Name + "[" + index + "]", File, Type, Shape[1..], sub.Data, sub.ByteLength, Scales, sub.RowOffset, _storage);
+        return new WeightTensor(Name + "[" + index + "]", File, Type, Shape[1..], sub.Data, sub.ByteLength, Scales, sub.RowOffset, _storage, _grouped);
     }
 }
 
