@@ -116,87 +116,14 @@ internal static unsafe class FloatProducts
     /// <summary>outs[j·4 + i] = row i · token j for j &lt; <typeparamref name="W"/>, each in the canonical order.</summary>
     private static void Tile4x4<R, W>(nint* rows, nint* xs, int cols, float* outs) where R : IRow where W : IWidth
     {
-        int c = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
-            Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
-            float* x0 = (float*)xs[0], x1 = (float*)xs[1], x2 = (float*)xs[2], x3 = (float*)xs[3];
-            for (; c + 16 <= cols; c += 16)
-            {
-                var w0 = R.Load512(rows[0], c);
-                var w1 = R.Load512(rows[1], c);
-                var w2 = R.Load512(rows[2], c);
-                var w3 = R.Load512(rows[3], c);
-                var v = Vector512.Load(x0 + c);
-                a00 = Vector512.FusedMultiplyAdd(w0, v, a00); a10 = Vector512.FusedMultiplyAdd(w1, v, a10);
-                a20 = Vector512.FusedMultiplyAdd(w2, v, a20); a30 = Vector512.FusedMultiplyAdd(w3, v, a30);
-                if (W.N > 1)
-                {
-                    v = Vector512.Load(x1 + c);
-                    a01 = Vector512.FusedMultiplyAdd(w0, v, a01); a11 = Vector512.FusedMultiplyAdd(w1, v, a11);
-                    a21 = Vector512.FusedMultiplyAdd(w2, v, a21); a31 = Vector512.FusedMultiplyAdd(w3, v, a31);
-                }
-                if (W.N > 2)
-                {
-                    v = Vector512.Load(x2 + c);
-                    a02 = Vector512.FusedMultiplyAdd(w0, v, a02); a12 = Vector512.FusedMultiplyAdd(w1, v, a12);
-                    a22 = Vector512.FusedMultiplyAdd(w2, v, a22); a32 = Vector512.FusedMultiplyAdd(w3, v, a32);
-                }
-                if (W.N > 3)
-                {
-                    v = Vector512.Load(x3 + c);
-                    a03 = Vector512.FusedMultiplyAdd(w0, v, a03); a13 = Vector512.FusedMultiplyAdd(w1, v, a13);
-                    a23 = Vector512.FusedMultiplyAdd(w2, v, a23); a33 = Vector512.FusedMultiplyAdd(w3, v, a33);
-                }
-            }
-            outs[0] = Vector512.Sum(a00); outs[1] = Vector512.Sum(a10); outs[2] = Vector512.Sum(a20); outs[3] = Vector512.Sum(a30);
-            if (W.N > 1) { outs[4] = Vector512.Sum(a01); outs[5] = Vector512.Sum(a11); outs[6] = Vector512.Sum(a21); outs[7] = Vector512.Sum(a31); }
-            if (W.N > 2) { outs[8] = Vector512.Sum(a02); outs[9] = Vector512.Sum(a12); outs[10] = Vector512.Sum(a22); outs[11] = Vector512.Sum(a32); }
-            if (W.N > 3) { outs[12] = Vector512.Sum(a03); outs[13] = Vector512.Sum(a13); outs[14] = Vector512.Sum(a23); outs[15] = Vector512.Sum(a33); }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            // The same tile in 256-bit vectors (AVX2): accumulators in locals, not a stack array, so the JIT keeps what fits
-            // of them in the 16 registers; each weight and activation vector is loaded once per step of 8 columns.
-            Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
-            Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
-            float* x0 = (float*)xs[0], x1 = (float*)xs[1], x2 = (float*)xs[2], x3 = (float*)xs[3];
-            for (; c + 8 <= cols; c += 8)
-            {
-                var w0 = R.Load256(rows[0], c);
-                var w1 = R.Load256(rows[1], c);
-                var w2 = R.Load256(rows[2], c);
-                var w3 = R.Load256(rows[3], c);
-                var v = Vector256.Load(x0 + c);
-                a00 = Vector256.FusedMultiplyAdd(w0, v, a00); a10 = Vector256.FusedMultiplyAdd(w1, v, a10);
-                a20 = Vector256.FusedMultiplyAdd(w2, v, a20); a30 = Vector256.FusedMultiplyAdd(w3, v, a30);
-                if (W.N > 1)
-                {
-                    v = Vector256.Load(x1 + c);
-                    a01 = Vector256.FusedMultiplyAdd(w0, v, a01); a11 = Vector256.FusedMultiplyAdd(w1, v, a11);
-                    a21 = Vector256.FusedMultiplyAdd(w2, v, a21); a31 = Vector256.FusedMultiplyAdd(w3, v, a31);
-                }
-                if (W.N > 2)
-                {
-                    v = Vector256.Load(x2 + c);
-                    a02 = Vector256.FusedMultiplyAdd(w0, v, a02); a12 = Vector256.FusedMultiplyAdd(w1, v, a12);
-                    a22 = Vector256.FusedMultiplyAdd(w2, v, a22); a32 = Vector256.FusedMultiplyAdd(w3, v, a32);
-                }
-                if (W.N > 3)
-                {
-                    v = Vector256.Load(x3 + c);
-                    a03 = Vector256.FusedMultiplyAdd(w0, v, a03); a13 = Vector256.FusedMultiplyAdd(w1, v, a13);
-                    a23 = Vector256.FusedMultiplyAdd(w2, v, a23); a33 = Vector256.FusedMultiplyAdd(w3, v, a33);
-                }
-            }
-            outs[0] = Vector256.Sum(a00); outs[1] = Vector256.Sum(a10); outs[2] = Vector256.Sum(a20); outs[3] = Vector256.Sum(a30);
-            if (W.N > 1) { outs[4] = Vector256.Sum(a01); outs[5] = Vector256.Sum(a11); outs[6] = Vector256.Sum(a21); outs[7] = Vector256.Sum(a31); }
-            if (W.N > 2) { outs[8] = Vector256.Sum(a02); outs[9] = Vector256.Sum(a12); outs[10] = Vector256.Sum(a22); outs[11] = Vector256.Sum(a32); }
-            if (W.N > 3) { outs[12] = Vector256.Sum(a03); outs[13] = Vector256.Sum(a13); outs[14] = Vector256.Sum(a23); outs[15] = Vector256.Sum(a33); }
-        }
+        int c;
+        if (Vector512.IsHardwareAccelerated) c = Vectors<R, W, Lanes512, Vector512<float>>(rows, xs, cols, outs);
+        else if (Vector256.IsHardwareAccelerated) c = Vectors<R, W, Lanes256, Vector256<float>>(rows, xs, cols, outs);
         else
+        {
             for (int k = 0; k < Tile * Tile; k++) outs[k] = 0;
+            c = 0;
+        }
         // The tail (and, without vectors, everything) in order.
         for (int j = 0; j < W.N; j++)
             for (int i = 0; i < Tile; i++)
@@ -206,5 +133,87 @@ internal static unsafe class FloatProducts
                 for (int k = c; k < cols; k++) s = MathF.FusedMultiplyAdd(R.At(rows[i], k), xj[k], s);
                 outs[j * Tile + i] = s;
             }
+    }
+
+    /// <summary>
+    /// The whole vectors of the tile's columns at <typeparamref name="L"/>'s width: an accumulator per output in locals (the JIT
+    /// keeps what fits in registers: all 16 in AVX-512's 32, most in AVX2's 16), each weight vector loaded once for the tokens
+    /// and each activation vector once for the 4 rows; then each accumulator's lanes summed. Returns the columns done.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Vectors<R, W, L, V>(nint* rows, nint* xs, int cols, float* outs)
+        where R : IRow where W : IWidth where L : ILanes<V> where V : struct
+    {
+        V a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+        V a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
+        float* x0 = (float*)xs[0], x1 = (float*)xs[1], x2 = (float*)xs[2], x3 = (float*)xs[3];
+        int c = 0;
+        for (; c + L.Count <= cols; c += L.Count)
+        {
+            var w0 = L.Row<R>(rows[0], c);
+            var w1 = L.Row<R>(rows[1], c);
+            var w2 = L.Row<R>(rows[2], c);
+            var w3 = L.Row<R>(rows[3], c);
+            var v = L.Load(x0 + c);
+            a00 = L.Fma(w0, v, a00); a10 = L.Fma(w1, v, a10); a20 = L.Fma(w2, v, a20); a30 = L.Fma(w3, v, a30);
+            if (W.N > 1)
+            {
+                v = L.Load(x1 + c);
+                a01 = L.Fma(w0, v, a01); a11 = L.Fma(w1, v, a11); a21 = L.Fma(w2, v, a21); a31 = L.Fma(w3, v, a31);
+            }
+            if (W.N > 2)
+            {
+                v = L.Load(x2 + c);
+                a02 = L.Fma(w0, v, a02); a12 = L.Fma(w1, v, a12); a22 = L.Fma(w2, v, a22); a32 = L.Fma(w3, v, a32);
+            }
+            if (W.N > 3)
+            {
+                v = L.Load(x3 + c);
+                a03 = L.Fma(w0, v, a03); a13 = L.Fma(w1, v, a13); a23 = L.Fma(w2, v, a23); a33 = L.Fma(w3, v, a33);
+            }
+        }
+        outs[0] = L.Sum(a00); outs[1] = L.Sum(a10); outs[2] = L.Sum(a20); outs[3] = L.Sum(a30);
+        if (W.N > 1) { outs[4] = L.Sum(a01); outs[5] = L.Sum(a11); outs[6] = L.Sum(a21); outs[7] = L.Sum(a31); }
+        if (W.N > 2) { outs[8] = L.Sum(a02); outs[9] = L.Sum(a12); outs[10] = L.Sum(a22); outs[11] = L.Sum(a32); }
+        if (W.N > 3) { outs[12] = L.Sum(a03); outs[13] = L.Sum(a13); outs[14] = L.Sum(a23); outs[15] = L.Sum(a33); }
+        return c;
+    }
+
+    /// <summary>The vector width a tile runs at, as a type (as <see cref="QuantDot"/>'s ISA structs): its loads, FMA and lane sum.</summary>
+    private interface ILanes<V> where V : struct
+    {
+        static abstract int Count { get; }
+        static abstract V Row<R>(nint row, int c) where R : IRow;
+        static abstract V Load(float* p);
+        static abstract V Fma(V a, V b, V acc);
+        static abstract float Sum(V v);
+    }
+
+    /// <summary>AVX-512: 16 floats.</summary>
+    private readonly struct Lanes512 : ILanes<Vector512<float>>
+    {
+        public static int Count => 16;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Row<R>(nint row, int c) where R : IRow => R.Load512(row, c);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(float* p) => Vector512.Load(p);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> acc) => Vector512.FusedMultiplyAdd(a, b, acc);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Sum(Vector512<float> v) => Vector512.Sum(v);
+    }
+
+    /// <summary>AVX2: 8 floats.</summary>
+    private readonly struct Lanes256 : ILanes<Vector256<float>>
+    {
+        public static int Count => 8;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Row<R>(nint row, int c) where R : IRow => R.Load256(row, c);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Load(float* p) => Vector256.Load(p);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> acc) => Vector256.FusedMultiplyAdd(a, b, acc);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Sum(Vector256<float> v) => Vector256.Sum(v);
     }
 }
