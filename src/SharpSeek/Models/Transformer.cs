@@ -51,7 +51,7 @@ public sealed unsafe class Transformer : IDisposable
         for (int i = 0; i < _layers.Length; i++) _layers[i] = Block.Load(w, config, i, _rope);
         _norm = w.Vector("model.norm.weight", d);
         // A tied head takes the product layout too; the embedding lookup then decodes one row of it per token.
-        _head = config.TieWordEmbeddings && !w.Has("lm_head.weight") ? (_embed = w.Grouped(_embed)) : w.Linear("lm_head.weight", v, d);
+        _head = config.TieWordEmbeddings && !w.Has("lm_head.weight") ? (_embed = w.ForProducts(_embed)) : w.Linear("lm_head.weight", v, d);
         if (config.Family == ModelFamily.DeepSeek)
         {
             var mtp = new List<Mtp>();

@@ -26,7 +26,7 @@ internal sealed class WeightLoader(ITensorSource source, KernelPath? groupPath)
     /// under half of the memory the process may use (a model larger than that keeps reading its file's pages, as
     /// <see cref="WeightPager"/> leaves it to).
     /// </summary>
-    public WeightTensor Linear(string name, long rows, long cols) => Grouped(Matrix(name, rows, cols));
+    public WeightTensor Linear(string name, long rows, long cols) => ForProducts(Matrix(name, rows, cols));
 
     /// <summary>
     /// <paramref name="t"/> (handed out by this loader) in the 8-row layout when it can take it; an F32 or BF16 matrix, which the
@@ -34,14 +34,14 @@ internal sealed class WeightLoader(ITensorSource source, KernelPath? groupPath)
     /// step's weights through the file's 4 KiB pages ran at 2–6 GB/s on a 2-vCPU VM, the huge-page copy at 16–18 GB/s
     /// (docs/PERFORMANCE.md, "Float weights in huge pages").
     /// </summary>
-    public WeightTensor Grouped(WeightTensor t)
+    public WeightTensor ForProducts(WeightTensor t)
     {
         if (groupPath is not { } path) return t;
         bool group = RowGroups.Supports(t, path);
         if (!group && !(t.Type is DType.F32 or DType.BF16 && !t.Interleaved && t.Scales is null)) return t;
         long budget = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
-        if (_groupedBytes + t.ByteLength > budget) return t;
-        _groupedBytes += t.ByteLength;
+        if (_copiedBytes + t.ByteLength > budget) return t;
+        _copiedBytes += t.ByteLength;
         var g = group ? RowGroups.Interleave(t, _arena) : Copy(t);
         int i = _handedOut.IndexOf(t);
         if (i >= 0) _handedOut[i] = g;
@@ -56,10 +56,10 @@ internal sealed class WeightLoader(ITensorSource source, KernelPath? groupPath)
         return t.InMemory(dst, storage);
     }
 
-    private long _groupedBytes;
+    private long _copiedBytes;
     private readonly WeightArena _arena = new();
 
-    /// <summary>The memory of the grouped copies; the model frees it when disposed.</summary>
+    /// <summary>The memory of the in-memory copies (grouped and float); the model frees it when disposed.</summary>
     public WeightArena Arena => _arena;
 
     /// <summary>A tensor of exactly <paramref name="shape"/>.</summary>

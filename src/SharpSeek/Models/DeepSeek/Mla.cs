@@ -61,8 +61,8 @@ internal sealed unsafe class Mla : IAttention
             _splitLayout = true;
             var kb = w.Tensor(prefix + ".k_b_proj.weight", _heads, _rkv, _dn);
             var vb = w.Tensor(prefix + ".v_b_proj.weight", _heads, _dv, _rkv);
-            _wUK = w.Grouped(kb).SliceRows(0, kb.Rows);
-            _wUV = w.Grouped(vb).SliceRows(0, vb.Rows);
+            _wUK = w.ForProducts(kb).SliceRows(0, kb.Rows);
+            _wUV = w.ForProducts(vb).SliceRows(0, vb.Rows);
         }
         else
         {
