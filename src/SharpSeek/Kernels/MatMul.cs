@@ -186,7 +186,8 @@ public static unsafe class MatMul
 
     /// <summary>
     /// y[t·ys + r] for rows <paramref name="r0"/>..<paramref name="r1"/> of <paramref name="w"/> and every token of
-    /// <paramref name="act"/>: per 8-row group, the tokens in runs of up to 4 over the group kernel. A matrix in the file's
+    /// <paramref name="act"/>: per 8-row group, the tokens in runs of up to 4 over the group kernel (per two groups and up to 8
+    /// tokens over the pairs of a paired matrix where the path has the pair kernel: <see cref="QuantDot.Pair"/>). A matrix in the file's
     /// layout has each group packed into the worker's scratch first (a last group short of 8 rows repeats its last row and
     /// stores only its own). The scalar path runs the row kernels.
     /// </summary>
@@ -207,7 +208,13 @@ public static unsafe class MatMul
         {
             if (r0 % RowGroups.Rows != 0 || (r1 - r0) % RowGroups.Rows != 0)
                 throw new ArgumentOutOfRangeException(nameof(r0), $"rows {r0}..{r1} of '{w.Name}' split an 8-row group");
-            for (int r = r0; r < r1; r += RowGroups.Rows) GroupTokens(path, type, w.RowPointer(r), act, y + r, ys);
+            int r = r0, pair = 2 * RowGroups.Rows;
+            if (w.Paired && QuantDot.HasPairKernel(path, type))
+            {
+                if (r % pair != 0 && r < r1) { GroupTokens(path, type, RowGroups.Group(w, r, out int half), act, y + r, ys, half); r += RowGroups.Rows; }
+                for (; r + pair <= r1; r += pair) PairTokens(path, type, w.RowPointer(r), act, y + r, ys);
+            }
+            for (; r < r1; r += RowGroups.Rows) GroupTokens(path, type, RowGroups.Group(w, r, out int stride), act, y + r, ys, stride);
             return;
         }
         // The file's layout: pack each group on the fly (8 rows' bytes), then the same kernels; a short group lands in scratch.
@@ -231,11 +238,19 @@ public static unsafe class MatMul
     }
 
     /// <summary>All of <paramref name="act"/>'s tokens against one group, in runs of <see cref="QuantDot.GroupTokens"/>.</summary>
-    private static void GroupTokens(KernelPath path, DType type, byte* g, Q8Activations act, float* y, long ys)
+    private static void GroupTokens(KernelPath path, DType type, byte* g, Q8Activations act, float* y, long ys, int stride = 0)
     {
         int tokens = act.Tokens;
         for (int t = 0; t < tokens; t += QuantDot.GroupTokens)
-            QuantDot.Group(path, type, g, act, t, Math.Min(QuantDot.GroupTokens, tokens - t), y + t * ys, ys);
+            QuantDot.Group(path, type, g, act, t, Math.Min(QuantDot.GroupTokens, tokens - t), y + t * ys, ys, stride);
+    }
+
+    /// <summary>All of <paramref name="act"/>'s tokens against two adjacent groups, in runs of <see cref="QuantDot.PairTokens"/>.</summary>
+    private static void PairTokens(KernelPath path, DType type, byte* g, Q8Activations act, float* y, long ys)
+    {
+        int tokens = act.Tokens;
+        for (int t = 0; t < tokens; t += QuantDot.PairTokens)
+            QuantDot.Pair(path, type, g, act, t, Math.Min(QuantDot.PairTokens, tokens - t), y + t * ys, ys);
     }
 
     /// <summary>Quantizes 8 tokens per item into the call's activations.</summary>
