@@ -45,7 +45,7 @@ internal static unsafe class KernelSpeed
         var inv = CultureInfo.InvariantCulture;
         var w = new WeightTensor("w", "bench", type, [rows, cols], data, length);
         if (!RowGroups.Supports(w, KernelPaths.Best)) return;
-        var g = RowGroups.Interleave(w, path: KernelPath.Avx2);   // plain groups, which every path's group kernel reads
+        var g = RowGroups.Interleave(w);
         var format = QuantDot.ActivationFormat(type);
         var act = new Q8Activations();
         act.Quantize(x, 1, cols, format);
@@ -68,12 +68,10 @@ internal static unsafe class KernelSpeed
             double weights = best * 1e9 / type.ByteCount(cols) * cols;
             Console.WriteLine(string.Create(inv, $"{type,-5} {path,-9} {best,6:0.0} GB/s  {weights / 1e9,6:0.0} Gweights/s  {256 / weights * 1e9,6:0.00} ns/256  group, {format} ({y[0]:0})"));
         }
-        GC.KeepAlive(g);   // the kernels read g's own memory through raw pointers
         float* y16 = stackalloc float[2 * RowGroups.Rows];
         foreach (var path in Enum.GetValues<KernelPath>())
         {
             if (!KernelPaths.IsSupported(path) || !QuantDot.HasPairKernel(path, type)) continue;
-            var pairs = RowGroups.Interleave(w, path: path);
             double best = 0;
             for (int rep = 0; rep < 5; rep++)
             {
@@ -81,15 +79,15 @@ internal static unsafe class KernelSpeed
                 int iters = 0;
                 while (clock.ElapsedMilliseconds < 200)
                 {
-                    for (int i = 0; i < rows; i += 2 * RowGroups.Rows) QuantDot.Pair(path, type, pairs.RowPointer(i), act, 0, 1, y16, 2 * RowGroups.Rows);
+                    for (int i = 0; i < rows; i += 2 * RowGroups.Rows) QuantDot.Pair(path, type, g.RowPointer(i), act, 0, 1, y16, 2 * RowGroups.Rows);
                     iters++;
                 }
                 best = Math.Max(best, (double)iters * length / clock.Elapsed.TotalSeconds / 1e9);
             }
             double weights = best * 1e9 / type.ByteCount(cols) * cols;
             Console.WriteLine(string.Create(inv, $"{type,-5} {path,-9} {best,6:0.0} GB/s  {weights / 1e9,6:0.0} Gweights/s  {256 / weights * 1e9,6:0.00} ns/256  pair of groups ({y16[0]:0})"));
-            GC.KeepAlive(pairs);
         }
+        GC.KeepAlive(g);   // the kernels read g's own memory through raw pointers
     }
 
     /// <summary>rows×cols weights (grouped) times 1..64 tokens through MatMul on one thread: G multiply-adds per second, and per token against one.</summary>

@@ -28,8 +28,7 @@ internal static unsafe class StreamSpeed
             var r = new Random(1);
             KernelSpeed.RandomBlocks(r, type, file);
             WeightTensor grouped;
-            // Plain groups (the layout of every path but a paired one): this measures the 8-row kernels.
-            fixed (byte* p = file) grouped = RowGroups.Interleave(new WeightTensor("w", "bench", type, [rows, cols], p, length), path: KernelPath.Avx2);
+            fixed (byte* p = file) grouped = RowGroups.Interleave(new WeightTensor("w", "bench", type, [rows, cols], p, length));
             var small = GC.AllocateUninitializedArray<byte>(checked((int)length), pinned: true);
             fixed (byte* s = small) Buffer.MemoryCopy(grouped.Data, s, length, length);
             file = null;

@@ -21,8 +21,8 @@ public enum KernelPath
     Vnni,
     /// <summary>
     /// CPUs with AVX-VNNI and AVX-512 that .NET runs at full width (Zen 5; Sapphire Rapids has both too, not measured): the
-    /// <see cref="Vnni"/> kernels, except Q4_0, whose products take 16 rows and up to 8 tokens per 512-bit <c>vpmaddubsw</c>
-    /// kernel (QuantDot.Pairs.cs), faster there than 256-bit <c>vpdpbusd</c> on 8 rows.
+    /// <see cref="Vnni"/> kernels, except Q4_0 and Q4_K, whose products take 16 rows per 512-bit <c>vpmaddubsw</c> kernel
+    /// (QuantDot.Pairs*.cs), faster there than 256-bit <c>vpdpbusd</c> on 8 rows.
     /// </summary>
     Avx512,
 }

@@ -56,7 +56,7 @@ public static unsafe class MatMul
                 pool.For((tokens + TokensPerItem - 1) / TokensPerItem, ref quantize, parallel && tokens >= 2 * TokensPerItem);
             }
             int per = ctx.RowsPerItem(rows);
-            var products = new ProductWork(ctx.Path, w, xp, yp, tokens, yStride, per, act, pool);
+            var products = new ProductWork(ctx.Path, ctx.PairsGroups, w, xp, yp, tokens, yStride, per, act, pool);
             pool.For((rows + per - 1) / per, ref products, parallel);
         }
     }
@@ -186,12 +186,13 @@ public static unsafe class MatMul
 
     /// <summary>
     /// y[t·ys + r] for rows <paramref name="r0"/>..<paramref name="r1"/> of <paramref name="w"/> and every token of
-    /// <paramref name="act"/>: per 8-row group, the tokens in runs of up to 4 over the group kernel (per two groups and up to 8
-    /// tokens over the pairs of a paired matrix where the path has the pair kernel: <see cref="QuantDot.Pair"/>). A matrix in the file's
+    /// <paramref name="act"/>: per 8-row group, the tokens in runs of up to 4 over the group kernel; with <paramref name="pairs"/>
+    /// (<see cref="KernelContext.PairsGroups"/>), per two groups over the pair kernel where the path has one for the type
+    /// (<see cref="QuantDot.Pair"/>). A matrix in the file's
     /// layout has each group packed into the worker's scratch first (a last group short of 8 rows repeats its last row and
     /// stores only its own). The scalar path runs the row kernels.
     /// </summary>
-    internal static void QuantizedRows(KernelPath path, WeightTensor w, int r0, int r1, Q8Activations act, float* y, long ys, WorkerPool pool, int worker)
+    internal static void QuantizedRows(KernelPath path, bool pairs, WeightTensor w, int r0, int r1, Q8Activations act, float* y, long ys, WorkerPool pool, int worker)
     {
         int tokens = act.Tokens;
         var type = w.Type;
@@ -208,13 +209,10 @@ public static unsafe class MatMul
         {
             if (r0 % RowGroups.Rows != 0 || (r1 - r0) % RowGroups.Rows != 0)
                 throw new ArgumentOutOfRangeException(nameof(r0), $"rows {r0}..{r1} of '{w.Name}' split an 8-row group");
-            int r = r0, pair = 2 * RowGroups.Rows;
-            if (w.Paired && QuantDot.HasPairKernel(path, type))
-            {
-                if (r % pair != 0 && r < r1) { GroupTokens(path, type, RowGroups.Group(w, r, out int half), act, y + r, ys, half); r += RowGroups.Rows; }
-                for (; r + pair <= r1; r += pair) PairTokens(path, type, w.RowPointer(r), act, y + r, ys);
-            }
-            for (; r < r1; r += RowGroups.Rows) GroupTokens(path, type, RowGroups.Group(w, r, out int stride), act, y + r, ys, stride);
+            int r = r0;
+            if (pairs && QuantDot.HasPairKernel(path, type))
+                for (; r + 2 * RowGroups.Rows <= r1; r += 2 * RowGroups.Rows) PairTokens(path, type, w.RowPointer(r), act, y + r, ys);
+            for (; r < r1; r += RowGroups.Rows) GroupTokens(path, type, w.RowPointer(r), act, y + r, ys);
             return;
         }
         // The file's layout: pack each group on the fly (8 rows' bytes), then the same kernels; a short group lands in scratch.
@@ -238,19 +236,20 @@ public static unsafe class MatMul
     }
 
     /// <summary>All of <paramref name="act"/>'s tokens against one group, in runs of <see cref="QuantDot.GroupTokens"/>.</summary>
-    private static void GroupTokens(KernelPath path, DType type, byte* g, Q8Activations act, float* y, long ys, int stride = 0)
+    private static void GroupTokens(KernelPath path, DType type, byte* g, Q8Activations act, float* y, long ys)
     {
         int tokens = act.Tokens;
         for (int t = 0; t < tokens; t += QuantDot.GroupTokens)
-            QuantDot.Group(path, type, g, act, t, Math.Min(QuantDot.GroupTokens, tokens - t), y + t * ys, ys, stride);
+            QuantDot.Group(path, type, g, act, t, Math.Min(QuantDot.GroupTokens, tokens - t), y + t * ys, ys);
     }
 
-    /// <summary>All of <paramref name="act"/>'s tokens against two adjacent groups, in runs of <see cref="QuantDot.PairTokens"/>.</summary>
+    /// <summary>All of <paramref name="act"/>'s tokens against a pair of groups, in runs of <see cref="QuantDot.PairTokens"/>.</summary>
     private static void PairTokens(KernelPath path, DType type, byte* g, Q8Activations act, float* y, long ys)
     {
         int tokens = act.Tokens;
-        for (int t = 0; t < tokens; t += QuantDot.PairTokens)
-            QuantDot.Pair(path, type, g, act, t, Math.Min(QuantDot.PairTokens, tokens - t), y + t * ys, ys);
+        int run = QuantDot.PairTokens(type);
+        for (int t = 0; t < tokens; t += run)
+            QuantDot.Pair(path, type, g, act, t, Math.Min(run, tokens - t), y + t * ys, ys);
     }
 
     /// <summary>Quantizes 8 tokens per item into the call's activations.</summary>
@@ -261,7 +260,7 @@ public static unsafe class MatMul
     }
 
     /// <summary>The products of <paramref name="rowsPerItem"/> rows per item, over all tokens.</summary>
-    private readonly struct ProductWork(KernelPath path, WeightTensor w, float* x, float* y, int tokens, int ys, int rowsPerItem,
+    private readonly struct ProductWork(KernelPath path, bool pairs, WeightTensor w, float* x, float* y, int tokens, int ys, int rowsPerItem,
         Q8Activations? act, WorkerPool pool) : IParallelWork
     {
         public void Execute(int index, int worker)
@@ -269,7 +268,7 @@ public static unsafe class MatMul
             int r0 = index * rowsPerItem, r1 = (int)Math.Min(r0 + rowsPerItem, w.Rows);
             if (act is not null)
             {
-                QuantizedRows(path, w, r0, r1, act, y, ys, pool, worker);
+                QuantizedRows(path, pairs, w, r0, r1, act, y, ys, pool, worker);
                 return;
             }
             FloatProducts.Rows(w, r0, r1, x, tokens, y, ys, pool, worker);
@@ -297,7 +296,7 @@ public static unsafe class MatMul
                 var act = pool.Local<Q8Activations>(worker);
                 act.Prepare(tokens, cols, QuantDot.ActivationFormat(w.Type));
                 act.QuantizeTokens(x + h * xHead, 0, tokens, xStride, ctx.Path != KernelPath.Scalar);
-                QuantizedRows(ctx.Path, w, first, first + headRows, act, yh, yStride, pool, worker);
+                QuantizedRows(ctx.Path, ctx.PairsGroups, w, first, first + headRows, act, yh, yStride, pool, worker);
                 return;
             }
             // Float weights: the head's tokens gathered contiguously (a buffer of the worker's own: the products use its

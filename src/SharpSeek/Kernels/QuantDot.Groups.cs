@@ -29,26 +29,23 @@ public static unsafe partial class QuantDot
     /// y[j·ys + r] = row r of the 8-row group at <paramref name="g"/> · token <paramref name="t0"/> + j of <paramref name="act"/>,
     /// for r &lt; 8 and j &lt; <paramref name="tokens"/> (at most <see cref="GroupTokens"/>), over all of the activations' columns.
     /// <paramref name="act"/> is in the format <see cref="ActivationFormat"/> gives for <paramref name="type"/>.
-    /// <paramref name="stride"/>: bytes from one of the group's blocks to the next, 0 for one after another; groups in pairs
-    /// (<see cref="RowGroups.Group"/>) have Q4_0's twice a block apart.
     /// </summary>
-    public static void Group(KernelPath path, DType type, byte* g, Q8Activations act, int t0, int tokens, float* y, long ys, int stride = 0)
+    public static void Group(KernelPath path, DType type, byte* g, Q8Activations act, int t0, int tokens, float* y, long ys)
     {
         if ((uint)(tokens - 1) >= GroupTokens) throw new ArgumentOutOfRangeException(nameof(tokens), $"1..{GroupTokens} tokens per group call, got {tokens}");
-        stride = GroupStride(type, stride);
         if (path == KernelPath.Scalar)
         {
-            for (int j = 0; j < tokens; j++) GroupReference(type, g, act, t0 + j, y + j * ys, stride);
+            for (int j = 0; j < tokens; j++) GroupReference(type, g, act, t0 + j, y + j * ys);
             return;
         }
         bool vnni = path is KernelPath.Vnni or KernelPath.Avx512;
         switch (type)
         {
-            case DType.Q4_0 when vnni: Offsets<Q4_0Group, VnniDot>(g, stride, act, t0, tokens, y, ys); return;
-            case DType.Q4_0: Offsets<Q4_0Group, Avx2Dot>(g, stride, act, t0, tokens, y, ys); return;
-            case DType.Q8_0 when vnni: Offsets<Q8_0Group, VnniDot>(g, stride, act, t0, tokens, y, ys); return;
+            case DType.Q4_0 when vnni: Offsets<Q4_0Group, VnniDot>(g, act, t0, tokens, y, ys); return;
+            case DType.Q4_0: Offsets<Q4_0Group, Avx2Dot>(g, act, t0, tokens, y, ys); return;
+            case DType.Q8_0 when vnni: Offsets<Q8_0Group, VnniDot>(g, act, t0, tokens, y, ys); return;
             // vpmaddubsw would saturate on w + 128; without VNNI the bytes go back to signed and take the sign trick.
-            case DType.Q8_0: Offsets<Q8_0SignedGroup, Avx2Dot>(g, stride, act, t0, tokens, y, ys); return;
+            case DType.Q8_0: Offsets<Q8_0SignedGroup, Avx2Dot>(g, act, t0, tokens, y, ys); return;
             // Nibbles and 6-bit values stay far from vpmaddubsw's int16 limit (2·63·127), so AVX2 runs the same kernels.
             case DType.Q4_K when vnni: Q4_KGroups<VnniDot>(g, act, t0, tokens, y, ys); return;
             case DType.Q4_K: Q4_KGroups<Avx2Dot>(g, act, t0, tokens, y, ys); return;
@@ -58,15 +55,6 @@ public static unsafe partial class QuantDot
         }
     }
 
-    /// <summary>A group's block stride: <paramref name="stride"/>, or the block's bytes for 0; only Q4_0 and Q8_0 groups can be spread.</summary>
-    private static int GroupStride(DType type, int stride)
-    {
-        int bytes = RowGroups.BlockBytes(type);
-        if (stride == 0 || stride == bytes) return bytes;
-        if (type is DType.Q4_0 or DType.Q8_0 && stride > bytes) return stride;
-        throw new ArgumentOutOfRangeException(nameof(stride), $"a {type} group's blocks cannot be {stride} bytes apart");
-    }
-
     /// <summary>The activation format the kernels of <paramref name="type"/> read: Q8_K for the K-quants (as llama.cpp's), Q8_0 otherwise.</summary>
     public static Q8Format ActivationFormat(DType type) => type is DType.Q4_K or DType.Q6_K ? Q8Format.Q8_K : Q8Format.Q8_0;
 
@@ -74,13 +62,12 @@ public static unsafe partial class QuantDot
     /// Scalar reference of <see cref="Group"/> for one token: each row's values read back out of the group, the same operations
     /// in the same order as the vector kernels (so the results are equal bit for bit).
     /// </summary>
-    public static void GroupReference(DType type, byte* g, Q8Activations act, int token, float* y, int stride = 0)
+    public static void GroupReference(DType type, byte* g, Q8Activations act, int token, float* y)
     {
         int cols = act.Cols;
-        stride = GroupStride(type, stride);
         switch (type)
         {
-            case DType.Q4_0 or DType.Q8_0: GroupReference(type, g, act.Row(token), cols, y, stride); return;
+            case DType.Q4_0 or DType.Q8_0: GroupReference(type, g, act.Row(token), cols, y); return;
             case DType.Q4_K: Q4_KGroupReference(g, act.RowK(token), cols / 256, y); return;
             case DType.Q6_K: Q6_KGroupReference(g, act.RowK(token), cols / 256, y); return;
             default: throw new NotSupportedException($"no group kernel for {type}");
@@ -88,10 +75,10 @@ public static unsafe partial class QuantDot
     }
 
     /// <summary>Scalar reference for Q4_0 and Q8_0 (one token).</summary>
-    internal static void GroupReference(DType type, byte* g, Q8Row x, int cols, float* y, int stride)
+    internal static void GroupReference(DType type, byte* g, Q8Row x, int cols, float* y)
     {
         if (type is not (DType.Q4_0 or DType.Q8_0)) throw new NotSupportedException($"no Q8_0 group reference for {type}");
-        int bytes = stride, blocks = cols / 32;
+        int bytes = RowGroups.BlockBytes(type), blocks = cols / 32;
         for (int r = 0; r < RowGroups.Rows; r++)
         {
             float sum = 0;
@@ -129,28 +116,28 @@ public static unsafe partial class QuantDot
         return (magnitude.AsUInt32() | Vector256.ShiftLeft(h & Vector256.Create(0x8000u), 16)).AsSingle();
     }
 
-    private static void Offsets<TB, T>(byte* g, int stride, Q8Activations act, int t0, int tokens, float* y, long ys) where TB : IGroupBlock where T : IDotU8S8
+    private static void Offsets<TB, T>(byte* g, Q8Activations act, int t0, int tokens, float* y, long ys) where TB : IGroupBlock where T : IDotU8S8
     {
         int blocks = act.Cols / 32;
         var x0 = act.Row(t0);
         switch (tokens)
         {
-            case 1: Offsets<TB, T, One>(g, stride, blocks, x0, x0, x0, x0, y, ys); break;
-            case 2: Offsets<TB, T, Two>(g, stride, blocks, x0, act.Row(t0 + 1), x0, x0, y, ys); break;
-            case 3: Offsets<TB, T, Three>(g, stride, blocks, x0, act.Row(t0 + 1), act.Row(t0 + 2), x0, y, ys); break;
-            default: Offsets<TB, T, Four>(g, stride, blocks, x0, act.Row(t0 + 1), act.Row(t0 + 2), act.Row(t0 + 3), y, ys); break;
+            case 1: Offsets<TB, T, One>(g, blocks, x0, x0, x0, x0, y, ys); break;
+            case 2: Offsets<TB, T, Two>(g, blocks, x0, act.Row(t0 + 1), x0, x0, y, ys); break;
+            case 3: Offsets<TB, T, Three>(g, blocks, x0, act.Row(t0 + 1), act.Row(t0 + 2), x0, y, ys); break;
+            default: Offsets<TB, T, Four>(g, blocks, x0, act.Row(t0 + 1), act.Row(t0 + 2), act.Row(t0 + 3), y, ys); break;
         }
     }
 
     /// <summary>Q4_0 and Q8_0 for <typeparamref name="W"/> tokens: y_j = Σ_b (Σ w·x_j − offset·Σx_j)·(d_w·d_xj), one FMA chain per token.</summary>
-    private static void Offsets<TB, T, W>(byte* g, int stride, int blocks, Q8Row x0, Q8Row x1, Q8Row x2, Q8Row x3, float* y, long ys)
+    private static void Offsets<TB, T, W>(byte* g, int blocks, Q8Row x0, Q8Row x1, Q8Row x2, Q8Row x3, float* y, long ys)
         where TB : IGroupBlock where T : IDotU8S8 where W : IWidth
     {
         // Locals, not out parameters or arrays: they stay in registers across the loop.
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         for (int b = 0; b < blocks; b++)
         {
-            byte* blk = g + (long)b * stride;
+            byte* blk = g + (long)b * TB.Bytes;
             TB.Weights(blk + 2 * RowGroups.Rows, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
             var s = Halves8(blk);
             a0 = OffsetBlock<TB, T>(w0, w1, w2, w3, w4, w5, w6, w7, s, x0, b, a0);

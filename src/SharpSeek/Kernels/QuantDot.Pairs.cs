@@ -12,9 +12,9 @@ namespace SharpSeek.Kernels;
 /// dots (the offset, the convert, the scale multiply, the FMA) then serves 16 rows instead of 8. Eight tokens per weight
 /// unpack instead of four halve that share too: the 8 weight vectors and 8 accumulators fit the 32 registers.
 /// <para>
-/// Lane r &lt; 8 of every vector is row r of the first group, lane 8 + r row r of the second: each group's blocks keep their
-/// format (the pair's blocks alternate, so the kernel reads one stream), a 512-bit weight vector is the two groups' 256-bit
-/// vectors side by side, and a token's 4 bytes broadcast to all 16 lanes as before. Per (row, token) the integer sum is exact and the float steps are those of <see cref="Offsets{TB, T}"/> (convert,
+/// Lane r &lt; 8 of every vector is row r of the first group, lane 8 + r row r of the second: the grouped layout is unchanged, a
+/// 512-bit weight vector is the two groups' 256-bit vectors side by side, and a token's 4 bytes broadcast to all 16 lanes as
+/// before. Per (row, token) the integer sum is exact and the float steps are those of <see cref="Offsets{TB, T}"/> (convert,
 /// d_w·d_x, one FMA per block, in block order), so the results equal the 8-row kernels' and the scalar reference bit for bit.
 /// </para>
 /// Measured on one Zen 5 thread (4,096 × 1,536 Q4_0, 4 and 8 tokens): 150 and 178 GMAC/s against 130 and 140 for the 256-bit
@@ -22,45 +22,52 @@ namespace SharpSeek.Kernels;
 /// </summary>
 public static unsafe partial class QuantDot
 {
-    /// <summary>Tokens a pair kernel runs at once.</summary>
-    public const int PairTokens = 8;
+    /// <summary>Tokens a pair kernel of <paramref name="type"/> runs at once: 8 for Q4_0, 4 for Q4_K (whose per-token int16
+    /// runs and int32 sums take twice the registers).</summary>
+    public static int PairTokens(DType type) => type == DType.Q4_0 ? 8 : 4;
 
     /// <summary>Whether products of <paramref name="type"/> on <paramref name="path"/> take two groups per call (<see cref="Pair"/>).</summary>
-    public static bool HasPairKernel(KernelPath path, DType type) => path == KernelPath.Avx512 && type == DType.Q4_0;
+    public static bool HasPairKernel(KernelPath path, DType type) => path == KernelPath.Avx512 && type is DType.Q4_0 or DType.Q4_K;
 
     /// <summary>
-    /// y[j·ys + r] = row r of the 16 rows in the pair of groups at <paramref name="g"/> (blocks alternating, <see cref="RowGroups.Interleave"/>) · token
+    /// y[j·ys + r] = row r of the 16 rows in the two groups at <paramref name="g"/> (the second right after the first) · token
     /// <paramref name="t0"/> + j of <paramref name="act"/>, for r &lt; 16 and j &lt; <paramref name="tokens"/> (at most <see cref="PairTokens"/>).
+    /// <paramref name="act"/> is in the format <see cref="ActivationFormat"/> gives for <paramref name="type"/>.
     /// </summary>
     public static void Pair(KernelPath path, DType type, byte* g, Q8Activations act, int t0, int tokens, float* y, long ys)
     {
         if (!HasPairKernel(path, type)) throw new NotSupportedException($"no two-group kernel for {type} on {path}");
-        if ((uint)(tokens - 1) >= PairTokens) throw new ArgumentOutOfRangeException(nameof(tokens), $"1..{PairTokens} tokens per pair call, got {tokens}");
+        if ((uint)(tokens - 1) >= PairTokens(type)) throw new ArgumentOutOfRangeException(nameof(tokens), $"1..{PairTokens(type)} tokens per {type} pair call, got {tokens}");
+        if (type == DType.Q4_K)
+        {
+            Q4_KPairs(g, act, t0, tokens, y, ys);
+            return;
+        }
         int blocks = act.Cols / 32;
+        byte* h = g + (long)blocks * Q4_0Group.Bytes;
         Q8Row x(int j) => act.Row(t0 + Math.Min(j, tokens - 1));
         switch (tokens)
         {
-            case 1: Q4_0Pair<One>(g, blocks, x(0), x(1), x(2), x(3), x(4), x(5), x(6), x(7), y, ys); break;
-            case 2: Q4_0Pair<Two>(g, blocks, x(0), x(1), x(2), x(3), x(4), x(5), x(6), x(7), y, ys); break;
-            case 3: Q4_0Pair<Three>(g, blocks, x(0), x(1), x(2), x(3), x(4), x(5), x(6), x(7), y, ys); break;
-            case 4: Q4_0Pair<Four>(g, blocks, x(0), x(1), x(2), x(3), x(4), x(5), x(6), x(7), y, ys); break;
-            case 5: Q4_0Pair<Five>(g, blocks, x(0), x(1), x(2), x(3), x(4), x(5), x(6), x(7), y, ys); break;
-            case 6: Q4_0Pair<Six>(g, blocks, x(0), x(1), x(2), x(3), x(4), x(5), x(6), x(7), y, ys); break;
-            case 7: Q4_0Pair<Seven>(g, blocks, x(0), x(1), x(2), x(3), x(4), x(5), x(6), x(7), y, ys); break;
-            default: Q4_0Pair<Eight>(g, blocks, x(0), x(1), x(2), x(3), x(4), x(5), x(6), x(7), y, ys); break;
+            case 1: Q4_0Pair<One>(g, h, blocks, x(0), x(1), x(2), x(3), x(4), x(5), x(6), x(7), y, ys); break;
+            case 2: Q4_0Pair<Two>(g, h, blocks, x(0), x(1), x(2), x(3), x(4), x(5), x(6), x(7), y, ys); break;
+            case 3: Q4_0Pair<Three>(g, h, blocks, x(0), x(1), x(2), x(3), x(4), x(5), x(6), x(7), y, ys); break;
+            case 4: Q4_0Pair<Four>(g, h, blocks, x(0), x(1), x(2), x(3), x(4), x(5), x(6), x(7), y, ys); break;
+            case 5: Q4_0Pair<Five>(g, h, blocks, x(0), x(1), x(2), x(3), x(4), x(5), x(6), x(7), y, ys); break;
+            case 6: Q4_0Pair<Six>(g, h, blocks, x(0), x(1), x(2), x(3), x(4), x(5), x(6), x(7), y, ys); break;
+            case 7: Q4_0Pair<Seven>(g, h, blocks, x(0), x(1), x(2), x(3), x(4), x(5), x(6), x(7), y, ys); break;
+            default: Q4_0Pair<Eight>(g, h, blocks, x(0), x(1), x(2), x(3), x(4), x(5), x(6), x(7), y, ys); break;
         }
     }
 
-    /// <summary><typeparamref name="W"/> tokens against the pair at <paramref name="g"/>: y_j = Σ_b (Σ w·x_j − 8·Σx_j)·(d_w·d_xj).</summary>
-    private static void Q4_0Pair<W>(byte* g, int blocks, Q8Row x0, Q8Row x1, Q8Row x2, Q8Row x3, Q8Row x4, Q8Row x5,
+    /// <summary><typeparamref name="W"/> tokens against the groups at <paramref name="g"/> and <paramref name="h"/>: y_j = Σ_b (Σ w·x_j − 8·Σx_j)·(d_w·d_xj).</summary>
+    private static void Q4_0Pair<W>(byte* g, byte* h, int blocks, Q8Row x0, Q8Row x1, Q8Row x2, Q8Row x3, Q8Row x4, Q8Row x5,
         Q8Row x6, Q8Row x7, float* y, long ys) where W : IWidth
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         var m = Vector512.Create((byte)0x0F);
         for (int b = 0; b < blocks; b++)
         {
-            // The pair's blocks alternate: the first group's block b, then the second's.
-            byte* bg = g + 2L * b * Q4_0Group.Bytes, bh = bg + Q4_0Group.Bytes;
+            byte* bg = g + (long)b * Q4_0Group.Bytes, bh = h + (long)b * Q4_0Group.Bytes;
             byte* v = bg + 2 * RowGroups.Rows, u = bh + 2 * RowGroups.Rows;
             var p0 = Vector512.Create(Vector256.Load(v), Vector256.Load(u));
             var p1 = Vector512.Create(Vector256.Load(v + 32), Vector256.Load(u + 32));

@@ -37,61 +37,31 @@ public static unsafe partial class RowGroups
     };
 
     /// <summary>
-    /// Whether <paramref name="w"/>, grouped for <paramref name="path"/>, goes in pairs of groups: the path has a two-group
-    /// kernel for its type (<see cref="QuantDot.HasPairKernel"/>) and every matrix in it (each expert of a stacked tensor) has
-    /// a multiple of 16 rows, so no pair straddles two of them.
+    /// A copy of <paramref name="w"/> in the grouped layout, in memory from <paramref name="arena"/> (a block of its own if
+    /// none) that the returned tensor keeps alive. The packing methods skip tiering: a model loads before they would be
+    /// recompiled, and unoptimized, their vector code packed a Q6_K matrix ~30× slower.
     /// </summary>
-    public static bool Pairs(WeightTensor w, KernelPath path) =>
-        QuantDot.HasPairKernel(path, w.Type) && (w.Shape.Length >= 2 ? w.Shape[^2] : w.Rows) % (2 * Rows) == 0;
-
-    /// <summary>
-    /// A copy of <paramref name="w"/> in the grouped layout for <paramref name="path"/> (default: the best this CPU has), in
-    /// memory from <paramref name="arena"/> (a block of its own if none) that the returned tensor keeps alive. Where
-    /// <see cref="Pairs"/>, groups 2p and 2p + 1 alternate block by block (each block in the format above), so the two-group
-    /// kernel reads one stream: reading the two groups from where they lie apart ran at a third of the speed (11 against 32 GB/s
-    /// on a Zen 5 thread). The packing methods skip tiering: a model loads before they would be recompiled, and unoptimized,
-    /// their vector code packed a Q6_K matrix ~30× slower.
-    /// </summary>
-    public static WeightTensor Interleave(WeightTensor w, WeightArena? arena = null, KernelPath? path = null)
+    public static WeightTensor Interleave(WeightTensor w, WeightArena? arena = null)
     {
-        var p = path ?? KernelPaths.Best;
-        if (!Supports(w, p)) throw new ArgumentException($"{w.File}: tensor '{w.Name}' ({w.Type}, {w.ShapeText}) cannot take the row-group layout", nameof(w));
-        bool pairs = Pairs(w, p);
+        if (!Supports(w, KernelPaths.Best)) throw new ArgumentException($"{w.File}: tensor '{w.Name}' ({w.Type}, {w.ShapeText}) cannot take the row-group layout", nameof(w));
         byte* dst = (arena ?? new WeightArena(blockBytes: 0)).Allocate(w.ByteLength, out var storage);
         byte** rows = stackalloc byte*[Rows];
         for (long g = 0; g < w.Rows / Rows; g++)
         {
             for (int r = 0; r < Rows; r++) rows[r] = w.RowPointer(g * Rows + r);
-            Pack(w.Type, rows, (int)w.Cols, dst + GroupOffset(w.RowBytes, w.Type, g, pairs, out int stride), stride);
+            Pack(w.Type, rows, (int)w.Cols, dst + g * Rows * w.RowBytes);
         }
         MappedPages.Release(w.Data, w.ByteLength);
-        return w.WithLayout(dst, storage, pairs);
-    }
-
-    /// <summary>
-    /// The group of grouped <paramref name="w"/> that starts at row <paramref name="row"/> (a multiple of 8), and
-    /// <paramref name="stride"/>, the bytes from one of its blocks to the next (twice a block's where the groups go in pairs).
-    /// </summary>
-    public static byte* Group(WeightTensor w, long row, out int stride)
-    {
-        if (!w.Interleaved || row % Rows != 0) throw new ArgumentOutOfRangeException(nameof(row), $"row {row} of '{w.Name}' does not start a group");
-        return w.Data + GroupOffset(w.RowBytes, w.Type, row / Rows, w.Paired, out stride);
-    }
-
-    private static long GroupOffset(long rowBytes, DType type, long g, bool pairs, out int stride)
-    {
-        stride = pairs ? 2 * BlockBytes(type) : BlockBytes(type);
-        return pairs ? g / 2 * 2 * Rows * rowBytes + g % 2 * BlockBytes(type) : g * Rows * rowBytes;
+        return w.WithLayout(dst, storage);
     }
 
     /// <summary>
     /// Packs 8 rows of <paramref name="cols"/> values (in the file's layout; pointers may repeat) into one group at
-    /// <paramref name="dst"/>, its blocks <paramref name="stride"/> bytes apart (0: one after another, 8 rows' bytes in all).
-    /// Products over matrices that keep the file's layout pack each group on the fly.
+    /// <paramref name="dst"/> (8 rows' bytes). Products over matrices that keep the file's layout pack each group on the fly.
     /// </summary>
-    public static void Pack(DType type, byte** rows, int cols, byte* dst, int stride = 0)
+    public static void Pack(DType type, byte** rows, int cols, byte* dst)
     {
-        int nb = cols / type.BlockSize(), bb = stride == 0 ? BlockBytes(type) : stride, fb = type.BlockBytes();
+        int nb = cols / type.BlockSize(), bb = BlockBytes(type), fb = type.BlockBytes();
         byte* scratch = stackalloc byte[3 * Rows * 32];
         for (int b = 0; b < nb; b++)
         {
@@ -110,8 +80,8 @@ public static unsafe partial class RowGroups
     /// <summary>Row <paramref name="row"/> of a grouped tensor back in the file's block layout (<paramref name="dst"/>: RowBytes).</summary>
     public static void RowBytes(WeightTensor w, long row, byte* dst)
     {
-        int nb = (int)(w.Cols / w.Type.BlockSize()), fb = w.Type.BlockBytes(), r = (int)(row % Rows);
-        byte* gp = Group(w, row - r, out int bb);
+        int nb = (int)(w.Cols / w.Type.BlockSize()), bb = BlockBytes(w.Type), fb = w.Type.BlockBytes(), r = (int)(row % Rows);
+        byte* gp = w.Data + row / Rows * Rows * w.RowBytes;
         for (int b = 0; b < nb; b++)
         {
             byte* g = gp + (long)b * bb, blk = dst + (long)b * fb;

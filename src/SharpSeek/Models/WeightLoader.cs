@@ -42,7 +42,7 @@ internal sealed class WeightLoader(ITensorSource source, KernelPath? groupPath)
         long budget = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
         if (_copiedBytes + t.ByteLength > budget) return t;
         _copiedBytes += t.ByteLength;
-        var g = group ? RowGroups.Interleave(t, _arena, path) : Copy(t);
+        var g = group ? RowGroups.Interleave(t, _arena) : Copy(t);
         int i = _handedOut.IndexOf(t);
         if (i >= 0) _handedOut[i] = g;
         return g;

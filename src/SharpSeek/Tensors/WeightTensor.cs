@@ -10,15 +10,14 @@ namespace SharpSeek.Tensors;
 public sealed unsafe class WeightTensor
 {
     public WeightTensor(string name, string file, DType type, long[] shape, byte* data, long byteLength, BlockScales? scales = null, int rowOffset = 0)
-        : this(name, file, type, shape, data, byteLength, scales, rowOffset, null, grouped: false, paired: false)
+        : this(name, file, type, shape, data, byteLength, scales, rowOffset, null, grouped: false)
     {
     }
 
-    private WeightTensor(string name, string file, DType type, long[] shape, byte* data, long byteLength, BlockScales? scales, int rowOffset, object? storage, bool grouped, bool paired)
+    private WeightTensor(string name, string file, DType type, long[] shape, byte* data, long byteLength, BlockScales? scales, int rowOffset, object? storage, bool grouped)
     {
         _storage = storage;
         _grouped = grouped;
-        Paired = paired;
         Name = name;
         File = file;
         Type = type;
@@ -72,12 +71,6 @@ public sealed unsafe class WeightTensor
     /// </summary>
     public bool Interleaved => _grouped;
 
-    /// <summary>
-    /// The groups go in pairs whose blocks alternate (<see cref="RowGroups.Interleave"/>): a row that is a multiple of 16 points
-    /// at its pair, <see cref="RowGroups.Group"/> finds any group, and only whole pairs can be sliced.
-    /// </summary>
-    public bool Paired { get; }
-
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";
 
     /// <summary>Pointer to the first byte of row <paramref name="row"/>.</summary>
@@ -103,17 +96,16 @@ public sealed unsafe class WeightTensor
     public WeightTensor SliceRows(long start, long count)
     {
         if (start < 0 || count < 0 || start + count > Rows) throw new ArgumentOutOfRangeException(nameof(start));
-        int unit = Paired ? 2 * RowGroups.Rows : RowGroups.Rows;
-        if (Interleaved && (start % unit != 0 || count % unit != 0))
-            throw new ArgumentOutOfRangeException(nameof(start), $"'{Name}' is in {unit}-row {(Paired ? "pairs of groups" : "groups")}; rows {start}..{start + count} split one");
-        return new WeightTensor(Name, File, Type, [count, Cols], Data + start * RowBytes, count * RowBytes, Scales, checked(RowOffset + (int)start), _storage, _grouped, Paired);
+        if (Interleaved && (start % RowGroups.Rows != 0 || count % RowGroups.Rows != 0))
+            throw new ArgumentOutOfRangeException(nameof(start), $"'{Name}' is in 8-row groups; rows {start}..{start + count} split a group");
+        return new WeightTensor(Name, File, Type, [count, Cols], Data + start * RowBytes, count * RowBytes, Scales, checked(RowOffset + (int)start), _storage, _grouped);
     }
 
     /// <summary>This tensor over other bytes of the same size in <see cref="RowGroups"/>' layout.</summary>
-    internal WeightTensor WithLayout(byte* data, object storage, bool paired) => new(Name, File, Type, Shape, data, ByteLength, Scales, RowOffset, storage, grouped: true, paired);
+    internal WeightTensor WithLayout(byte* data, object storage) => new(Name, File, Type, Shape, data, ByteLength, Scales, RowOffset, storage, grouped: true);
 
     /// <summary>This tensor over a copy of its bytes in the file's layout, owned by <paramref name="storage"/>.</summary>
-    internal WeightTensor InMemory(byte* data, object storage) => new(Name, File, Type, Shape, data, ByteLength, Scales, RowOffset, storage, grouped: false, paired: false);
+    internal WeightTensor InMemory(byte* data, object storage) => new(Name, File, Type, Shape, data, ByteLength, Scales, RowOffset, storage, grouped: false);
 
     /// <summary>Sub-tensor <paramref name="index"/> along the first dimension (e.g. one expert of a stacked 3-D tensor).</summary>
     public WeightTensor Slice(long index)
@@ -121,7 +113,7 @@ public sealed unsafe class WeightTensor
         if (Shape.Length < 2 || (ulong)index >= (ulong)Shape[0]) throw new ArgumentOutOfRangeException(nameof(index));
         long rowsPer = Rows / Shape[0];
         var sub = SliceRows(index * rowsPer, rowsPer);
-        return new WeightTensor(Name + "[" + index + "]", File, Type, Shape[1..], sub.Data, sub.ByteLength, Scales, sub.RowOffset, _storage, _grouped, Paired);
+        return new WeightTensor(Name + "[" + index + "]", File, Type, Shape[1..], sub.Data, sub.ByteLength, Scales, sub.RowOffset, _storage, _grouped);
     }
 }
 

@@ -67,30 +67,29 @@ public sealed unsafe class RowGroupsTests
     }
 
     /// <summary>
-    /// The two-group Q4_0 kernel (16 rows, 1 to 8 tokens at 512 bits) against the scalar group reference of each of its
-    /// groups, bit for bit, for every token at every call width that holds it.
+    /// The two-group kernels (16 rows; 1 to 8 tokens for Q4_0, 1 to 4 for Q4_K, at 512 bits) against the scalar group reference
+    /// of each of their groups, bit for bit, for every token at every call width that holds it.
     /// </summary>
-    [PathTheory(KernelPath.Avx512), InlineData(1), InlineData(2), InlineData(7), InlineData(48)]
-    public void PairKernelMatchesTheGroupReferenceBitForBit(int blocks)
+    [PathTheory(KernelPath.Avx512)]
+    [InlineData(DType.Q4_0, 1), InlineData(DType.Q4_0, 2), InlineData(DType.Q4_0, 7), InlineData(DType.Q4_0, 48)]
+    [InlineData(DType.Q4_K, 1), InlineData(DType.Q4_K, 2), InlineData(DType.Q4_K, 6)]
+    public void PairKernelMatchesTheGroupReferenceBitForBit(DType type, int blocks)
     {
-        const DType type = DType.Q4_0;
-        const int tokens = QuantDot.PairTokens;
+        int tokens = QuantDot.PairTokens(type);
         Assert.True(QuantDot.HasPairKernel(KernelPath.Avx512, type));
-        var r = new Random(StableSeed.Of("pair", blocks));
-        int cols = blocks * 32;
+        var r = new Random(StableSeed.Of("pair", type, blocks));
+        int cols = blocks * type.BlockSize();
         var bytes = QuantDotTests.RandomRows(r, type, 16, cols);
         var act = QuantDotTests.Activations(type, QuantDotTests.RandomFloats(r, tokens * cols), tokens, cols);
         fixed (byte* p = bytes)
         {
-            var g = RowGroups.Interleave(new WeightTensor("w", "test", type, [16, cols], p, bytes.Length), path: KernelPath.Avx512);
-            Assert.True(g.Paired);
+            var g = RowGroups.Interleave(new WeightTensor("w", "test", type, [16, cols], p, bytes.Length));
             float* reference = stackalloc float[16];
             float* fast = stackalloc float[16 * tokens];
             for (int t = 0; t < tokens; t++)
             {
-                QuantDot.GroupReference(type, RowGroups.Group(g, 0, out int stride0), act, t, reference, stride0);
-                QuantDot.GroupReference(type, RowGroups.Group(g, 8, out int stride1), act, t, reference + 8, stride1);
-                Assert.Equal(2 * RowGroups.BlockBytes(type), stride0);
+                QuantDot.GroupReference(type, g.RowPointer(0), act, t, reference);
+                QuantDot.GroupReference(type, g.RowPointer(8), act, t, reference + 8);
                 for (int i = 0; i < 16; i++)
                 {
                     float row = QuantDot.RowReference(type, p + i * type.ByteCount(cols), act, t);
@@ -109,71 +108,6 @@ public sealed unsafe class RowGroupsTests
             Assert.Throws<ArgumentOutOfRangeException>(() => QuantDot.Pair(KernelPath.Avx512, type, g.Data, act, 0, tokens + 1, fast, 16));
             Assert.Throws<NotSupportedException>(() => QuantDot.Pair(KernelPath.Vnni, type, g.Data, act, 0, 1, fast, 16));
             GC.KeepAlive(g);
-        }
-    }
-
-    /// <summary>
-    /// Pairs of groups: taken only where the path has a pair kernel for the type and every matrix has a multiple of 16 rows;
-    /// rows read back as the file's, products on every path equal the plain groups', and slices take whole pairs.
-    /// </summary>
-    [Fact]
-    public void PairedLayoutRoundTripsAndRunsOnEveryPath()
-    {
-        const DType type = DType.Q4_0;
-        var r = new Random(17);
-        int rows = 48, cols = 5 * 32, tokens = 11;
-        var bytes = QuantDotTests.RandomRows(r, type, rows, cols);
-        var x = QuantDotTests.RandomFloats(r, tokens * cols);
-        fixed (byte* p = bytes)
-        {
-            var w = new WeightTensor("w", "test", type, [rows, cols], p, bytes.Length);
-            Assert.True(RowGroups.Pairs(w, KernelPath.Avx512));
-            Assert.False(RowGroups.Pairs(w, KernelPath.Vnni));
-            Assert.False(RowGroups.Pairs(new WeightTensor("w", "test", DType.Q8_0, [rows, cols], p, bytes.Length), KernelPath.Avx512));
-            // Three experts of 16 rows pair; six of 8 do not (a pair would straddle two experts).
-            Assert.True(RowGroups.Pairs(new WeightTensor("w", "test", type, [3, 16, cols], p, bytes.Length), KernelPath.Avx512));
-            Assert.False(RowGroups.Pairs(new WeightTensor("w", "test", type, [6, 8, cols], p, bytes.Length), KernelPath.Avx512));
-            var paired = RowGroups.Interleave(w, path: KernelPath.Avx512);
-            var plain = RowGroups.Interleave(w, path: KernelPath.Avx2);
-            Assert.True(paired.Paired && paired.Interleaved);
-            Assert.False(plain.Paired);
-            var a = new float[cols];
-            var b = new float[cols];
-            for (int i = 0; i < rows; i++)
-            {
-                w.DequantizeRow(i, a);
-                paired.DequantizeRow(i, b);
-                Assert.Equal(a, b);
-            }
-            var slice = paired.SliceRows(16, 32);
-            Assert.True(slice.Paired);
-            for (int i = 0; i < 32; i++)
-            {
-                w.DequantizeRow(16 + i, a);
-                slice.DequantizeRow(i, b);
-                Assert.Equal(a, b);
-            }
-            Assert.Throws<ArgumentOutOfRangeException>(() => paired.SliceRows(8, 16));
-            Assert.Throws<ArgumentOutOfRangeException>(() => paired.SliceRows(16, 8));
-            foreach (var path in TestedPaths.All)
-            {
-                Assert.Equal(QuantDotTests.Run(plain, x, tokens, path), QuantDotTests.Run(paired, x, tokens, path));
-                // Per-head products whose heads are single groups: every other one starts inside a pair.
-                Assert.Equal(PerHead(plain, path), PerHead(paired, path));
-            }
-            GC.KeepAlive(paired);
-            GC.KeepAlive(plain);
-        }
-
-        float[] PerHead(WeightTensor m, KernelPath path)
-        {
-            int heads = rows / 8;
-            var hx = QuantDotTests.RandomFloats(new Random(18), tokens * heads * cols);
-            var y = new float[tokens * rows];
-            fixed (float* xp = hx)
-            fixed (float* yp = y)
-                MatMul.PerHead(new KernelPolicy { Path = path }.For(tokens), m, heads, 8, 8, 0, xp, heads * cols, cols, tokens, yp, rows, 8);
-            return y;
         }
     }
 
@@ -251,7 +185,7 @@ public sealed unsafe class RowGroupsTests
             var data = new TheoryData<DType, KernelPath, int, int, int>();
             foreach (var t in Types)
                 foreach (var p in TestedPaths.All)
-                    foreach (var (rows, blocks, superBlocks, tokens) in new[] { (8, 1, 1, 1), (40, 3, 3, 1), (136, 2, 2, 5), (64, 48, 6, 2), (48, 5, 1, 11) })
+                    foreach (var (rows, blocks, superBlocks, tokens) in new[] { (8, 1, 1, 1), (40, 3, 3, 1), (136, 2, 2, 5), (64, 48, 6, 2), (48, 5, 1, 11), (40, 5, 2, 19) })
                         data.Add(t, p, rows, Cols(t, blocks, superBlocks), tokens);
             return data;
         }
