@@ -47,6 +47,9 @@ public sealed class FleetTests
             foreach (var (r, u) in replicas.Zip(urls)) await r.WaitOkAsync(u + "/ready");
             await gateway.WaitOkAsync($"http://127.0.0.1:{Port(gatewayPort)}/ready");
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port(gatewayPort)}/"), Timeout = TimeSpan.FromSeconds(60) };
+            // The gateway is ready as soon as one replica is; one that its first probe found still loading stays out of the
+            // ring until the next probe, and rejoining moves keys. Affinity is promised for a steady set of replicas.
+            await AllAvailableAsync(http, urls.Length);
 
             // Six conversations × three turns: each stays on one replica and its later turns hit the prefix cache.
             var home = new Dictionary<int, string>();
@@ -100,6 +103,18 @@ public sealed class FleetTests
         finally
         {
             foreach (var r in replicas) r.Dispose();
+        }
+    }
+
+    /// <summary>Waits until the gateway counts all <paramref name="replicas"/> replicas available (its status page).</summary>
+    private static async Task AllAvailableAsync(HttpClient http, int replicas)
+    {
+        for (var clock = Stopwatch.StartNew(); ; await Task.Delay(100))
+        {
+            using var status = JsonDocument.Parse(await http.GetStringAsync("gateway/status"));
+            var backends = status.RootElement.GetProperty("backends").EnumerateArray().ToList();
+            if (backends.Count == replicas && backends.All(b => b.GetProperty("available").GetBoolean() && b.GetProperty("active_health").GetString() == "Healthy")) return;
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the gateway did not see all {replicas} replicas healthy: {status.RootElement}");
         }
     }
 
