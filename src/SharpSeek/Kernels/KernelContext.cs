@@ -51,12 +51,13 @@ public readonly struct KernelContext(KernelPolicy policy, int rows)
     public bool Streaming => Rows <= StreamingRows;
 
     /// <summary>
-    /// Whether products take two adjacent groups per kernel call where the path has a pair kernel (<see cref="QuantDot.Pair"/>):
-    /// in computing passes only. The two groups lie apart, so a pair kernel reads two streams of weights; a decode-sized pass,
-    /// which reads each weight once, streamed them at a third of the speed (11 against 32 GB/s on a Zen 5 thread), while a
-    /// computing pass reads each pair once per 8 tokens and then from cache.
+    /// Whether a product over <paramref name="tokens"/> tokens takes two adjacent groups per kernel call where the path has a
+    /// pair kernel (<see cref="QuantDot.Pair"/>): only a product of more than <see cref="StreamingRows"/> tokens. The two groups
+    /// lie apart, so a pair kernel reads two streams of weights; a product that reads each weight once (a decode step, a
+    /// prefill's one-row LM head, an expert given few of a chunk's tokens) streamed them at a third of the speed (11 against
+    /// 32 GB/s on a Zen 5 thread), while a longer product reads each pair once per 8 tokens and then from cache.
     /// </summary>
-    public bool PairsGroups => !Streaming;
+    public static bool PairsGroups(int tokens) => tokens > StreamingRows;
 
     /// <summary>Rows of a <paramref name="matrixRows"/>-row product per pool item: few long runs when streaming, 16-row items otherwise.</summary>
     public int RowsPerItem(int matrixRows) => Streaming ? MatMul.DotRowsPerItem(matrixRows, Pool.ThreadCount) : MatMul.RowsPerItem;

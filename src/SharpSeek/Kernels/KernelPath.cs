@@ -21,7 +21,7 @@ public enum KernelPath
     Vnni,
     /// <summary>
     /// CPUs with AVX-VNNI and AVX-512 that .NET runs at full width (Zen 5; Sapphire Rapids has both too, not measured): the
-    /// <see cref="Vnni"/> kernels, except that Q4_0 and Q4_K products in prompt-sized passes take 16 rows per 512-bit
+    /// <see cref="Vnni"/> kernels, except that Q4_0 and Q4_K products of more than 16 tokens take 16 rows per 512-bit
     /// <c>vpmaddubsw</c> kernel (QuantDot.Pairs*.cs, <see cref="KernelContext.PairsGroups"/>), 1.4× the 256-bit
     /// <c>vpdpbusd</c> kernels on 8 rows there.
     /// </summary>

@@ -56,7 +56,7 @@ public static unsafe class MatMul
                 pool.For((tokens + TokensPerItem - 1) / TokensPerItem, ref quantize, parallel && tokens >= 2 * TokensPerItem);
             }
             int per = ctx.RowsPerItem(rows);
-            var products = new ProductWork(ctx.Path, ctx.PairsGroups, w, xp, yp, tokens, yStride, per, act, pool);
+            var products = new ProductWork(ctx.Path, KernelContext.PairsGroups(tokens), w, xp, yp, tokens, yStride, per, act, pool);
             pool.For((rows + per - 1) / per, ref products, parallel);
         }
     }
@@ -296,7 +296,7 @@ public static unsafe class MatMul
                 var act = pool.Local<Q8Activations>(worker);
                 act.Prepare(tokens, cols, QuantDot.ActivationFormat(w.Type));
                 act.QuantizeTokens(x + h * xHead, 0, tokens, xStride, ctx.Path != KernelPath.Scalar);
-                QuantizedRows(ctx.Path, ctx.PairsGroups, w, first, first + headRows, act, yh, yStride, pool, worker);
+                QuantizedRows(ctx.Path, KernelContext.PairsGroups(tokens), w, first, first + headRows, act, yh, yStride, pool, worker);
                 return;
             }
             // Float weights: the head's tokens gathered contiguously (a buffer of the worker's own: the products use its
