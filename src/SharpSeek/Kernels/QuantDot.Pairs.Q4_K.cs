@@ -6,8 +6,8 @@ namespace SharpSeek.Kernels;
 
 /// <summary>
 /// Q4_K on <see cref="KernelPath.Avx512"/>: a pair of groups (16 rows) and up to 4 tokens per call, at 512 bits, as
-/// QuantDot.Pairs.cs does for Q4_0. Per super-block the 16 rows' (scale, min) pairs decode at once; per 32-value sub-block a
-/// token's 8 nibble products add in int16 (at most 8·2·15·128 = 30720) and one <c>vpmaddwd</c> against the sub-block's scales
+/// QuantDot.Pairs.cs does for Q4_0. Per super-block the two groups' (scale, min) pairs decode with the 8-row kernel's
+/// helpers; per 32-value sub-block a token's 8 nibble products add in int16 (at most 8·2·15·128 = 30720) and one <c>vpmaddwd</c> against the sub-block's scales
 /// (each in both words of its lane) widens and scales them together, which gives the int32 Σ sc·dot of
 /// <see cref="Q4_KGroup{T, W}"/>. The mins and the float steps per super-block are that kernel's, so the results are equal bit
 /// for bit.
@@ -107,32 +107,20 @@ public static unsafe partial class QuantDot
         return (b | Vector512.ShiftLeft(b, 16)).AsInt16();
     }
 
-    /// <summary><see cref="Q4_KMins"/> for 16 rows (<c>vpshufb</c> works within 128-bit lanes, so the same pattern serves all four).</summary>
+    /// <summary><see cref="Q4_KMins"/> for each group of the pair (lanes 8..15: the second group's rows).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Q4_KPairMins(Vector512<uint> mLo, Vector512<uint> mHi, int* sum32Pairs)
-    {
-        var first = Vector512.Create(Vector128.Create((byte)0, 0x80, 1, 0x80, 4, 0x80, 5, 0x80, 8, 0x80, 9, 0x80, 12, 0x80, 13, 0x80));
-        var second = Vector512.Create(Vector128.Create((byte)2, 0x80, 3, 0x80, 6, 0x80, 7, 0x80, 10, 0x80, 11, 0x80, 14, 0x80, 15, 0x80));
-        var a = Avx512BW.MultiplyAddAdjacent(Avx512BW.Shuffle(mLo.AsByte(), first).AsInt16(), Vector512.Create(sum32Pairs[0]).AsInt16());
-        var b = Avx512BW.MultiplyAddAdjacent(Avx512BW.Shuffle(mLo.AsByte(), second).AsInt16(), Vector512.Create(sum32Pairs[1]).AsInt16());
-        a += Avx512BW.MultiplyAddAdjacent(Avx512BW.Shuffle(mHi.AsByte(), first).AsInt16(), Vector512.Create(sum32Pairs[2]).AsInt16());
-        b += Avx512BW.MultiplyAddAdjacent(Avx512BW.Shuffle(mHi.AsByte(), second).AsInt16(), Vector512.Create(sum32Pairs[3]).AsInt16());
-        return a + b;
-    }
+    private static Vector512<int> Q4_KPairMins(Vector512<uint> mLo, Vector512<uint> mHi, int* sum32Pairs) =>
+        Vector512.Create(Q4_KMins(mLo.GetLower(), mHi.GetLower(), sum32Pairs), Q4_KMins(mLo.GetUpper(), mHi.GetUpper(), sum32Pairs));
 
-    /// <summary><see cref="Q4_KGroupScales"/> for the pair's two super-blocks at once (lanes 8..15: the second group's rows).</summary>
+    /// <summary><see cref="Q4_KGroupScales"/> for the pair's two super-blocks (lanes 8..15: the second group's rows).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Q4_KPairScales(byte* sa, byte* sb, out Vector512<uint> scLo, out Vector512<uint> scHi, out Vector512<uint> mLo, out Vector512<uint> mHi)
     {
-        var k1 = Vector512.Create(0x3F3F3F3Fu);
-        var k2 = Vector512.Create(0x0F0F0F0Fu);
-        var k3 = Vector512.Create(0x03030303u);
-        var u0 = Vector512.Create(Vector256.Load((uint*)(sa + RowGroups.Q4_KScales)), Vector256.Load((uint*)(sb + RowGroups.Q4_KScales)));
-        var u1 = Vector512.Create(Vector256.Load((uint*)(sa + RowGroups.Q4_KScales + 32)), Vector256.Load((uint*)(sb + RowGroups.Q4_KScales + 32)));
-        var u2 = Vector512.Create(Vector256.Load((uint*)(sa + RowGroups.Q4_KScales + 64)), Vector256.Load((uint*)(sb + RowGroups.Q4_KScales + 64)));
-        scLo = u0 & k1;
-        scHi = (u2 & k2) | Vector512.ShiftLeft(Vector512.ShiftRightLogical(u0, 6) & k3, 4);
-        mLo = u1 & k1;
-        mHi = (Vector512.ShiftRightLogical(u2, 4) & k2) | Vector512.ShiftLeft(Vector512.ShiftRightLogical(u1, 6) & k3, 4);
+        Q4_KGroupScales(sa, out var scLoA, out var scHiA, out var mLoA, out var mHiA);
+        Q4_KGroupScales(sb, out var scLoB, out var scHiB, out var mLoB, out var mHiB);
+        scLo = Vector512.Create(scLoA, scLoB);
+        scHi = Vector512.Create(scHiA, scHiB);
+        mLo = Vector512.Create(mLoA, mLoB);
+        mHi = Vector512.Create(mHiA, mHiB);
     }
 }

@@ -9,7 +9,4 @@ namespace SharpSeek.Tests.Support;
 internal static class TestedPaths
 {
     public static KernelPath[] All { get; } = Enum.GetValues<KernelPath>().Where(KernelPaths.IsSupported).ToArray();
-
-    /// <summary>The vector paths (every one but <see cref="KernelPath.Scalar"/>) that this CPU runs.</summary>
-    public static KernelPath[] Vector { get; } = All.Where(p => p != KernelPath.Scalar).ToArray();
 }
